@@ -1,0 +1,24 @@
+"""The ``aiida-defectgenome`` command."""
+
+import click
+
+__all__ = ('cmd_root',)
+
+
+@click.group(context_settings={'help_option_names': ['-h', '--help']})
+@click.option(
+    '-p',
+    '--profile',
+    metavar='NAME',
+    help='AiiDA profile to use (default: the default profile of the configuration found through AIIDA_PATH).',
+)
+@click.version_option(package_name='aiida-defectgenome')
+def cmd_root(profile):
+    """Build defect genomes with AiiDA: EIP sampling, PCC-GCMC, DFT labels and MLIPs.
+
+    Start with `aiida-defectgenome setup` (or go straight to `aiida-defectgenome demo`,
+    which sets up what is missing). Every command works on the current AiiDA profile.
+    """
+
+
+from . import cmd_demo, cmd_genome, cmd_potential, cmd_setup  # noqa: E402,F401  (registers the subcommands)

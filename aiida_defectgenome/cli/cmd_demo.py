@@ -1,0 +1,27 @@
+"""``aiida-defectgenome demo``."""
+
+import click
+
+from . import cmd_root
+from .utils import user_errors
+
+
+@cmd_root.command('demo')
+@click.option('--group', 'group_label', default='W-basic', show_default=True, help='Genome group for the basic set.')
+@click.pass_context
+@user_errors
+def cmd_demo(ctx, group_label):
+    """Run the demo on the current profile, setting up what is missing first.
+
+    Relaxes bcc W with the EAM of Zhou et al. in LAMMPS through AiiDA, imports the W basic DFT set
+    (678 configurations, Shuang et al. 2025) and prints a provenance summary.
+    """
+    from ..tools.demo import run_demo
+    from ..tools.environment import ensure_codes, ensure_computer, ensure_profile
+
+    for note in ensure_profile(ctx.find_root().params.get('profile')):
+        click.echo(note)
+    computer, notes = ensure_computer()
+    for note in notes + ensure_codes(computer):
+        click.echo(note)
+    run_demo(echo=click.echo, group_label=group_label)

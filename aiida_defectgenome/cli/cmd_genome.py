@@ -1,0 +1,97 @@
+"""``aiida-defectgenome genome``: import, list, show and export genome datasets."""
+
+import json
+import time
+
+import click
+
+from . import cmd_root
+from .utils import load_profile_or_fail, user_errors
+
+
+@cmd_root.group('genome')
+def cmd_genome():
+    """Genome datasets: groups of labelled configurations (energy, forces, stress)."""
+
+
+@cmd_genome.command('import')
+@click.argument('file', type=click.Path(dir_okay=False))
+@click.option('--group', 'group_label', required=True, help='Genome group to put the configurations in.')
+@click.option(
+    '--engine', default='DFT', show_default=True, help='Name of the code that made the labels, kept with them.'
+)
+@click.pass_context
+@user_errors
+def cmd_import(ctx, file, group_label, engine):
+    """Import the labelled configurations of FILE into a genome group.
+
+    FILE is extxyz or any format ASE reads with energy and forces (gzip, bzip2 and xz too).
+    Importing the same file again adds nothing: configurations already stored are recognised.
+    """
+    load_profile_or_fail(ctx)
+    from ..tools.genome import import_genome
+
+    start = time.perf_counter()
+    report = import_genome(file, group_label, engine=engine)
+    seconds = time.perf_counter() - start
+    click.echo(
+        f'Group `{report.group}`: {report.created} configurations imported, {report.reused} already stored '
+        f'elsewhere and added, {report.present} already in the group ({seconds:.1f} s).'
+    )
+    if report.process_pk is not None:
+        click.echo(f'Provenance: `verdi process show {report.process_pk}`.')
+
+
+@cmd_genome.command('list')
+@click.pass_context
+@user_errors
+def cmd_list(ctx):
+    """List the genome groups with the number of configurations in each."""
+    load_profile_or_fail(ctx)
+    from ..tools.genome import list_genomes
+
+    rows = list_genomes()
+    if not rows:
+        click.echo('No genome group yet: `aiida-defectgenome genome import FILE --group LABEL` makes one.')
+    for label, count in rows:
+        click.echo(f'{label:<30} {count:>8} configurations')
+
+
+@cmd_genome.command('show')
+@click.argument('label')
+@click.option('--json', 'as_json', is_flag=True, help='Print the summary as JSON.')
+@click.pass_context
+@user_errors
+def cmd_show(ctx, label, as_json):
+    """Summarise the genome group LABEL: configurations, atoms, elements and the labels present."""
+    load_profile_or_fail(ctx)
+    from ..tools.genome import genome_summary
+
+    summary = genome_summary(label)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(f'Genome group:   {summary["label"]}')
+    click.echo(f'Configurations: {summary["configurations"]}')
+    click.echo(f'Atoms:          {summary["atoms"]} ({summary["atoms_min"]}-{summary["atoms_max"]} per configuration)')
+    click.echo(f'Elements:       {", ".join(f"{k} {v}" for k, v in sorted(summary["elements"].items()))}')
+    click.echo(f'Labels:         {", ".join(f"{k} {v}" for k, v in sorted(summary["labels"].items()))}')
+    click.echo(f'Engines:        {", ".join(f"{k} {v}" for k, v in sorted(summary["engines"].items()))}')
+
+
+@cmd_genome.command('export')
+@click.argument('label')
+@click.option(
+    '--format', 'fmt', type=click.Choice(['extxyz']), default='extxyz', show_default=True, help='Output format.'
+)
+@click.option('--output', required=True, type=click.Path(dir_okay=False, writable=True), help='File to write.')
+@click.pass_context
+@user_errors
+def cmd_export(ctx, label, fmt, output):
+    """Write the genome group LABEL to a file: energy (eV), forces (eV/A), stress (eV/A^3) and each
+    configuration's UUID (info key `uuid`)."""
+    load_profile_or_fail(ctx)
+    from ..tools.genome import export_genome
+
+    count = export_genome(label, output, format=fmt)
+    click.echo(f'Wrote {count} configurations of `{label}` to {output}.')

@@ -1,0 +1,39 @@
+"""Shared pieces of the command line: profile loading and turning known errors into one-line messages."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+__all__ = ('load_profile_or_fail', 'user_errors')
+
+
+def load_profile_or_fail(ctx: click.Context):
+    """Load the profile named by ``-p/--profile`` (else the default one), or stop with a clear message."""
+    from aiida.common.exceptions import ConfigurationError, MissingConfigurationError, ProfileConfigurationError
+    from aiida.manage.configuration import load_profile
+
+    name = ctx.find_root().params.get('profile')
+    try:
+        return load_profile(name, allow_switch=True)
+    except (MissingConfigurationError, ProfileConfigurationError, ConfigurationError) as exc:
+        hint = f'profile `{name}` does not exist' if name else 'no AiiDA profile is configured'
+        raise click.ClickException(f'{hint}: run `aiida-defectgenome setup` first ({type(exc).__name__}).') from exc
+
+
+def user_errors(function):
+    """Report the errors that bad input causes as ``Error: <one line>`` with exit status 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from ..core.datasets import DatasetError
+        from ..core.lammps_runtime import LammpsNotFound
+        from ..core.potentials import PotentialError
+
+        try:
+            return function(*args, **kwargs)
+        except (DatasetError, PotentialError, LammpsNotFound, ValueError, OSError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper

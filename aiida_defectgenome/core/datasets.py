@@ -1,0 +1,105 @@
+"""Read labelled configurations (energy, forces, optional stress) from any file ASE reads.
+
+Compressed files (``.gz``, ``.bz2``, ``.xz``) are decompressed into a temporary file first: ASE reads a
+gzip stream about 40 times slower than the same text uncompressed (10.8 s against 0.25 s for the 678
+configurations of the W basic set).
+"""
+
+from __future__ import annotations
+
+import bz2
+import dataclasses
+import gzip
+import hashlib
+import lzma
+import shutil
+import tempfile
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.stress import voigt_6_to_full_3x3_stress
+
+__all__ = ('DatasetError', 'Labels', 'fingerprint', 'labelled_atoms', 'read_configurations')
+
+_OPENERS = {'.gz': gzip.open, '.bz2': bz2.open, '.xz': lzma.open}
+
+
+class DatasetError(ValueError):
+    """A dataset file cannot be read or lacks the labels a genome needs."""
+
+
+@dataclasses.dataclass
+class Labels:
+    """Reference labels of one configuration: ``energy`` (eV, total), ``forces`` ``(n, 3)`` eV/A,
+    ``stress`` ``(3, 3)`` eV/A^3 (ASE sign: positive is tensile) or ``None``."""
+
+    energy: float
+    forces: np.ndarray
+    stress: np.ndarray | None = None
+
+
+def read_configurations(path) -> list[tuple[Atoms, Labels]]:
+    """Return ``(atoms, labels)`` for every frame of ``path``; raise :class:`DatasetError` on bad input."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f'no such file: {path}')
+    opener = _OPENERS.get(path.suffix)
+    try:
+        if opener is None:
+            frames = ase.io.read(path, index=':')
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                inner = Path(tmp) / path.stem
+                with opener(path, 'rb') as source, open(inner, 'wb') as target:
+                    shutil.copyfileobj(source, target)
+                frames = ase.io.read(inner, index=':')
+    except Exception as exc:  # ASE raises many kinds of errors for unreadable files
+        raise DatasetError(f'cannot read {path.name} as a structure file: {type(exc).__name__}: {exc}') from exc
+    if isinstance(frames, Atoms):
+        frames = [frames]
+    if not frames:
+        raise DatasetError(f'{path.name} holds no configuration')
+    return [(atoms, _labels(atoms, index, path.name)) for index, atoms in enumerate(frames)]
+
+
+def _labels(atoms: Atoms, index: int, filename: str) -> Labels:
+    calc = atoms.calc
+    results = getattr(calc, 'results', {}) if calc is not None else {}
+    energy = results.get('energy', results.get('free_energy'))
+    forces = results.get('forces')
+    if energy is None or forces is None:
+        raise DatasetError(f'{filename}, configuration {index}: no energy and forces (a genome needs both)')
+    forces = np.asarray(forces, dtype=float).reshape(len(atoms), 3)
+    if not np.isfinite(energy) or not np.all(np.isfinite(forces)):
+        raise DatasetError(f'{filename}, configuration {index}: energy or forces are not finite')
+    stress = results.get('stress')
+    if stress is not None:
+        stress = np.asarray(stress, dtype=float)
+        stress = voigt_6_to_full_3x3_stress(stress) if stress.shape == (6,) else stress.reshape(3, 3)
+    return Labels(energy=float(energy), forces=forces, stress=stress)
+
+
+def fingerprint(atoms: Atoms, labels: Labels) -> str:
+    """Return a SHA-256 hex digest of the species, cell, pbc, positions and energy (rounded to 1e-6).
+
+    Two frames with the same fingerprint are the same configuration with the same label.
+    """
+    digest = hashlib.sha256()
+    digest.update(np.asarray(atoms.numbers, dtype=np.int64).tobytes())
+    for array in (atoms.cell.array, atoms.positions, [labels.energy]):
+        digest.update(np.round(np.asarray(array, dtype=float), 6).tobytes())
+    digest.update(np.asarray(atoms.pbc, dtype=bool).tobytes())
+    return digest.hexdigest()
+
+
+def labelled_atoms(atoms: Atoms, labels: Labels) -> Atoms:
+    """Return a copy of ``atoms`` carrying ``labels`` through a single-point calculator (ASE conventions)."""
+    atoms = atoms.copy()
+    results = {'energy': labels.energy, 'forces': labels.forces}
+    if labels.stress is not None:
+        results['stress'] = labels.stress
+    atoms.calc = SinglePointCalculator(atoms, **results)
+    return atoms

@@ -1,0 +1,136 @@
+"""Genome datasets in the database: import a labelled file, list, summarise and export groups."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from pathlib import Path
+
+import ase.io
+from aiida import orm
+from aiida.manage import get_manager
+
+from ..calculations.functions.import_configurations import import_configurations
+from ..core.datasets import DatasetError, fingerprint, labelled_atoms, read_configurations
+from ..data.genome import GenomeGroup
+from .labels import labels_of
+
+__all__ = ('ImportReport', 'export_genome', 'genome_summary', 'import_genome', 'list_genomes', 'load_genome')
+
+
+@dataclasses.dataclass
+class ImportReport:
+    """What :func:`import_genome` did: ``created`` new configurations, ``reused`` ones already stored
+    elsewhere (added to the group), ``present`` ones already in the group, and the calcfunction's pk."""
+
+    group: str
+    created: int
+    reused: int
+    present: int
+    process_pk: int | None
+
+
+def load_genome(label: str) -> GenomeGroup:
+    """Return the genome group ``label``; raise :class:`DatasetError` listing the known ones if absent."""
+    try:
+        return GenomeGroup.collection.get(label=label)
+    except Exception as exc:
+        known = ', '.join(g.label for g in GenomeGroup.collection.all()) or 'none yet'
+        raise DatasetError(f'no genome group `{label}` (known: {known})') from exc
+
+
+def import_genome(path, group_label: str, engine: str = 'DFT') -> ImportReport:
+    """Import every labelled configuration of ``path`` into the genome group ``group_label``.
+
+    Configurations are identified by :func:`~aiida_defectgenome.core.datasets.fingerprint`: a frame
+    already in the group is skipped, one already stored in another group is added without a copy, and
+    only new frames are stored, by one ``import_configurations`` calcfunction linked to the file node.
+    The import is one database transaction: it lands whole or not at all.
+    """
+    path = Path(path)
+    configurations = read_configurations(path)
+    prints = [fingerprint(atoms, labels) for atoms, labels in configurations]
+    if len(set(prints)) != len(prints):
+        raise DatasetError(f'{path.name} holds the same configuration twice (identical species, positions, energy)')
+    with get_manager().get_profile_storage().transaction():
+        group, _ = GenomeGroup.collection.get_or_create(label=group_label)
+        stored = _stored_by_fingerprint(prints)
+        in_group = {n.uuid for n in group.nodes if isinstance(n, orm.StructureData)}
+        present = [stored[p] for p in prints if p in stored and stored[p].uuid in in_group]
+        reused = [stored[p] for p in prints if p in stored and stored[p].uuid not in in_group]
+        new = [i for i, p in enumerate(prints) if p not in stored]
+        if reused:
+            group.add_nodes(reused)
+        process_pk = None
+        if new:
+            source = orm.SinglefileData(path)
+            outputs, node = import_configurations.run_get_node(source, orm.List(new), orm.Str(engine))
+            group.add_nodes([node for label, node in sorted(outputs.items()) if label.startswith('structure_')])
+            process_pk = node.pk
+    return ImportReport(group_label, len(new), len(reused), len(present), process_pk)
+
+
+def _stored_by_fingerprint(prints: list[str]) -> dict[str, orm.StructureData]:
+    found = {}
+    wanted = set(prints)
+    query = orm.QueryBuilder().append(
+        orm.StructureData, filters={'extras.dg_fingerprint': {'in': sorted(wanted)}}, project=['*']
+    )
+    for (node,) in query.iterall():
+        found.setdefault(node.base.extras.get('dg_fingerprint'), node)
+    return found
+
+
+def list_genomes() -> list[tuple[str, int]]:
+    """Return ``(label, number of configurations)`` for every genome group."""
+    return [(g.label, g.count()) for g in GenomeGroup.collection.all()]
+
+
+def _members(group: GenomeGroup) -> list[tuple[orm.StructureData, object, str | None]]:
+    """Return ``(structure, labels or None, engine or None)`` for every configuration of ``group``."""
+    structures = [n for n in group.nodes if isinstance(n, orm.StructureData)]
+    return [(s, labels, engine) for s, (labels, engine) in zip(structures, labels_of(structures))]
+
+
+def genome_summary(label: str) -> dict:
+    """Return counts for genome group ``label``: configurations, atoms, elements, labels present, engines."""
+    members = _members(load_genome(label))
+    present = Counter()
+    engines = Counter()
+    natoms = []
+    elements = Counter()
+    for structure, labels, engine in members:
+        natoms.append(len(structure.sites))
+        elements.update(site.kind_name for site in structure.sites)
+        if labels is None:
+            present['none'] += 1
+            continue
+        present.update(['energy', 'forces'] + (['stress'] if labels.stress is not None else []))
+        engines[engine] += 1
+    return {
+        'label': label,
+        'configurations': len(members),
+        'atoms': sum(natoms),
+        'atoms_min': min(natoms, default=0),
+        'atoms_max': max(natoms, default=0),
+        'elements': dict(elements),
+        'labels': dict(present),
+        'engines': dict(engines),
+    }
+
+
+def export_genome(label: str, output, format: str = 'extxyz') -> int:
+    """Write genome group ``label`` to ``output``; every frame's info carries ``uuid``. Return the count.
+
+    Frames carry energy (eV), forces (eV/A) and stress (eV/A^3) where known, readable back through
+    ``Atoms.get_potential_energy()`` and friends.
+    """
+    frames = []
+    for structure, labels, _ in _members(load_genome(label)):
+        atoms = structure.get_ase()
+        if labels is not None:
+            atoms = labelled_atoms(atoms, labels)
+        atoms.info['uuid'] = structure.uuid
+        frames.append(atoms)
+    ase.io.write(output, frames, format=format)
+    return len(frames)

@@ -1,0 +1,76 @@
+"""Register, find and list interatomic potentials stored in the current AiiDA profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiida import orm
+
+from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
+from ..data.potential import InteratomicPotentialData
+
+__all__ = ('list_potentials', 'load_potential', 'register_bundled_potentials', 'register_potential')
+
+_COMPARED = ('species', 'pair_style', 'pair_coeff', 'filenames', 'sha256')
+
+
+def register_potential(
+    files, name: str, species, pair_style: str, pair_coeff: str = '', citation: str = ''
+) -> tuple[InteratomicPotentialData, bool]:
+    """Store a potential under ``name``; return ``(node, created)``.
+
+    Registering the same files and settings again returns the stored node (``created`` False); a
+    different potential under a taken name raises :class:`PotentialError`.
+    """
+    spec = PotentialSpec(
+        name=name,
+        files=tuple(Path(f) for f in files),
+        species=tuple(species),
+        pair_style=pair_style,
+        pair_coeff=pair_coeff,
+        citation=citation,
+    )
+    return _store(spec)
+
+
+def _store(spec: PotentialSpec) -> tuple[InteratomicPotentialData, bool]:
+    candidate = InteratomicPotentialData(spec)
+    existing = _find(spec.name)
+    if existing is not None:
+        same = all(existing.base.attributes.get(k) == candidate.base.attributes.get(k) for k in _COMPARED)
+        if same:
+            return existing, False
+        raise PotentialError(
+            f'a different potential is already registered as `{spec.name}` (pk {existing.pk}); choose another name'
+        )
+    return candidate.store(), True
+
+
+def _find(name: str) -> InteratomicPotentialData | None:
+    query = orm.QueryBuilder().append(
+        InteratomicPotentialData, filters={'label': name}, tag='p', project='*'
+    ).order_by({'p': {'ctime': 'desc'}})
+    found = query.first()
+    return found[0] if found else None
+
+
+def load_potential(name: str) -> InteratomicPotentialData:
+    """Return the stored potential ``name``; bundled potentials are registered on first use."""
+    node = _find(name)
+    if node is not None:
+        return node
+    if name in BUNDLED_POTENTIALS:
+        return _store(bundled_potential(name))[0]
+    known = sorted({p.label for p in list_potentials()} | set(BUNDLED_POTENTIALS))
+    raise PotentialError(f'no potential named `{name}`; known: {", ".join(known)}')
+
+
+def list_potentials() -> list[InteratomicPotentialData]:
+    """Return every stored potential, newest first."""
+    query = orm.QueryBuilder().append(InteratomicPotentialData, tag='p').order_by({'p': {'ctime': 'desc'}})
+    return [row[0] for row in query.all()]
+
+
+def register_bundled_potentials() -> list[tuple[InteratomicPotentialData, bool]]:
+    """Register every bundled potential (idempotent); return ``(node, created)`` for each."""
+    return [_store(bundled_potential(name)) for name in BUNDLED_POTENTIALS]
