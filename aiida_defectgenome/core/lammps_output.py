@@ -17,6 +17,8 @@ _WARNING = re.compile(r'^WARNING:\s*(.*)$', re.MULTILINE)
 _VERSION = re.compile(r'^LAMMPS \((.+)\)\s*$', re.MULTILINE)
 _WALL = re.compile(r'^Total wall time: (\d+):(\d+):(\d+)', re.MULTILINE)
 _STOP = re.compile(r'^\s*Stopping criterion = (.+)$', re.MULTILINE)
+#: Thermo headers LAMMPS prints under another name than the ``thermo_style`` keyword.
+_HEADER_TO_KEYWORD = {'PotEng': 'pe', 'KinEng': 'ke', 'TotEng': 'etotal', 'Volume': 'vol', 'Atoms': 'atoms'}
 
 
 class LammpsLog(dict):
@@ -44,7 +46,7 @@ def _thermo_blocks(lines: list[str]) -> list[dict[str, np.ndarray]]:
     while index < len(lines):
         words = lines[index].split()
         if words and words[0] == 'Step' and index > 0 and lines[index - 1].startswith('Per MPI rank memory'):
-            columns, rows = [w.lower() for w in words], []
+            columns, rows = [_HEADER_TO_KEYWORD.get(w, w.lower()) for w in words], []
             index += 1
             while index < len(lines):
                 values = lines[index].split()

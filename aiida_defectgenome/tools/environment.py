@@ -19,7 +19,7 @@ from aiida.manage.configuration import get_config, load_profile
 
 from ..core.lammps_runtime import lammps_executable, mpirun_executable
 
-__all__ = ('DEFAULT_PROFILE', 'ensure_codes', 'ensure_computer', 'ensure_profile', 'parse_service_url')
+__all__ = ('DEFAULT_PROFILE', 'create_postgres_database', 'ensure_codes', 'ensure_computer', 'ensure_profile', 'parse_service_url')
 
 DEFAULT_PROFILE = 'defectgenome'
 COMPUTER_LABEL = 'localhost'
@@ -45,6 +45,39 @@ def parse_service_url(value: str, scheme: str, default_port: int, default_user: 
     }
 
 
+def create_postgres_database(profile: str, host: str, port: int, user: str, password: str | None, path: str) -> dict:
+    """Create a role and a database ``aiida-<profile>`` (server's default locale); return the storage config.
+
+    ``user`` must be allowed to create roles and databases. ``path``, if given, names the database.
+    """
+    import secrets
+
+    import psycopg
+    from psycopg import sql
+
+    database = path or f'aiida-{profile}'
+    role, role_password = f'aiida-{profile}', secrets.token_hex(15)
+    try:
+        with psycopg.connect(host=host, port=port, user=user, password=password, dbname='postgres', autocommit=True) as conn:
+            conn.execute(sql.SQL('CREATE ROLE {} LOGIN PASSWORD {}').format(sql.Identifier(role), sql.Literal(role_password)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                    sql.Identifier(database), sql.Identifier(role)
+                )
+            )
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        raise ValueError(f'PostgreSQL at {host}:{port} as `{user}`: {message}') from exc
+    return {
+        'database_hostname': host,
+        'database_port': port,
+        'database_name': database,
+        'database_username': role,
+        'database_password': role_password,
+        'repository_uri': (Path(get_config().dirpath) / 'repository' / profile).as_uri(),
+    }
+
+
 def ensure_profile(name: str | None, postgres: str | None = None, rabbitmq: str | None = None) -> list[str]:
     """Load profile ``name`` (default: the default profile, else ``defectgenome``), creating it if missing.
 
@@ -52,7 +85,6 @@ def ensure_profile(name: str | None, postgres: str | None = None, rabbitmq: str 
     (``[user[:password]@]host[:port]``, a PostgreSQL role allowed to create databases) or ``rabbitmq``
     (``[user:password@]host[:port]``) are given.
     """
-    from aiida.cmdline.commands.cmd_presto import detect_postgres_config
     from aiida.manage.configuration import create_profile
 
     config = get_config(create=True)
@@ -69,11 +101,7 @@ def ensure_profile(name: str | None, postgres: str | None = None, rabbitmq: str 
 
     storage_backend, storage_config = 'core.sqlite_dos', {}
     if postgres:
-        db = parse_service_url(postgres, 'postgresql', 5432, 'postgres')
-        try:
-            storage_config = detect_postgres_config(name, db['host'], db['port'], db['user'], db['password'], True)
-        except ConnectionError as exc:
-            raise ValueError(f'PostgreSQL at {db["host"]}:{db["port"]}: {exc}') from exc
+        storage_config = create_postgres_database(name, **parse_service_url(postgres, 'postgresql', 5432, 'postgres'))
         storage_backend = 'core.psql_dos'
     if rabbitmq:
         mq = parse_service_url(rabbitmq, 'amqp', 5672, 'guest')

@@ -1,0 +1,67 @@
+"""Fixtures: a temporary SQLite profile with the built-in ZeroMQ broker, the LAMMPS code, W structures."""
+
+import pytest
+from ase.build import bulk
+
+pytest_plugins = 'aiida.tools.pytest_fixtures'
+
+
+def pytest_addoption(parser):
+    parser.addoption('--slow', action='store_true', help='Also run the tests marked slow (CI does).')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--slow'):
+        return
+    skip = pytest.mark.skip(reason='slow: run with --slow')
+    for item in items:
+        if 'slow' in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope='session')
+def aiida_profile(aiida_config, aiida_profile_factory):
+    """The test profile: SQLite storage and the ZeroMQ broker, so that run(), submit() and the daemon work."""
+    with aiida_profile_factory(aiida_config, broker_backend='core.zeromq') as profile:
+        yield profile
+
+
+@pytest.fixture
+def lammps_code(aiida_code_installed):
+    from aiida_defectgenome.core.lammps_runtime import lammps_executable
+
+    return aiida_code_installed(
+        default_calc_job_plugin='defectgenome.lammps', filepath_executable=str(lammps_executable()), label='lammps'
+    )
+
+
+@pytest.fixture
+def eam_w():
+    from aiida_defectgenome.tools.potentials import load_potential
+
+    return load_potential('eam-zhou-W')
+
+
+@pytest.fixture
+def bcc_w():
+    """Return a factory of bcc W ``StructureData``: ``bcc_w(a=3.165, repeat=1)``."""
+    from aiida import orm
+
+    def factory(a=3.165, repeat=1):
+        return orm.StructureData(ase=bulk('W', 'bcc', a=a, cubic=True) * (repeat, repeat, repeat))
+
+    return factory
+
+
+@pytest.fixture
+def lammps_inputs(lammps_code, eam_w, bcc_w):
+    """Return a factory of ``LammpsCalculation`` inputs with the EAM and 2-atom bcc W by default."""
+    from aiida import orm
+
+    def factory(parameters=None, structure=None, potential=None):
+        inputs = {'code': lammps_code, 'potential': potential or eam_w, 'structure': structure or bcc_w()}
+        if parameters is not None:
+            inputs['parameters'] = orm.Dict(parameters)
+        return inputs
+
+    return factory

@@ -1,0 +1,43 @@
+"""Heavy end-to-end checks (run with --slow; CI runs them): the README demo, the docs build, the example."""
+
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NUMBER = r'(-?\d+\.\d+)'
+ROOT = Path(__file__).parents[1]
+pytestmark = pytest.mark.slow
+
+
+def test_demo_on_a_fresh_aiida_path(tmp_path):
+    env = {**os.environ, 'AIIDA_PATH': str(tmp_path)}
+    command = [str(Path(sys.executable).parent / 'aiida-defectgenome'), 'demo']
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr
+    a0 = float(re.search(rf'a0 += {NUMBER} A', result.stdout).group(1))
+    e_coh = float(re.search(rf'E_coh = {NUMBER} eV/atom', result.stdout).group(1))
+    assert a0 == pytest.approx(3.1648, abs=2e-4) and e_coh == pytest.approx(-8.760, abs=5e-4)
+    assert '678 imported' in result.stdout
+    assert 'import_configurations' in result.stdout and '678 configurations' in result.stdout
+
+
+def test_docs_build_without_warnings(tmp_path):
+    result = subprocess.run(
+        [sys.executable, '-m', 'sphinx', '-W', '-q', str(ROOT / 'docs' / 'source'), str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_example_submission_script(lammps_code, monkeypatch, capsys):
+    monkeypatch.setattr(sys, 'argv', ['relax_bcc_w.py', lammps_code.full_label])
+    runpy.run_path(str(ROOT / 'examples' / 'relax_bcc_w.py'), run_name='__main__')
+    found = re.findall(rf'^(\S+) +a0 = {NUMBER} A +E_coh = {NUMBER} eV/atom', capsys.readouterr().out, re.MULTILINE)
+    values = {name: (float(a0), float(e)) for name, a0, e in found}
+    assert values['eam-zhou-W'] == pytest.approx((3.1648, -8.760), abs=5e-4)
+    assert values['meam-W'] == pytest.approx((3.165, -8.660), abs=5e-4)
