@@ -9,7 +9,23 @@ from aiida import orm
 
 from ..core.potentials import PotentialSpec, pair_commands
 
-__all__ = ('InteratomicPotentialData',)
+__all__ = ('InteratomicPotentialData', 'potential_attributes')
+
+
+def potential_attributes(spec: PotentialSpec) -> dict:
+    """Return the attributes an ``InteratomicPotentialData`` of ``spec`` has (``sha256`` over all files)."""
+    digest = hashlib.sha256()
+    for path in spec.files:
+        digest.update(Path(path).read_bytes())
+    return {
+        'name': spec.name,
+        'species': list(spec.species),
+        'pair_style': spec.pair_style,
+        'pair_coeff': spec.pair_coeff,
+        'citation': spec.citation,
+        'filenames': list(spec.filenames),
+        'sha256': digest.hexdigest(),
+    }
 
 
 class InteratomicPotentialData(orm.Data):
@@ -24,24 +40,10 @@ class InteratomicPotentialData(orm.Data):
         super().__init__(**kwargs)
         if spec is None:
             return
-        digest = hashlib.sha256()
         for path in spec.files:
-            with open(path, 'rb') as handle:
-                content = handle.read()
-            digest.update(content)
-            self.base.repository.put_object_from_bytes(content, Path(path).name)
+            self.base.repository.put_object_from_bytes(Path(path).read_bytes(), Path(path).name)
         self.label = spec.name
-        self.base.attributes.set_many(
-            {
-                'name': spec.name,
-                'species': list(spec.species),
-                'pair_style': spec.pair_style,
-                'pair_coeff': spec.pair_coeff,
-                'citation': spec.citation,
-                'filenames': list(spec.filenames),
-                'sha256': digest.hexdigest(),
-            }
-        )
+        self.base.attributes.set_many(potential_attributes(spec))
 
     @property
     def name(self) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiida import orm
 
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
-from ..data.potential import InteratomicPotentialData
+from ..data.potential import InteratomicPotentialData, potential_attributes
 
 __all__ = ('list_potentials', 'load_potential', 'register_bundled_potentials', 'register_potential')
 
@@ -34,16 +34,16 @@ def register_potential(
 
 
 def _store(spec: PotentialSpec) -> tuple[InteratomicPotentialData, bool]:
-    candidate = InteratomicPotentialData(spec)
     existing = _find(spec.name)
     if existing is not None:
-        same = all(existing.base.attributes.get(k) == candidate.base.attributes.get(k) for k in _COMPARED)
+        wanted = potential_attributes(spec)
+        same = all(existing.base.attributes.get(k) == wanted[k] for k in _COMPARED)
         if same:
             return existing, False
         raise PotentialError(
             f'a different potential is already registered as `{spec.name}` (pk {existing.pk}); choose another name'
         )
-    return candidate.store(), True
+    return InteratomicPotentialData(spec).store(), True
 
 
 def _find(name: str) -> InteratomicPotentialData | None:
