@@ -1,8 +1,8 @@
 """Read labelled configurations (energy, forces, optional stress) from any file ASE reads.
 
-Compressed files (``.gz``, ``.bz2``, ``.xz``) are decompressed into a temporary file first: ASE reads a
-gzip stream about 40 times slower than the same text uncompressed (10.8 s against 0.25 s for the 678
-configurations of the W basic set).
+Compressed files (``.gz``, ``.bz2``, ``.xz``) are decompressed into a temporary file first: ``ase.io.read``
+on the gzip file of the 678-configuration W basic set takes 11.4 s, this way 0.44 s
+(``benchmarks/genome_import.py``).
 """
 
 from __future__ import annotations
