@@ -138,3 +138,15 @@ def test_restart_workchain_continues_an_unconverged_minimisation(lammps_inputs, 
     assert len(calls) > 1 and calls[0].exit_status == 401
     assert calls[1].inputs.structure.uuid == calls[0].outputs.structure.uuid
     assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
+
+
+def test_mpi_run_through_the_computer_mpirun(lammps_inputs, bcc_w, aiida_localhost):
+    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
+
+    aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
+    inputs = lammps_inputs(RELAX, structure=bcc_w(a=3.2, repeat=4))
+    inputs['metadata'] = {'options': {'withmpi': True, 'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2}}}
+    results, node = run_get_node(LammpsCalculation, **inputs)
+    assert node.is_finished_ok, node.exit_message
+    assert 'with 2 MPI tasks' in node.outputs.retrieved.base.repository.get_object_content('log.lammps')
+    assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
