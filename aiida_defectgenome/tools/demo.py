@@ -58,8 +58,10 @@ def run_demo(echo=print, group_label: str = 'W-basic') -> dict:
     imports = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={'attributes.function_name': 'import_configurations'})
     for (node,) in imports.iterall():
         source = node.inputs.source
+        outputs = node.base.links.get_outgoing().all_link_labels()
+        structures = sum(label.startswith('structure_') for label in outputs)
         echo(f'   file `{source.filename}` <{source.pk}> -> import_configurations <{node.pk}> '
-             f'-> {len(node.base.links.get_outgoing().all()) // 2} configurations, each with its labels node')
+             f'-> {structures} StructureData + labels table <{node.outputs.labels.pk}>')
     counts = {cls.__name__: orm.QueryBuilder().append(cls).count()
               for cls in (orm.StructureData, orm.ArrayData, orm.CalcJobNode, orm.WorkChainNode, orm.CalcFunctionNode)}
     echo('   nodes in this profile: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))
