@@ -35,6 +35,30 @@ SUBMIT = textwrap.dedent(
 )
 
 
+def _roles(prefix):
+    import psycopg
+
+    with psycopg.connect(host='127.0.0.1', port=5432, user='postgres', dbname='postgres') as conn:
+        return [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f'{prefix}%',))]
+
+
+def _drop_role(role):
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(host='127.0.0.1', port=5432, user='postgres', dbname='postgres', autocommit=True) as conn:
+        conn.execute(sql.SQL('DROP ROLE IF EXISTS {}').format(sql.Identifier(role)))
+
+
+def test_failed_database_creation_leaves_no_role_behind(aiida_profile):
+    from aiida_defectgenome.tools.environment import create_postgres_database
+
+    profile = f'dg-fail-{secrets.token_hex(4)}'
+    with pytest.raises(ValueError, match='already exists'):
+        create_postgres_database(profile, '127.0.0.1', 5432, 'postgres', None, 'postgres')
+    assert _roles(f'aiida-{profile}') == []
+
+
 def _run(args, env, check=True):
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
     if check and result.returncode:
@@ -59,3 +83,4 @@ def test_postgres_rabbitmq_profile_runs_lammps_through_the_daemon(tmp_path):
     finally:
         _run([verdi, '-p', profile, 'daemon', 'stop'], env, check=False)
         _run([verdi, 'profile', 'delete', '--delete-data', '--force', profile], env, check=False)
+        _drop_role(f'aiida-{profile}')  # `verdi profile delete` drops the database, not the role

@@ -49,6 +49,7 @@ def create_postgres_database(profile: str, host: str, port: int, user: str, pass
     """Create a role and a database ``aiida-<profile>`` (server's default locale); return the storage config.
 
     ``user`` must be allowed to create roles and databases. ``path``, if given, names the database.
+    If the database cannot be created, the role is dropped again.
     """
     import secrets
 
@@ -60,11 +61,15 @@ def create_postgres_database(profile: str, host: str, port: int, user: str, pass
     try:
         with psycopg.connect(host=host, port=port, user=user, password=password, dbname='postgres', autocommit=True) as conn:
             conn.execute(sql.SQL('CREATE ROLE {} LOGIN PASSWORD {}').format(sql.Identifier(role), sql.Literal(role_password)))
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
-                    sql.Identifier(database), sql.Identifier(role)
+            try:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
+                        sql.Identifier(database), sql.Identifier(role)
+                    )
                 )
-            )
+            except psycopg.Error:
+                conn.execute(sql.SQL('DROP ROLE {}').format(sql.Identifier(role)))  # so that a retry can succeed
+                raise
     except psycopg.Error as exc:
         message = str(exc).strip().splitlines()[0]
         raise ValueError(f'PostgreSQL at {host}:{port} as `{user}`: {message}') from exc
