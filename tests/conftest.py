@@ -65,3 +65,16 @@ def lammps_inputs(lammps_code, eam_w, bcc_w):
         return inputs
 
     return factory
+
+
+@pytest.fixture
+def cli(aiida_profile):
+    """Invoke ``aiida-defectgenome`` on the test profile; return the result (exit code, output)."""
+    from click.testing import CliRunner
+
+    from aiida_defectgenome.cli import cmd_root
+
+    def invoke(*args):
+        return CliRunner().invoke(cmd_root, ['-p', aiida_profile.name, *map(str, args)], catch_exceptions=False)
+
+    return invoke

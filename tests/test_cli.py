@@ -8,23 +8,11 @@ from pathlib import Path
 import ase.io
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from aiida_defectgenome.cli import cmd_root
 from aiida_defectgenome.core.datasets import read_configurations
 from aiida_defectgenome.core.lammps_runtime import potentials_directory
 
 BASIC_W = Path(__file__).parents[1] / 'aiida_defectgenome' / 'resources' / 'W-basic-dft.extxyz.gz'
-
-
-@pytest.fixture
-def cli(aiida_profile):
-    """Invoke the command on the test profile; return the result (exit code, output)."""
-
-    def invoke(*args):
-        return CliRunner().invoke(cmd_root, ['-p', aiida_profile.name, *map(str, args)], catch_exceptions=False)
-
-    return invoke
 
 
 def test_setup_twice_on_a_fresh_aiida_path_is_a_no_op_the_second_time(tmp_path):

@@ -14,6 +14,7 @@ import hashlib
 import lzma
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import ase.io
@@ -22,7 +23,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.stress import voigt_6_to_full_3x3_stress
 
-__all__ = ('DatasetError', 'Labels', 'fingerprint', 'labelled_atoms', 'read_configurations')
+__all__ = ('DatasetError', 'Labels', 'fingerprint', 'labelled_atoms', 'read_configurations', 'read_structures')
 
 _OPENERS = {'.gz': gzip.open, '.bz2': bz2.open, '.xz': lzma.open}
 
@@ -44,25 +45,57 @@ class Labels:
 def read_configurations(path) -> list[tuple[Atoms, Labels]]:
     """Return ``(atoms, labels)`` for every frame of ``path``; raise :class:`DatasetError` on bad input."""
     path = Path(path)
+    return [(atoms, _labels(atoms, index, path.name)) for index, atoms in enumerate(read_structures(path))]
+
+
+def read_structures(path, species: Sequence[str] | None = None) -> list[Atoms]:
+    """Return every frame of ``path`` (any format ASE reads, gzip/bzip2/xz too, LAMMPS text dumps).
+
+    :param species: element of each LAMMPS atom type, type 1 first; needed for a dump without an
+        ``element`` column.
+    :raises DatasetError: on a missing, unreadable or empty file.
+    """
+    path = Path(path)
     if not path.is_file():
         raise DatasetError(f'no such file: {path}')
     opener = _OPENERS.get(path.suffix)
     try:
         if opener is None:
-            frames = ase.io.read(path, index=':')
+            frames = _read_frames(path, species)
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 inner = Path(tmp) / path.stem
                 with opener(path, 'rb') as source, open(inner, 'wb') as target:
                     shutil.copyfileobj(source, target)
-                frames = ase.io.read(inner, index=':')
+                frames = _read_frames(inner, species)
+    except DatasetError:
+        raise
     except Exception as exc:  # ASE raises many kinds of errors for unreadable files
         raise DatasetError(f'cannot read {path.name} as a structure file: {type(exc).__name__}: {exc}') from exc
     if isinstance(frames, Atoms):
         frames = [frames]
     if not frames:
         raise DatasetError(f'{path.name} holds no configuration')
-    return [(atoms, _labels(atoms, index, path.name)) for index, atoms in enumerate(frames)]
+    return frames
+
+
+def _read_frames(path: Path, species: Sequence[str] | None) -> list[Atoms]:
+    with open(path, 'rb') as handle:
+        is_dump = handle.read(14) == b'ITEM: TIMESTEP'
+    if not is_dump:
+        return ase.io.read(path, index=':')
+    frames = ase.io.read(path, index=':', format='lammps-dump-text', specorder=list(species) if species else None)
+    if not species and not _has_element_column(path):
+        raise DatasetError(f'{path.name} is a LAMMPS dump without an element column: give the species of each type')
+    return frames
+
+
+def _has_element_column(path: Path) -> bool:
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith('ITEM: ATOMS'):
+                return 'element' in line.split()
+    return False
 
 
 def _labels(atoms: Atoms, index: int, filename: str) -> Labels:

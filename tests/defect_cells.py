@@ -1,0 +1,81 @@
+"""EAM-relaxed W cells with one kind of defect each, and the atoms near it, for the gamma tests."""
+
+import numpy as np
+from ase import Atoms
+from ase.build import bcc100, bulk
+
+from aiida_defectgenome.core.lammps_library import current_positions, load_atoms, open_lammps
+from aiida_defectgenome.core.lammps_runtime import potentials_directory
+
+A0 = 3.16485  # A, EAM-Zhou W
+
+
+def relax_eam(atoms: Atoms) -> Atoms:
+    """Return ``atoms`` with positions relaxed by the EAM-Zhou W potential (fixed cell)."""
+    lmp = open_lammps()
+    load_atoms(lmp, atoms)
+    lmp.commands_list(
+        [
+            'mass 1 183.84',
+            'pair_style eam/alloy',
+            f'pair_coeff * * {potentials_directory() / "W_zhou.eam.alloy"} W',
+            'min_style fire',
+            'minimize 0 1e-2 500 5000',
+        ]
+    )
+    relaxed = atoms.copy()
+    relaxed.positions = current_positions(lmp, atoms)
+    lmp.close()
+    return relaxed
+
+
+def vacancy_cluster():
+    """A 6x6x6 bcc cell with a four-vacancy cluster (a central atom and three of its neighbours)."""
+    atoms = bulk('W', 'bcc', a=A0, cubic=True) * 6
+    centre = np.argmin(np.linalg.norm(atoms.positions - atoms.cell.sum(axis=0) / 2, axis=1))
+    distances = np.linalg.norm(atoms.positions - atoms.positions[centre], axis=1)
+    removed = np.argsort(distances)[:4]
+    sites = atoms.positions[removed]
+    del atoms[removed]
+    return relax_eam(atoms), sites
+
+
+def interstitial_loop():
+    """An 8x8x8 bcc cell with a disc of 12 extra atoms between two (002) planes: a <100> loop nucleus."""
+    atoms = bulk('W', 'bcc', a=A0, cubic=True) * 8
+    middle = atoms.cell.sum(axis=0) / 2
+    grid = np.array([(i, j) for i in range(-3, 3) for j in range(-3, 3)], dtype=float) * A0
+    disc = grid[np.linalg.norm(grid + [A0 / 2, 0], axis=1) < 1.9 * A0][:12]
+    sites = np.column_stack([disc[:, 0] + A0 / 2, disc[:, 1], np.full(len(disc), A0 / 4)]) + np.round(middle / A0) * A0
+    atoms += Atoms('W' * len(sites), positions=sites)
+    return relax_eam(atoms), sites
+
+
+def free_surface():
+    """A (001) slab of 3x3x10 cubic cells with 10 A of vacuum; the sites are its outermost atoms."""
+    atoms = bcc100('W', size=(3, 3, 20), a=A0, vacuum=10.0, orthogonal=True)
+    z = atoms.positions[:, 2]
+    sites = atoms.positions[(z < z.min() + 0.1) | (z > z.max() - 0.1)]
+    return relax_eam(atoms), sites
+
+
+def grain_boundary():
+    """A bicrystal sphere (radius 18 A): the upper grain turned 37 degrees about a general axis."""
+    lattice = bulk('W', 'bcc', a=A0, cubic=True) * 14
+    lattice.positions -= lattice.cell.sum(axis=0) / 2
+    axis = np.array([1.0, 2.0, 4.0]) / np.sqrt(21.0)
+    angle = np.radians(37.0)
+    cross = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    rotation = np.eye(3) + np.sin(angle) * cross + (1 - np.cos(angle)) * cross @ cross
+    lower = lattice.positions[(lattice.positions[:, 2] < 0)]
+    upper = lattice.positions @ rotation.T
+    upper = upper[upper[:, 2] >= 0]
+    positions = np.vstack([lower, upper])
+    positions = positions[np.linalg.norm(positions, axis=1) < 18.0]
+    keep = np.ones(len(positions), dtype=bool)  # drop the upper atom of any pair closer than 0.75 a0
+    for i in np.flatnonzero(positions[:, 2] >= 0):
+        distances = np.linalg.norm(positions[:i] - positions[i], axis=1)
+        if (distances[keep[:i]] < 0.75 * A0).any():
+            keep[i] = False
+    atoms = Atoms('W' * keep.sum(), positions=positions[keep], pbc=False)
+    return relax_eam(atoms), None
