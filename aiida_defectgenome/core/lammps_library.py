@@ -13,7 +13,7 @@ from .geometry import enclosing_cell, minimum_image
 from .lammps_input import fractional_in_cell, lammps_frame
 from .lammps_runtime import import_lammps
 
-__all__ = ('current_positions', 'load_atoms', 'open_lammps', 'per_atom_order')
+__all__ = ('apply_potential', 'current_positions', 'load_atoms', 'open_lammps', 'per_atom_order')
 
 
 def open_lammps():
@@ -71,3 +71,17 @@ def current_positions(lmp, atoms: Atoms) -> np.ndarray:
     now[order] = lmp.numpy.extract_atom('x')[: len(order)]
     moves = minimum_image(now - start, lammps_cell, atoms.pbc)
     return atoms.positions + moves @ rotation.T
+
+
+def apply_potential(lmp, potential, species: list[str]) -> None:
+    """Set real masses and the ``pair_style``/``pair_coeff`` of a :class:`PotentialSpec` (absolute file
+    paths) for atom types of ``species`` (type 1 first, as :func:`load_atoms` returns them)."""
+    from ase.data import atomic_masses, atomic_numbers
+
+    from .potentials import pair_commands
+
+    files = tuple(str(path) for path in potential.files)
+    lmp.commands_list(
+        [f'mass {t} {atomic_masses[atomic_numbers[s]]:.6f}' for t, s in enumerate(species, start=1)]
+        + pair_commands(potential.pair_style, potential.pair_coeff, files, potential.species, species)
+    )
