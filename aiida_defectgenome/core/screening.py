@@ -68,16 +68,6 @@ class Centres:
             'duplicates': self.duplicates,
         }
 
-    @classmethod
-    def from_dict(cls, data: dict) -> Centres:
-        return cls(
-            np.array(data['structure'], dtype=int),
-            np.array(data['atom'], dtype=int),
-            np.array(data['gamma'], dtype=float),
-            data['preselected'],
-            data['duplicates'],
-        )
-
 
 @dataclasses.dataclass
 class Neighbourhoods:
@@ -88,7 +78,7 @@ class Neighbourhoods:
     """
 
     clusters: list[Atoms]
-    grades: Grades | None
+    grades: Grades
     preselected: int
     selected: int
     duplicates: int
@@ -109,18 +99,27 @@ def _descriptor_rows(active_set: ActiveSet, structures: Sequence[Atoms]) -> tupl
     return descriptor_from_parameters(active_set.descriptor).compute_many(structures)
 
 
-def grade_structures(active_set: ActiveSet, structures: Sequence[Atoms]) -> Grades:
-    """Return the :class:`Grades` of every atom of ``structures`` with the active set's own descriptor."""
-    rows, counts = _descriptor_rows(active_set, structures)
+def _grades(active_set: ActiveSet, rows: np.ndarray, counts: np.ndarray) -> Grades:
     gamma = active_set.grade(rows)
     return Grades(gamma, counts, configuration_grades(gamma, counts))
 
 
+def grade_structures(active_set: ActiveSet, structures: Sequence[Atoms]) -> Grades:
+    """Return the :class:`Grades` of every atom of ``structures`` with the active set's own descriptor."""
+    return _grades(active_set, *_descriptor_rows(active_set, structures))
+
+
 def choose_centres(
-    active_set: ActiveSet, rows: np.ndarray, counts, threshold: float = DEFAULT_THRESHOLD, limit: int | None = None
+    active_set: ActiveSet,
+    rows: np.ndarray,
+    counts,
+    threshold: float = DEFAULT_THRESHOLD,
+    limit: int | None = None,
+    gamma: np.ndarray | None = None,
 ) -> Centres:
-    """Select central atoms among descriptor ``rows`` of structures with ``counts`` atoms each."""
-    selection = select_extrapolative(active_set, rows, threshold=threshold, limit=limit)
+    """Select central atoms among descriptor ``rows`` of structures with ``counts`` atoms each
+    (``gamma``: the rows' grades when already known)."""
+    selection = select_extrapolative(active_set, rows, threshold=threshold, limit=limit, gamma=gamma)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     owners = np.searchsorted(offsets, selection.indices, side='right') - 1
     atoms = selection.indices - offsets[owners]
@@ -176,14 +175,14 @@ def select_neighbourhoods(
         :func:`default_merge_distance`.
     """
     rows, counts = _descriptor_rows(active_set, structures)
-    gamma = active_set.grade(rows)
-    centres = choose_centres(active_set, rows, counts, threshold=threshold, limit=limit)
+    grades = _grades(active_set, rows, counts)
+    centres = choose_centres(active_set, rows, counts, threshold=threshold, limit=limit, gamma=grades.gamma)
     if merge_distance is None:
         merge_distance = default_merge_distance(active_set, radius)
     clusters, merged = cut_around_centres(dict(enumerate(structures)), centres, radius, merge_distance, periodic_axes)
     return Neighbourhoods(
         clusters=clusters,
-        grades=Grades(gamma, counts, configuration_grades(gamma, counts)),
+        grades=grades,
         preselected=centres.preselected,
         selected=len(centres.atom),
         duplicates=centres.duplicates,

@@ -44,15 +44,17 @@ def select_extrapolative(
     threshold: float = DEFAULT_THRESHOLD,
     limit: int | None = None,
     max_iterations: int = 100000,
+    gamma: np.ndarray | None = None,
 ) -> Selection:
     """Return the :class:`Selection` among descriptor rows ``candidates`` ``(n, m)``.
 
     :param threshold: preselect rows with gamma >= threshold (the paper uses 2.0).
     :param limit: at most this many rows are selected (``None``: no cap).
+    :param gamma: the candidates' grades against ``active_set``, when already computed.
     """
     if limit is not None and limit < 1:
         raise ValueError(f'limit must be at least 1, got {limit!r}')
-    gamma = active_set.grade(candidates)
+    gamma = active_set.grade(candidates) if gamma is None else np.asarray(gamma)
     preselected = np.flatnonzero(gamma >= threshold)
     standardised = active_set.standardise(np.asarray(candidates)[preselected])
     _, first = np.unique(standardised, axis=0, return_index=True)

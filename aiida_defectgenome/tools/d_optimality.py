@@ -12,6 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 from aiida import orm
 
 from ..calculations.functions.d_optimality import (
@@ -35,6 +36,7 @@ __all__ = (
     'active_set_for_file',
     'active_set_for_group',
     'descriptors_for_group',
+    'group_descriptor_rows',
     'grade_group',
     'grades_of',
     'group_structures',
@@ -55,15 +57,20 @@ def _load_group(label: str) -> orm.Group:
         raise DatasetError(f'`{label}` is neither a file nor a group (genome groups: {known})') from exc
 
 
-def group_structures(label: str) -> list[orm.StructureData]:
-    """Return the ``StructureData`` members of group ``label`` in the order they were stored (by pk)."""
+def _members(label: str) -> tuple[orm.Group, list[orm.StructureData]]:
+    """Return group ``label`` and its ``StructureData`` members in the order they were stored (by pk)."""
     group = _load_group(label)
     query = orm.QueryBuilder().append(orm.Group, filters={'id': group.pk}, tag='group')
     query.append(orm.StructureData, with_group='group', project='*').order_by({orm.StructureData: 'id'})
     nodes = query.all(flat=True)
     if not nodes:
         raise DatasetError(f'group `{label}` holds no structures')
-    return nodes
+    return group, nodes
+
+
+def group_structures(label: str) -> list[orm.StructureData]:
+    """Return the ``StructureData`` members of group ``label`` in the order they were stored (by pk)."""
+    return _members(label)[1]
 
 
 def _namespace(nodes, prefix: str = 'structure') -> dict:
@@ -95,14 +102,20 @@ def _cached(group: orm.Group, extra: str, key_data, build):
 def descriptors_for_group(label: str, descriptor: dict | None = None) -> list[orm.ArrayData]:
     """Return the descriptor arrays of group ``label`` (``compute_descriptors`` on chunks of
     ``CHUNK`` structures), computed once per group content and descriptor."""
-    parameters = descriptor_from_parameters(descriptor or DEFAULT_DESCRIPTOR).parameters
-    nodes = group_structures(label)
+    return _descriptor_arrays(*_members(label), descriptor_from_parameters(descriptor or DEFAULT_DESCRIPTOR).parameters)
 
+
+def _descriptor_arrays(group: orm.Group, nodes: list[orm.StructureData], parameters: dict) -> list[orm.ArrayData]:
     def build():
         chunks = [nodes[i : i + CHUNK] for i in range(0, len(nodes), CHUNK)]
         return [compute_descriptors(parameters=orm.Dict({'descriptor': parameters}), **_namespace(c)) for c in chunks]
 
-    return _cached(_load_group(label), _DESCRIPTORS_EXTRA, [parameters, [n.uuid for n in nodes]], build)[0]
+    return _cached(group, _DESCRIPTORS_EXTRA, [parameters, [n.uuid for n in nodes]], build)[0]
+
+
+def group_descriptor_rows(label: str, descriptor: dict) -> np.ndarray:
+    """Return the ``(atoms, m)`` descriptor rows of group ``label``, from its stored descriptor arrays."""
+    return np.concatenate([array.get_array('rows') for array in descriptors_for_group(label, descriptor)])
 
 
 def active_set_for_group(label: str, descriptor: dict | None = None, tol: float = DEFAULT_TOL) -> tuple[ActiveSetData, bool]:
@@ -112,13 +125,13 @@ def active_set_for_group(label: str, descriptor: dict | None = None, tol: float 
     remembers it), from the group's descriptor arrays.
     """
     settings = _settings(descriptor, tol)
-    nodes = group_structures(label)
+    group, nodes = _members(label)
 
     def build():
-        arrays = descriptors_for_group(label, settings['descriptor'])
+        arrays = _descriptor_arrays(group, nodes, settings['descriptor'])
         return [compute_active_set(parameters=orm.Dict({'tol': settings['tol']}), **_namespace(arrays, 'descriptors'))]
 
-    found, reused = _cached(_load_group(label), _ACTIVE_SETS_EXTRA, [settings, [n.uuid for n in nodes]], build)
+    found, reused = _cached(group, _ACTIVE_SETS_EXTRA, [settings, [n.uuid for n in nodes]], build)
     return found[0], reused
 
 

@@ -142,8 +142,9 @@ def cut_neighbourhoods(active_set: ActiveSetData, centres: orm.Dict, parameters:
     chosen = centres.get_dict()
     keep = [i for i, uuid in enumerate(chosen['uuid']) if uuid in nodes]
     order = sorted(nodes)
+    position = {uuid: i for i, uuid in enumerate(order)}
     mine = Centres(
-        np.array([order.index(chosen['uuid'][i]) for i in keep], dtype=int),
+        np.array([position[chosen['uuid'][i]] for i in keep], dtype=int),
         np.array([chosen['atom'][i] for i in keep], dtype=int),
         np.array([chosen['gamma'][i] for i in keep], dtype=float),
         chosen['preselected'],
