@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from _results import write_results
+
 HERE = Path(__file__).parent
-RESULTS = HERE / 'results'
 ENVIRONMENTS = 1_000_000
 POOL = 100_000
 
@@ -94,18 +95,10 @@ def main() -> dict:
         'goal_gamma_environments_per_s_per_core_at_m55': 2_000_000,
         'machine': f'{platform.processor() or platform.machine()}, {cores} cores, Python {platform.python_version()}',
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / 'gamma_throughput.json').write_text(json.dumps(result, indent=2) + '\n')
-    _plot(result)
-    return result
+    return write_results('gamma_throughput', result, _plot)
 
 
-def _plot(result):
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+def _plot(plt, result):
     single = [r for r in result['runs'] if r['threads'] == 1]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), layout='constrained')
     labels = [f'm = {r["m"]}' for r in single]
@@ -120,7 +113,7 @@ def _plot(result):
     for axes, key, scale in ((left, 'gamma_environments_per_s', 1e6), (right, 'descriptor_bulk_atoms_per_s', 1e3)):
         for x, r in enumerate(single):
             axes.text(x, r[key] / scale, f'{r[key] / scale:.2f}', ha='center', va='bottom')
-    fig.savefig(RESULTS / 'gamma_throughput.png', dpi=120)
+    return fig
 
 
 if __name__ == '__main__':

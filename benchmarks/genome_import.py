@@ -12,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_results
+
 HERE = Path(__file__).parent
-RESULTS = HERE / 'results'
 DATASET = HERE.parent / 'aiida_defectgenome' / 'resources' / 'W-basic-dft.extxyz.gz'
 
 
@@ -58,18 +59,10 @@ def main(repeats: int = 3) -> dict:
         'machine': f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}',
         'storage': 'core.sqlite_dos',
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / 'genome_import.json').write_text(json.dumps(result, indent=2) + '\n')
-    _plot(result)
-    return result
+    return write_results('genome_import', result, _plot)
 
 
-def _plot(result):
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
+def _plot(plt, result):
     labels = ['read (ase, gzip)', 'read (ours)', 'import', 're-import']
     values = [result['read_gzip_with_ase_read_s'], result['read_with_read_configurations_s'],
               min(result['import_s']), min(result['reimport_s'])]
@@ -79,7 +72,7 @@ def _plot(result):
     for y, v in enumerate(values):
         ax.text(v, y, f' {v:.2f} s', va='center')
     fig.tight_layout()
-    fig.savefig(RESULTS / 'genome_import.png', dpi=120)
+    return fig
 
 
 if __name__ == '__main__':

@@ -4,27 +4,23 @@ import numpy as np
 from ase import Atoms
 from ase.build import bcc100, bulk
 
-from aiida_defectgenome.core.lammps_library import current_positions, load_atoms, open_lammps
-from aiida_defectgenome.core.lammps_runtime import potentials_directory
+from aiida_defectgenome.core.lammps_library import apply_potential, current_positions, load_atoms, open_lammps
+from aiida_defectgenome.core.potentials import bundled_potential
 
 A0 = 3.16485  # A, EAM-Zhou W
 
 
-def relax_eam(atoms: Atoms) -> Atoms:
-    """Return ``atoms`` with positions relaxed by the EAM-Zhou W potential (fixed cell)."""
+def relax_eam(atoms: Atoms, frozen: int = 0, minimize: str = 'min_style fire\nminimize 0 1e-2 500 5000') -> Atoms:
+    """Return ``atoms`` relaxed by the EAM-Zhou W potential (fixed cell), the first ``frozen`` atoms held
+    exactly where they are; ``info['energy_per_atom']`` (eV) is the relaxed energy."""
     lmp = open_lammps()
-    load_atoms(lmp, atoms)
-    lmp.commands_list(
-        [
-            'mass 1 183.84',
-            'pair_style eam/alloy',
-            f'pair_coeff * * {potentials_directory() / "W_zhou.eam.alloy"} W',
-            'min_style fire',
-            'minimize 0 1e-2 500 5000',
-        ]
-    )
+    apply_potential(lmp, bundled_potential('eam-zhou-W'), load_atoms(lmp, atoms))
+    if frozen:
+        lmp.commands_list([f'group core id 1:{frozen}', 'fix freeze core setforce 0 0 0'])
+    lmp.commands_string(minimize)
     relaxed = atoms.copy()
-    relaxed.positions = current_positions(lmp, atoms)
+    relaxed.positions[frozen:] = current_positions(lmp, atoms)[frozen:]
+    relaxed.info['energy_per_atom'] = lmp.get_thermo('pe') / len(atoms)
     lmp.close()
     return relaxed
 

@@ -6,7 +6,6 @@ from ase.build import bulk
 
 from aiida_defectgenome.core.cell_checks import cell_problems, nearest_neighbour_distance
 from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.core.lammps_library import apply_potential, current_positions, load_atoms, open_lammps
 from aiida_defectgenome.core.lattice_seeding import (
     CoreRegion,
     box_around,
@@ -15,21 +14,16 @@ from aiida_defectgenome.core.lattice_seeding import (
     lattice_translations,
     seed_lattice,
 )
-from aiida_defectgenome.core.potentials import bundled_potential
+
+from ..defect_cells import relax_eam
 
 A0, E_COH = 3.16485, -8.75999  # EAM-Zhou W
 
 
 def relax_outside_core(cell, core):
     """Minimise the atoms after the first ``core`` with EAM-Zhou; return (cell, energy per atom)."""
-    lmp = open_lammps()
-    apply_potential(lmp, bundled_potential('eam-zhou-W'), load_atoms(lmp, cell))
-    lmp.commands_list([f'group core id 1:{core}', 'fix freeze core setforce 0 0 0', 'minimize 0 1e-8 2000 20000'])
-    relaxed = cell.copy()
-    relaxed.positions[core:] = current_positions(lmp, cell)[core:]
-    energy = lmp.get_thermo('pe') / len(cell)
-    lmp.close()
-    return relaxed, energy
+    relaxed = relax_eam(cell, frozen=core, minimize='minimize 0 1e-8 2000 20000')
+    return relaxed, relaxed.info['energy_per_atom']
 
 
 def grow(cluster):
