@@ -4,7 +4,8 @@ import numpy as np
 from ase import Atoms
 from ase.build import bcc100, bulk
 
-from aiida_defectgenome.core.lammps_library import apply_potential, current_positions, load_atoms, open_lammps
+from aiida_defectgenome.core.dislocations import bcc_screw_dislocation
+from aiida_defectgenome.core.lammps_library import apply_potential, current_positions, load_atoms, open_lammps, per_atom_order
 from aiida_defectgenome.core.potentials import bundled_potential
 
 A0 = 3.16485  # A, EAM-Zhou W
@@ -12,15 +13,20 @@ A0 = 3.16485  # A, EAM-Zhou W
 
 def relax_eam(atoms: Atoms, frozen: int = 0, minimize: str = 'min_style fire\nminimize 0 1e-2 500 5000') -> Atoms:
     """Return ``atoms`` relaxed by the EAM-Zhou W potential (fixed cell), the first ``frozen`` atoms held
-    exactly where they are; ``info['energy_per_atom']`` (eV) is the relaxed energy."""
+    exactly where they are; ``info['energy_per_atom']`` (eV) is the relaxed energy and ``arrays['energies']``
+    the per-atom energies (eV)."""
     lmp = open_lammps()
     apply_potential(lmp, bundled_potential('eam-zhou-W'), load_atoms(lmp, atoms))
     if frozen:
         lmp.commands_list([f'group core id 1:{frozen}', 'fix freeze core setforce 0 0 0'])
+    lmp.command('compute dg_pe all pe/atom')
     lmp.commands_string(minimize)
     relaxed = atoms.copy()
     relaxed.positions[frozen:] = current_positions(lmp, atoms)[frozen:]
     relaxed.info['energy_per_atom'] = lmp.get_thermo('pe') / len(atoms)
+    energies = np.empty(len(atoms))
+    energies[per_atom_order(lmp)] = lmp.numpy.extract_compute('dg_pe', 1, 1)[: len(atoms)]
+    relaxed.arrays['energies'] = energies
     lmp.close()
     return relaxed
 
@@ -75,3 +81,16 @@ def grain_boundary():
             keep[i] = False
     atoms = Atoms('W' * keep.sum(), positions=positions[keep], pbc=False)
     return relax_eam(atoms), None
+
+
+def screw_dislocation(radius: float = 20.0, periods: int = 3):
+    """A relaxed 1/2[111] screw dislocation in a W cylinder periodic along the line (z), atoms beyond
+    ``radius - 5`` A held at the elastic solution; the site is the atom nearest the line."""
+    atoms = bcc_screw_dislocation('W', A0, radius=radius, periods=periods)
+    line = np.array(atoms.info['line'])
+    distance = np.linalg.norm(atoms.positions[:, :2] - line, axis=1)
+    atoms = atoms[np.argsort(-distance, kind='stable')]
+    frozen = int(np.sum(distance > radius - 5.0))
+    relaxed = relax_eam(atoms, frozen=frozen, minimize='minimize 0 1e-6 5000 50000')
+    distance = np.linalg.norm(relaxed.positions[:, :2] - line, axis=1)
+    return relaxed, relaxed.positions[[int(distance.argmin())]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
-from ase.data import atomic_masses, atomic_numbers
 
 from ..core import lammps_input
 from ..data.potential import InteratomicPotentialData
@@ -38,7 +37,9 @@ def _validate_inputs(inputs, _):
         )
     try:
         parameters = lammps_input.validate_parameters(inputs['parameters'].get_dict() if 'parameters' in inputs else {})
-        lammps_input.render_input(parameters, [], structure.pbc)
+        if parameters['frozen'] > len(structure.sites):
+            return f'frozen = {parameters["frozen"]} is more than the {len(structure.sites)} atoms of the structure'
+        lammps_input.render_input(parameters, [], structure.pbc, cell=structure.cell)
         lammps_input.fractional_in_cell([site.position for site in structure.sites], structure.cell, structure.pbc)
     except ValueError as exc:
         return str(exc)
@@ -55,15 +56,13 @@ class LammpsCalculation(CalcJob):
     def define(cls, spec):
         super().define(spec)
         spec.input('structure', valid_type=orm.StructureData, help='The structure to run (periodic or not).')
-        spec.input(
-            'potential', valid_type=InteratomicPotentialData, help='The interatomic potential (files, pair style).'
-        )
+        spec.input('potential', valid_type=InteratomicPotentialData, help='The interatomic potential (files, pair style).')
         spec.input(
             'parameters',
             valid_type=orm.Dict,
             required=False,
             validator=_validate_parameters,
-            help='Run description: `stages` (minimize/md), `thermo_every`, `dump_every`. '
+            help='Run description: `stages` (minimize/md/gcmc), `frozen`, `thermo_every`, `dump_every`. '
             'Absent: a single-point evaluation.',
         )
         spec.inputs.validator = _validate_inputs
@@ -76,9 +75,7 @@ class LammpsCalculation(CalcJob):
         spec.output('output_parameters', valid_type=orm.Dict, help='Energy, stress, volume, run information.')
         spec.output('structure', valid_type=orm.StructureData, required=False, help='The final structure.')
         spec.output('thermo', valid_type=orm.ArrayData, required=False, help='Per-step thermo columns + stage.')
-        spec.output(
-            'per_atom', valid_type=orm.ArrayData, required=False, help='Final `forces` (n, 3) eV/A, `energies` (n,) eV.'
-        )
+        spec.output('per_atom', valid_type=orm.ArrayData, required=False, help='Final `forces` (n, 3) eV/A, `energies` (n,) eV.')
         spec.default_output_node = 'output_parameters'
 
         spec.exit_code(301, 'ERROR_LOG_MISSING', message='LAMMPS wrote no log: it did not start. See aiida.out.')
@@ -96,20 +93,9 @@ class LammpsCalculation(CalcJob):
     def prepare_for_submission(self, folder):
         structure = self.inputs.structure
         potential = self.inputs.potential
-        parameters = lammps_input.validate_parameters(
-            self.inputs.parameters.get_dict() if 'parameters' in self.inputs else {}
-        )
-        type_of = {element: index for index, element in enumerate(potential.species, start=1)}
-        atoms = structure.get_ase()
-        data = lammps_input.render_data_file(
-            atoms.positions,
-            atoms.cell.array,
-            atoms.pbc,
-            [type_of[symbol] for symbol in atoms.get_chemical_symbols()],
-            [atomic_masses[atomic_numbers[element]] for element in potential.species],
-        )
-        script = lammps_input.render_input(
-            parameters, potential.pair_commands(potential.species), atoms.pbc, self._DATA_FILE
+        parameters = lammps_input.validate_parameters(self.inputs.parameters.get_dict() if 'parameters' in self.inputs else {})
+        data, script = lammps_input.render_run(
+            structure.get_ase(), potential.species, potential.pair_commands, parameters, self._DATA_FILE
         )
         with folder.open(self._DATA_FILE, 'w') as handle:
             handle.write(data)

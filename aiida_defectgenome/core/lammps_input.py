@@ -3,11 +3,21 @@
 A run is a list of *stages*, each a dict with a ``type``:
 
 - ``minimize``: ``etol``, ``ftol`` (eV/A), ``maxiter``, ``maxeval``, ``min_style`` (``cg``),
-  ``box_relax`` (``False``, ``'iso'``, ``'aniso'`` or ``'tri'``) and ``pressure`` (bar) for it;
+  ``box_relax`` (``False``, ``'iso'``, ``'aniso'``, ``'tri'``, or a list of LAMMPS box components such
+  as ``['y', 'z', 'yz']`` relaxed independently) and ``pressure`` (bar) for it;
 - ``md``: ``ensemble`` (``nve``, ``nvt``, ``npt``), ``temperature`` (K), ``steps``, ``timestep`` (ps),
-  ``seed``, ``pressure`` (bar, ``npt``), ``tdamp``/``pdamp`` (ps), ``create_velocities`` (bool).
+  ``seed``, ``pressure`` (bar, ``npt``), ``tdamp``/``pdamp`` (ps), ``create_velocities`` (bool);
+- ``gcmc``: NVT MD of the mobile atoms with grand canonical Monte Carlo (``fix gcmc``, full energy)
+  inserting, deleting and moving mobile atoms of LAMMPS type ``insert_type``, none of which may stay
+  inside ``region`` (they are removed from it every ``every`` steps and at the end): ``steps``, ``every``,
+  ``exchanges`` and ``moves`` per call, ``temperature`` (K), ``mu`` (eV), ``displace`` (A), ``seed``,
+  ``timestep`` (ps), ``tdamp`` (ps). ``region`` is ``{'centre': [x, y, z], 'radius': R,
+  'periodic_axes': [...]}`` in the structure's frame (A): a sphere, or a cylinder/slab around periodic
+  cell axes, which must then be the first cell vector(s) (LAMMPS x, or x and y).
 
-No stage at all means a single-point evaluation (``run 0``).
+``frozen: N`` holds the first N atoms exactly in place in every stage (not integrated, zero force in
+minimisations, not remapped when the box relaxes, never moved or deleted by Monte Carlo): they get
+their own atom types, see :func:`type_elements`. No stage at all means a single point (``run 0``).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import numpy as np
 
 __all__ = (
     'FINAL_DUMP',
+    'atom_types',
     'FINAL_JSON',
     'LOG_FILE',
     'TRAJECTORY_DUMP',
@@ -25,6 +36,8 @@ __all__ = (
     'lammps_frame',
     'render_data_file',
     'render_input',
+    'render_run',
+    'type_elements',
     'validate_parameters',
 )
 
@@ -54,8 +67,23 @@ _STAGE_DEFAULTS = {
         'pdamp': 1.0,
         'create_velocities': True,
     },
+    'gcmc': {
+        'steps': 1000,
+        'every': 10,
+        'exchanges': 10,
+        'moves': 10,
+        'insert_type': 1,
+        'temperature': 100.0,
+        'mu': 0.1,
+        'displace': 0.1,
+        'seed': 12345,
+        'timestep': 0.001,
+        'tdamp': 0.1,
+        'region': None,
+    },
 }
-_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0}
+_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0}
+_BOX_AXES = ('x', 'y', 'z', 'xy', 'xz', 'yz')
 
 
 def validate_parameters(parameters: dict) -> dict:
@@ -64,7 +92,7 @@ def validate_parameters(parameters: dict) -> dict:
     if unknown:
         raise ValueError(f'unknown LAMMPS parameter(s): {", ".join(sorted(unknown))}; known: {", ".join(_RUN_DEFAULTS)}')
     result = {**copy.deepcopy(_RUN_DEFAULTS), **copy.deepcopy(parameters)}
-    for key in ('thermo_every', 'dump_every'):
+    for key in ('thermo_every', 'dump_every', 'frozen'):
         if not isinstance(result[key], int) or result[key] < 0:
             raise ValueError(f'{key} must be a non-negative integer, got {result[key]!r}')
     if result['thermo_every'] == 0:
@@ -85,13 +113,19 @@ def _validate_stage(index: int, stage: dict) -> dict:
         raise ValueError(f'{where} ({stage["type"]}): unknown key(s) {", ".join(sorted(unknown))}')
     full = {'type': stage['type'], **defaults, **stage}
     if full['type'] == 'minimize':
-        if full['box_relax'] not in (False, 'iso', 'aniso', 'tri'):
-            raise ValueError(f"{where}: box_relax must be false, 'iso', 'aniso' or 'tri'")
+        relax = full['box_relax']
+        if isinstance(relax, list):
+            if not relax or len(set(relax)) != len(relax) or not set(relax) <= set(_BOX_AXES):
+                raise ValueError(f'{where}: a box_relax list names distinct box components among x, y, z, xy, xz, yz')
+        elif relax not in (False, 'iso', 'aniso', 'tri'):
+            raise ValueError(f"{where}: box_relax must be false, 'iso', 'aniso', 'tri' or a list of axes")
         for key in ('maxiter', 'maxeval'):
             if not isinstance(full[key], int) or full[key] < 1:
                 raise ValueError(f'{where}: {key} must be a positive integer')
         if full['etol'] < 0 or full['ftol'] < 0:
             raise ValueError(f'{where}: etol and ftol must be >= 0')
+    elif full['type'] == 'gcmc':
+        _validate_gcmc(where, full)
     else:
         if full['ensemble'] not in ('nve', 'nvt', 'npt'):
             raise ValueError(f"{where}: ensemble must be 'nve', 'nvt' or 'npt'")
@@ -104,6 +138,26 @@ def _validate_stage(index: int, stage: dict) -> dict:
         if not isinstance(full['seed'], int) or not 0 < full['seed'] < 900_000_000:
             raise ValueError(f'{where}: seed must be an integer in 1..899999999 (a LAMMPS limit)')
     return full
+
+
+def _validate_gcmc(where: str, stage: dict) -> None:
+    for key in ('steps', 'every', 'exchanges', 'moves', 'insert_type'):
+        if not isinstance(stage[key], int) or stage[key] < (0 if key in ('exchanges', 'moves') else 1):
+            raise ValueError(f'{where}: {key} must be a positive integer')
+    if stage['temperature'] <= 0 or stage['timestep'] <= 0 or stage['tdamp'] <= 0 or stage['displace'] < 0:
+        raise ValueError(f'{where}: temperature, timestep and tdamp must be positive, displace non-negative')
+    if not isinstance(stage['seed'], int) or not 0 < stage['seed'] < 900_000_000:
+        raise ValueError(f'{where}: seed must be an integer in 1..899999999 (a LAMMPS limit)')
+    region = stage['region']
+    if not isinstance(region, dict) or set(region) != {'centre', 'radius', 'periodic_axes'}:
+        raise ValueError(f'{where}: region must be a dict with centre, radius and periodic_axes')
+    if len(region['centre']) != 3 or not region['radius'] > 0:
+        raise ValueError(f'{where}: region centre must be 3 numbers (A) and radius positive')
+    if list(region['periodic_axes']) not in ([], [0], [0, 1]):
+        raise ValueError(
+            f'{where}: region periodic_axes must be [], [0] or [0, 1]: put the periodic cell vectors first '
+            '(a cylinder runs along LAMMPS x, a slab spans x and y)'
+        )
 
 
 def lammps_frame(cell) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +195,7 @@ def fractional_in_cell(positions, cell, pbc) -> np.ndarray:
     return fractional
 
 
-def render_data_file(positions, cell, pbc, type_ids, masses) -> str:
+def render_data_file(positions, cell, pbc, type_ids, masses, unwrapped: int = 0) -> str:
     """Return a LAMMPS data file (``atom_style atomic``) text.
 
     :param positions: ``(n, 3)`` Cartesian positions (A) in the original frame.
@@ -149,9 +203,14 @@ def render_data_file(positions, cell, pbc, type_ids, masses) -> str:
     :param pbc: three booleans.
     :param type_ids: ``(n,)`` LAMMPS types, 1-based.
     :param masses: mass (amu) of each type, in type order.
+    :param unwrapped: the first ``unwrapped`` atoms are written where they are, not wrapped into the
+        cell (LAMMPS wraps them and keeps their image flags, so ``xu yu zu`` give them back).
     """
     lammps_cell, _ = lammps_frame(cell)
     coordinates = fractional_in_cell(positions, cell, pbc) @ lammps_cell
+    if unwrapped:
+        exact = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(positions, dtype=float)[:unwrapped].T).T
+        coordinates[:unwrapped] = exact @ lammps_cell
     (lx, _, _), (xy, ly, _), (xz, yz, lz) = lammps_cell
     lines = [
         'LAMMPS data file written by aiida-defectgenome',
@@ -170,10 +229,7 @@ def render_data_file(positions, cell, pbc, type_ids, masses) -> str:
         '',
         'Atoms # atomic',
         '',
-        *(
-            f'{i} {t} {x:.16g} {y:.16g} {z:.16g}'
-            for i, (t, (x, y, z)) in enumerate(zip(type_ids, coordinates), start=1)
-        ),
+        *(f'{i} {t} {x:.16g} {y:.16g} {z:.16g}' for i, (t, (x, y, z)) in enumerate(zip(type_ids, coordinates), start=1)),
         '',
     ]
     return '\n'.join(lines)
@@ -183,9 +239,13 @@ _THERMO = 'step temp pe ke etotal press pxx pyy pzz pxy pxz pyz vol lx ly lz xy 
 _FINAL_KEYS = ('pe', 'ke', 'press', 'pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz', 'vol', 'lx', 'ly', 'lz', 'xy', 'xz', 'yz')
 
 
-def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 'structure.data') -> str:
-    """Return the LAMMPS input script for validated ``parameters`` and the potential's ``pair_lines``."""
+def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 'structure.data', cell=None) -> str:
+    """Return the LAMMPS input script for validated ``parameters`` and the potential's ``pair_lines``.
+
+    ``cell`` (``(3, 3)`` rows, A) is needed to place the region of a ``gcmc`` stage.
+    """
     boundary = ' '.join('p' if periodic else 's' for periodic in pbc)
+    frozen = parameters['frozen']
     lines = [
         'units metal',
         'atom_style atomic',
@@ -200,15 +260,22 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
         'thermo_modify norm no lost error flush yes format float %.12g',
         f'thermo {parameters["thermo_every"]}',
     ]
+    if frozen:
+        lines += [
+            f'group dg_frozen id 1:{frozen}',
+            'group dg_mobile subtract all dg_frozen',
+            'fix dg_hold dg_frozen setforce 0.0 0.0 0.0',
+        ]
     if parameters['dump_every']:
         lines += [
             f'dump dg_traj all custom {parameters["dump_every"]} {TRAJECTORY_DUMP} id type x y z c_dg_pe',
             'dump_modify dg_traj sort id format float %.10g',
         ]
     stages = parameters['stages'] or [None]
+    mobile = 'dg_mobile' if frozen else 'all'
     for index, stage in enumerate(stages):
         lines.append(f'# stage {index}: {stage["type"] if stage else "single point"}')
-        lines += _render_stage(stage, all(pbc))
+        lines += _render_stage(stage, all(pbc), mobile, cell)
     json_fields = ', '.join(f'"{key}": $({key}:%.16g)' for key in _FINAL_KEYS)
     lines += [
         f'write_dump all custom {FINAL_DUMP} id type x y z fx fy fz c_dg_pe modify sort id format float %.16g',
@@ -218,27 +285,18 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
     return '\n'.join(lines)
 
 
-def _render_stage(stage: dict | None, fully_periodic: bool) -> list[str]:
+def _render_stage(stage: dict | None, fully_periodic: bool, mobile: str, cell) -> list[str]:
     if stage is None:
         return ['run 0']
     if stage['type'] == 'minimize':
-        lines = []
-        if stage['box_relax']:
-            if not fully_periodic:
-                raise ValueError('box_relax needs a structure periodic along all three axes')
-            lines.append(f'fix dg_box all box/relax {stage["box_relax"]} {stage["pressure"]:g} vmax 0.001')
-        lines += [
-            f'min_style {stage["min_style"]}',
-            f'minimize {stage["etol"]:g} {stage["ftol"]:g} {stage["maxiter"]} {stage["maxeval"]}',
-        ]
-        if stage['box_relax']:
-            lines.append('unfix dg_box')
-        return lines
+        return _render_minimize(stage, fully_periodic, mobile)
+    if stage['type'] == 'gcmc':
+        return _render_gcmc(stage, mobile, cell)
     temperature, seed = stage['temperature'], stage['seed']
     lines = [f'timestep {stage["timestep"]:g}']
     if stage['create_velocities'] and temperature > 0:
         rot = 'no' if fully_periodic else 'yes'
-        lines.append(f'velocity all create {temperature:g} {seed} mom yes rot {rot} dist gaussian')
+        lines.append(f'velocity {mobile} create {temperature:g} {seed} mom yes rot {rot} dist gaussian')
     thermostat = {
         'nve': 'nve',
         'nvt': f'nvt temp {temperature:g} {temperature:g} {stage["tdamp"]:g}',
@@ -247,4 +305,126 @@ def _render_stage(stage: dict | None, fully_periodic: bool) -> list[str]:
     }[stage['ensemble']]
     if stage['ensemble'] == 'npt' and not fully_periodic:
         raise ValueError('npt needs a structure periodic along all three axes')
-    return lines + [f'fix dg_md all {thermostat}', f'run {stage["steps"]}', 'unfix dg_md']
+    if stage['ensemble'] == 'npt' and mobile != 'all':
+        raise ValueError('npt would move the frozen atoms: relax the box in a minimize stage instead')
+    return lines + [f'fix dg_md {mobile} {thermostat}', f'run {stage["steps"]}', 'unfix dg_md']
+
+
+def _render_minimize(stage: dict, fully_periodic: bool, mobile: str) -> list[str]:
+    relax = stage['box_relax']
+    lines = []
+    if relax:
+        if not fully_periodic:
+            raise ValueError('box_relax needs a structure periodic along all three axes')
+        pressure = f'{stage["pressure"]:g}'
+        target = (
+            ' '.join(f'{axis} {pressure}' for axis in relax) + ' couple none' if isinstance(relax, list) else f'{relax} {pressure}'
+        )
+        dilate = ' dilate partial' if mobile != 'all' else ''
+        lines.append(f'fix dg_box {mobile} box/relax {target} vmax 0.001{dilate}')
+    minimize = [
+        f'min_style {stage["min_style"]}',
+        f'minimize {stage["etol"]:g} {stage["ftol"]:g} {stage["maxiter"]} {stage["maxeval"]}',
+    ]
+    if not relax:
+        return lines + minimize
+    if mobile == 'all':
+        return lines + minimize + ['unfix dg_box']
+    # Frozen atoms keep their absolute coordinates while the box changes, so those that were wrapped
+    # across a boundary shift against the rest by the change of the cell. After each relaxation every
+    # frozen atom goes back to its unwrapped start position (the box dilates about its centre); three
+    # rounds shrink the change of the cell, and a last minimisation at the final box settles the rest.
+    reset = [
+        'unfix dg_box',
+        'set group dg_frozen x v_dg_x0 y v_dg_y0 z v_dg_z0',
+    ]
+    return [
+        'fix dg_origin dg_frozen store/state 0 xu yu zu',
+        *(f'variable dg_{c}0 atom f_dg_origin[{k}]' for k, c in enumerate('xyz', start=1)),
+        *((lines + minimize + reset) * _BOX_ROUNDS),
+        minimize[1],
+        'unfix dg_origin',
+        *(f'variable dg_{c}0 delete' for c in 'xyz'),
+    ]
+
+
+_BOX_ROUNDS = 3
+
+
+def _render_gcmc(stage: dict, mobile: str, cell) -> list[str]:
+    """NVT MD of the mobile atoms with ``fix gcmc``; inserted atoms are kept out of the stage's region.
+
+    ``fix gcmc`` accepts only a region inside the untilted box, which would leave parts of a triclinic box
+    without insertions; so GCMC acts everywhere on the mobile type and ``fix evaporate`` removes mobile
+    atoms from the kept region instead (the frozen atoms have their own type and are never touched).
+    """
+    if cell is None:
+        raise ValueError('a gcmc stage needs the cell to place its region')
+    region = stage['region']
+    lammps_cell, _ = lammps_frame(cell)
+    centre = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(region['centre'], dtype=float)) @ lammps_cell
+    radius = float(region['radius'])
+    x, y, z = (f'{value:.10g}' for value in centre)
+    shape = {
+        0: f'sphere {x} {y} {z} {radius:.10g}',
+        1: f'cylinder x {y} {z} {radius:.10g} INF INF',
+        2: f'block INF INF INF INF {centre[2] - radius:.10g} {centre[2] + radius:.10g}',
+    }[len(region['periodic_axes'])]
+    temperature, seed, every = stage['temperature'], stage['seed'], stage['every']
+    group = f' group {mobile}' if mobile != 'all' else ''
+    return [
+        f'timestep {stage["timestep"]:g}',
+        f'region dg_kept {shape} side in',
+        f'velocity {mobile} create {temperature:g} {seed} mom yes rot no dist gaussian',
+        f'compute dg_temp {mobile} temp',
+        'compute_modify dg_temp dynamic/dof yes',
+        f'fix dg_md {mobile} nvt temp {temperature:g} {temperature:g} {stage["tdamp"]:g}',
+        'fix_modify dg_md temp dg_temp',
+        f'fix dg_gcmc {mobile} gcmc {every} {stage["exchanges"]} {stage["moves"]} {stage["insert_type"]} {seed + 1} '
+        f'{temperature:g} {stage["mu"]:g} {stage["displace"]:g} full_energy{group}',
+        f'fix dg_keep_out {mobile} evaporate {every} 1000000 dg_kept {seed + 2}',
+        f'run {stage["steps"]}',
+        'unfix dg_keep_out',
+        'unfix dg_gcmc',
+        'unfix dg_md',
+        'uncompute dg_temp',
+        'group dg_inside region dg_kept',
+        f'group dg_intruders intersect dg_inside {mobile}',
+        'delete_atoms group dg_intruders compress no',
+        'group dg_intruders delete',
+        'group dg_inside delete',
+        'region dg_kept delete',
+    ]
+
+
+def type_elements(species, frozen: int) -> list[str]:
+    """Return the element of each LAMMPS atom type: ``species`` in order, and with frozen atoms a
+    second copy of them (frozen atoms of ``species[k]`` have type ``len(species) + k + 1``)."""
+    return list(species) * (2 if frozen else 1)
+
+
+def atom_types(symbols, species, frozen: int) -> list[int]:
+    """Return the 1-based LAMMPS type of each atom (see :func:`type_elements`)."""
+    index = {element: k for k, element in enumerate(species, start=1)}
+    return [index[s] + (len(species) if i < frozen else 0) for i, s in enumerate(symbols)]
+
+
+def render_run(atoms, species, pair_commands, parameters: dict, data_file: str = 'structure.data') -> tuple[str, str]:
+    """Return ``(data file, input script)`` for ASE ``atoms`` with validated ``parameters``.
+
+    :param species: the potential's elements (type order); frozen atoms get copies (:func:`type_elements`).
+    :param pair_commands: function of the element of each type -> ``pair_style``/``pair_coeff`` lines.
+    """
+    from ase.data import atomic_masses, atomic_numbers
+
+    frozen = parameters['frozen']
+    elements = type_elements(species, frozen)
+    data = render_data_file(
+        atoms.positions,
+        atoms.cell.array,
+        atoms.pbc,
+        atom_types(atoms.get_chemical_symbols(), species, frozen),
+        [atomic_masses[atomic_numbers[element]] for element in elements],
+        unwrapped=frozen,
+    )
+    return data, render_input(parameters, pair_commands(elements), atoms.pbc, data_file, cell=atoms.cell.array)

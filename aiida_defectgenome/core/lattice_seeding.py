@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from .geometry import minimum_image
 
-__all__ = ('CoreRegion', 'box_around', 'commensurate_lengths', 'core_region', 'lattice_translations', 'seed_lattice')
+__all__ = ('CoreRegion', 'box_around', 'core_region', 'lattice_translations', 'seed_lattice')
 
 
 @dataclasses.dataclass
@@ -82,40 +82,21 @@ def lattice_translations(
     return np.array(kept).reshape(-1, 3)
 
 
-def commensurate_lengths(
-    direction: np.ndarray, translations: np.ndarray, minimum: float, count: int = 2, tolerance: float = 0.05, max_multiple: int = 4
-) -> list[float]:
-    """Return ``count`` box lengths >= ``minimum`` along unit ``direction`` that are multiples of the
-    shortest lattice vector parallel to it (sums of up to ``max_multiple`` translations); ``[]`` if none."""
-    combos = translations
-    for _ in range(max_multiple - 1):
-        combos = np.unique(np.round(np.vstack([combos, (combos[:, None] + translations[None]).reshape(-1, 3)]), 6), axis=0)
-    lengths = combos @ direction
-    parallel = combos[(lengths > 0.5) & (np.linalg.norm(combos - np.outer(lengths, direction), axis=1) < tolerance)]
-    if not len(parallel):
-        return []
-    period = float(np.min(parallel @ direction))
-    first = int(np.ceil(minimum / period - 1e-9))
-    return [period * (first + k) for k in range(count)]
-
-
-def box_around(cluster: Atoms, region: CoreRegion, lengths: dict[int, float]) -> tuple[Atoms, np.ndarray]:
-    """Return ``(box, translation)``: the cluster in a fully periodic box whose open axes (keys of
-    ``lengths``) have the given lengths (A) along the cluster's cell directions, core centred; periodic
-    axes keep their vectors. The core positions are the cluster's plus ``translation``."""
-    cell = np.array(cluster.cell[:], dtype=float)
-    for axis, length in lengths.items():
-        if cluster.pbc[axis]:
-            raise ValueError(f'axis {axis} is periodic in the cluster: its length is the period and stays')
-        cell[axis] = cell[axis] / np.linalg.norm(cell[axis]) * length
+def box_around(cluster: Atoms, region: CoreRegion, cell: np.ndarray) -> tuple[Atoms, np.ndarray]:
+    """Return ``(box, translation)``: the cluster in the fully periodic ``cell`` (``(3, 3)`` rows, A,
+    whose rows along the cluster's periodic axes must be the cluster's own), core centred. The core
+    positions are the cluster's plus ``translation``; nothing moves along periodic axes."""
+    cell = np.asarray(cell, dtype=float)
+    for axis in np.flatnonzero(cluster.pbc):
+        if not np.allclose(cell[axis], cluster.cell[axis], atol=1e-9):
+            raise ValueError(f'axis {axis} is periodic in the cluster: its vector is the period and stays')
     if np.linalg.det(cell) <= 0:
         raise ValueError('the box is degenerate or left-handed')
     middle = cell.sum(axis=0) / 2
     offset = middle - region.centre
-    for axis in range(3):  # do not move along periodic axes
-        if cluster.pbc[axis]:
-            unit = cell[axis] / np.linalg.norm(cell[axis])
-            offset -= (offset @ unit) * unit
+    for axis in np.flatnonzero(cluster.pbc):
+        unit = cell[axis] / np.linalg.norm(cell[axis])
+        offset -= (offset @ unit) * unit
     box = Atoms(numbers=cluster.numbers, positions=cluster.positions + offset, cell=cell, pbc=True)
     return box, offset
 

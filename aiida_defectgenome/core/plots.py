@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ('plot_gamma_distributions',)
+__all__ = ('plot_energy_map', 'plot_gamma_distributions')
 
 
 def plot_gamma_distributions(sets: dict[str, np.ndarray], path, title: str = '', thresholds=(1.0, 2.0)) -> Path:
@@ -46,3 +46,29 @@ def plot_gamma_distributions(sets: dict[str, np.ndarray], path, title: str = '',
     figure.savefig(path, dpi=150)
     plt.close(figure)
     return path
+
+
+def plot_energy_map(candidates: list[dict], chosen: int | None, target) -> None:
+    """Write a PNG of the PCC-GCMC candidates: energy per atom against atom count, valid boxes filled,
+    invalid ones open, the chosen one circled. ``target``: a path or a binary file object."""
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6.0, 4.0), layout='constrained')
+    for valid, style in ((True, dict(color='C0')), (False, dict(facecolors='none', edgecolors='C3'))):
+        rows = [c for c in candidates if c['valid'] == valid and 'energy_per_atom' in c]
+        if rows:
+            axes.scatter(
+                [c['natoms'] for c in rows], [c['energy_per_atom'] for c in rows], label='valid' if valid else 'invalid', **style
+            )
+    if chosen is not None:
+        best = candidates[chosen]
+        axes.scatter([best['natoms']], [best['energy_per_atom']], s=200, facecolors='none', edgecolors='k', label='chosen')
+    axes.set_xlabel('atoms in the cell')
+    axes.set_ylabel('energy per atom (eV)')
+    axes.set_title('PCC-GCMC candidate boxes')
+    axes.legend(fontsize='small')
+    figure.savefig(target, dpi=120, format='png')
+    plt.close(figure)

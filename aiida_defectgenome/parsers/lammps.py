@@ -80,7 +80,8 @@ class LammpsParser(Parser):
         return exit_code.format(error=message)
 
     def _final_structure(self, final, rotation, structure_in) -> orm.StructureData:
-        species = self.node.inputs.potential.species
+        parameters = self.node.inputs.parameters.get_dict() if 'parameters' in self.node.inputs else {}
+        species = lammps_input.type_elements(self.node.inputs.potential.species, parameters.get('frozen', 0))
         atoms = Atoms(
             symbols=[species[t - 1] for t in final['types']],
             positions=final['positions'] @ rotation.T,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from pathlib import Path
 
 from aiida import orm
@@ -9,7 +11,7 @@ from aiida import orm
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
-__all__ = ('list_potentials', 'load_potential', 'register_bundled_potentials', 'register_potential')
+__all__ = ('list_potentials', 'load_potential', 'potential_files', 'register_bundled_potentials', 'register_potential')
 
 _COMPARED = ('species', 'pair_style', 'pair_coeff', 'filenames', 'sha256')
 
@@ -74,3 +76,22 @@ def list_potentials() -> list[InteratomicPotentialData]:
 def register_bundled_potentials() -> list[tuple[InteratomicPotentialData, bool]]:
     """Register every bundled potential (idempotent); return ``(node, created)`` for each."""
     return [_store(bundled_potential(name)) for name in BUNDLED_POTENTIALS]
+
+
+@contextlib.contextmanager
+def potential_files(node: InteratomicPotentialData):
+    """Yield a :class:`PotentialSpec` of a stored potential with its files written to a scratch folder."""
+    with tempfile.TemporaryDirectory(prefix='dg-potential-') as folder:
+        paths = []
+        for name in node.filenames:
+            path = Path(folder) / name
+            path.write_bytes(node.file_bytes(name))
+            paths.append(path)
+        yield PotentialSpec(
+            name=node.name,
+            files=tuple(paths),
+            species=tuple(node.species),
+            pair_style=node.pair_style,
+            pair_coeff=node.pair_coeff,
+            citation=node.citation,
+        )

@@ -1,0 +1,136 @@
+"""``aiida-defectgenome pcc-gcmc``: a cluster (or a group of them) -> vacuum-free periodic cell(s)."""
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from . import cmd_root
+from .utils import load_profile_or_fail, user_errors
+
+
+@cmd_root.command('pcc-gcmc')
+@click.argument('cluster_file', required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option('--potential', required=True, metavar='NAME', help='Registered (or bundled) EIP, e.g. eam-zhou-W.')
+@click.option('--protocol', type=click.Choice(['fast', 'paper']), default='fast', show_default=True)
+@click.option('--output', 'output', type=click.Path(dir_okay=False, writable=True), help='OUT.extxyz: the chosen cell.')
+@click.option('--json', 'json_path', type=click.Path(dir_okay=False, writable=True), help='OUT.json: every candidate.')
+@click.option('--group', 'group', metavar='LABEL', help='Run on every cluster of this group instead of a file.')
+@click.option('--output-group', metavar='LABEL', help='Group for the cells of --group (default: LABEL-periodic).')
+@click.option('--max-atoms', type=click.IntRange(min=1), help='Largest cell (atoms); default 150.')
+@click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='Clusters at once (--group).')
+@click.option('--code', default='lammps@localhost', show_default=True, help='LAMMPS code.')
+@click.pass_context
+@user_errors
+def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, group, output_group, max_atoms, max_concurrent, code):
+    """Build a vacuum-free periodic cell around the frozen core of a cluster (PCC-GCMC).
+
+    CLUSTER_FILE is extxyz: a per-atom boolean `core` array (absent: every atom is core), periodic axes
+    given by the pbc flags (the cell length along a periodic axis is the period), optional per-atom
+    `energies` (eV) from the source simulation for the gap to the ideal embedding. The cell is written to
+    --output with its core marked and its energy; --json holds every candidate box, the chosen one, the
+    figures of merit and the wall time. With --group, every cluster of the group becomes a cell in
+    --output-group. Everything runs as AiiDA workflows on the current profile (provenance kept).
+    """
+    if bool(cluster_file) == bool(group):
+        raise click.UsageError('give either CLUSTER_FILE or --group')
+    if cluster_file and not output:
+        raise click.UsageError('--output OUT.extxyz is required with CLUSTER_FILE')
+    load_profile_or_fail(ctx)
+    from aiida import orm
+    from aiida.engine import run_get_node
+
+    from ..tools.potentials import load_potential
+    from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol
+
+    overrides = {'max_atoms': max_atoms} if max_atoms else {}
+    try:
+        lammps = orm.load_code(code)
+    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    eip = load_potential(potential)
+    start = time.perf_counter()
+    if group:
+        builder = PccGcmcGroupWorkChain.get_builder()
+        builder.clusters, builder.code, builder.potential = orm.Str(group), lammps, eip
+        builder.output_group = orm.Str(output_group or f'{group}-periodic')
+        builder.max_concurrent = orm.Int(max_concurrent)
+        builder.parameters = orm.Dict({**load_protocol(protocol)[1], **overrides})
+        results, node = run_get_node(builder)
+        _finish(node, {'summary': results.get('summary', orm.Dict()).get_dict()}, json_path, start)
+        click.echo(f'{node.process_label}<{node.pk}>: cells in group `{builder.output_group.value}`.')
+        return
+    inputs = _cluster_inputs(Path(cluster_file))
+    builder = PccGcmcWorkChain.get_builder_from_protocol(lammps, eip, protocol=protocol, overrides=overrides, **inputs)
+    results, node = run_get_node(builder)
+    figures = results['figures'].get_dict() if 'figures' in results else {}
+    report = {**figures, 'workchain': node.uuid, 'protocol': protocol, 'cluster': inputs['cluster'].uuid}
+    if 'structure' in results:
+        best = figures['candidates'][figures['chosen']]
+        report['figures_of_merit'] = best
+        report['structure'] = results['structure'].uuid
+        _write_cell(results['structure'], results['core'], best['energy'], Path(output))
+        click.echo(
+            f'Chose box {best["box"]}: {best["natoms"]} atoms ({best["n_inserted"]} inserted), '
+            f'{best["energy_per_atom"]:.4f} eV/atom'
+            + (f', {best["ideal_gap"]:+.4f} eV/atom from the ideal embedding' if 'ideal_gap' in best else '')
+            + f' -> {output} (node {results["structure"].pk}).'
+        )
+    _finish(node, report, json_path, start)
+
+
+def _cluster_inputs(path: Path) -> dict:
+    """Read CLUSTER_FILE into the workchain's inputs, with a clear error for what does not fit."""
+    import ase.io
+    import numpy as np
+    from aiida import orm
+
+    from ..tools.structures import structure_from_atoms
+
+    try:
+        atoms = ase.io.read(path, index=0)
+    except Exception as exc:  # noqa: BLE001 - ASE raises many kinds for an unreadable file
+        raise click.ClickException(f'{path}: not a structure file ASE can read ({exc})') from exc
+    inputs = {'cluster': structure_from_atoms(atoms)}
+    core = atoms.arrays.get('core')
+    if core is not None:
+        core = np.asarray(core, dtype=bool)
+        if not core.any():
+            raise click.ClickException(f'{path}: the `core` array marks no atom')
+        mask = orm.ArrayData()
+        mask.set_array('core', core)
+        inputs['core_mask'] = mask
+    energies = atoms.arrays.get('energies')
+    if energies is None and atoms.calc is not None:
+        energies = atoms.calc.results.get('energies')
+    if energies is not None:
+        source = orm.ArrayData()
+        source.set_array('energies', np.asarray(energies, dtype=float))
+        inputs['source_energies'] = source
+    info = {key: atoms.info[key] for key in ('centre_index', 'cut_radius') if key in atoms.info}
+    if info:
+        inputs['cluster_info'] = orm.Dict(info)
+    return inputs
+
+
+def _write_cell(structure, core, energy: float, path: Path) -> None:
+    import ase.io
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    atoms = structure.get_ase()
+    atoms.arrays['core'] = core.get_array('core')
+    atoms.info['aiida_uuid'] = structure.uuid
+    atoms.calc = SinglePointCalculator(atoms, energy=energy)  # written as the frame's `energy`
+    ase.io.write(path, atoms, format='extxyz')
+
+
+def _finish(node, report: dict, json_path, start: float) -> None:
+    report['wall_time_s'] = round(time.perf_counter() - start, 2)
+    report['exit_status'] = node.exit_status
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=1, default=str))
+    if not node.is_finished_ok:
+        raise click.ClickException(
+            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
+        )

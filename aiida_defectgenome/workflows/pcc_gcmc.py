@@ -1,0 +1,235 @@
+"""``PccGcmcWorkChain``: one cluster -> a vacuum-free periodic cell; ``PccGcmcGroupWorkChain``: a group of them.
+
+The boxes are planned and seeded by a calcfunction, healed by one ``LammpsCalculation`` each (all
+submitted at once), and assessed by a calcfunction that picks the valid box lowest in energy per atom.
+See :mod:`..core.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc` for the provenance.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import yaml
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import ToContext, WorkChain, while_
+
+from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive_energy, prepared_cluster, seed_pcc_boxes
+from ..calculations.lammps import LammpsCalculation
+from ..core import gcmc
+from ..core.box_search import ImpossibleBox
+from ..data.potential import InteratomicPotentialData
+
+__all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
+
+#: Extras set on the chosen cell (figures of merit) and on the cluster (the cell it became).
+FIGURE_EXTRAS = ('energy_per_atom', 'ideal_gap', 'n_inserted', 'natoms', 'max_abs_stress', 'fill_fraction')
+
+
+def load_protocol(name: str | None = None) -> tuple[str, dict]:
+    """Return ``(name, parameters)`` of a PCC-GCMC protocol (``fast``, ``paper``)."""
+    data = yaml.safe_load(resources.files('aiida_defectgenome.protocols').joinpath('pcc_gcmc.yaml').read_text())
+    name = name or data['default_protocol']
+    if name not in data['protocols']:
+        raise ValueError(f'unknown protocol `{name}`; known: {", ".join(data["protocols"])}')
+    return name, dict(data['protocols'][name]['parameters'])
+
+
+def _validate_parameters(parameters, _):
+    try:
+        gcmc.validate_pcc_parameters(parameters.get_dict())
+    except ValueError as exc:
+        return str(exc)
+
+
+class PccGcmcWorkChain(WorkChain):
+    """Turn a cluster (its core frozen) into a periodic cell without vacuum, with an EIP in LAMMPS."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input('cluster', valid_type=orm.StructureData, help='The cluster; periodic axes (pbc) stay periodic.')
+        spec.input('core_mask', valid_type=orm.ArrayData, required=False, help='Array `core` (n,) bool; absent: all core.')
+        spec.input('cluster_info', valid_type=orm.Dict, required=False, help='`centre_index`, `cut_radius` (A).')
+        spec.input('source_energies', valid_type=orm.ArrayData, required=False, help='Array `energies` (n,) eV, source run.')
+        spec.input('potential', valid_type=InteratomicPotentialData, help='The EIP that fills and heals the box.')
+        spec.input('code', valid_type=orm.AbstractCode, help='The LAMMPS code.')
+        spec.input(
+            'parameters',
+            valid_type=orm.Dict,
+            default=lambda: orm.Dict(load_protocol()[1]),
+            validator=_validate_parameters,
+            help='PCC-GCMC parameters (core.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
+        )
+        spec.input('cohesive_energy', valid_type=orm.Float, required=False, help='EIP energy per atom (eV); else computed.')
+        spec.outline(cls.setup, cls.seed, cls.run_boxes, cls.assess, cls.results)
+        spec.output('structure', valid_type=orm.StructureData, required=False, help='The chosen periodic cell.')
+        spec.output('core', valid_type=orm.ArrayData, required=False, help='Its core mask (array `core`).')
+        spec.output('energy_map', valid_type=orm.ArrayData, help='Every candidate: lengths, atoms, energy, valid.')
+        spec.output('energy_map_plot', valid_type=orm.SinglefileData, help='PNG of the energy map.')
+        spec.output('figures', valid_type=orm.Dict, help='Figures of merit of every candidate and the chosen one.')
+        spec.exit_code(300, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
+        spec.exit_code(301, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
+        spec.exit_code(310, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed.')
+        spec.exit_code(320, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
+
+    @classmethod
+    def get_builder_from_protocol(cls, code, potential, cluster, protocol=None, overrides=None, **inputs):
+        """Return a builder for ``cluster`` with the parameters of ``protocol`` (``fast``, ``paper``)
+        updated by ``overrides``; extra keyword ``inputs`` (core_mask, source_energies, ...) are set as given."""
+        _, parameters = load_protocol(protocol)
+        builder = cls.get_builder()
+        builder.code, builder.potential, builder.cluster = code, potential, cluster
+        builder.parameters = orm.Dict({**parameters, **(overrides or {})})
+        for key, value in inputs.items():
+            builder[key] = value
+        return builder
+
+    def setup(self):
+        """Check the cluster and plan the boxes before anything is stored, so bad input fails early."""
+        self.ctx.parameters = gcmc.validate_pcc_parameters(self.inputs.parameters.get_dict())
+        try:
+            ordered, n_core, region = prepared_cluster(
+                self.inputs.cluster, self.inputs.get('core_mask'), self.inputs.get('cluster_info')
+            )
+            missing = set(ordered.get_chemical_symbols()) - set(self.inputs.potential.species)
+            if missing:
+                raise ValueError(f'potential `{self.inputs.potential.name}` does not describe {", ".join(sorted(missing))}')
+            plan = gcmc.plan_boxes(ordered, n_core, region, self.ctx.parameters)
+        except ImpossibleBox as exc:
+            return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=str(exc))
+        except ValueError as exc:
+            return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
+        self.ctx.element = ordered.get_chemical_symbols()[0]
+        self.report(
+            f'{n_core} core atoms of {len(ordered)}; cut radius {region.radius:.2f} A; '
+            f'{len(plan.boxes)} boxes ({", ".join(str(b.estimated_atoms) for b in plan.boxes)} atoms)'
+        )
+
+    def seed(self):
+        extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info') if key in self.inputs}
+        self.ctx.seeded = seed_pcc_boxes(self.inputs.cluster, self.inputs.parameters, **extra)
+
+    def run_boxes(self):
+        runs = {}
+        for index, box in enumerate(self.ctx.seeded['plan']['boxes']):
+            inputs = {
+                'code': self.inputs.code,
+                'potential': self.inputs.potential,
+                'structure': self.ctx.seeded[f'box_{index}'],
+                'parameters': orm.Dict(box['run']),
+                'metadata': {'call_link_label': f'box_{index}'},
+            }
+            runs[f'box_{index}'] = self.submit(LammpsCalculation, **inputs)
+        self.report(f'submitted {len(runs)} LAMMPS box runs')
+        return ToContext(**runs)
+
+    def assess(self):
+        runs = {}
+        for index in range(len(self.ctx.seeded['plan']['boxes'])):
+            calc = self.ctx[f'box_{index}']
+            runs[f'box_{index}'] = self.ctx.seeded[f'box_{index}']
+            # a minimisation that stopped on its iteration limit (401) still gives a usable cell
+            if calc.exit_status not in (0, 401) or 'structure' not in calc.outputs:
+                self.report(f'box {index}: {calc.process_label}<{calc.pk}> failed ({calc.exit_status}: {calc.exit_message})')
+                continue
+            runs[f'structure_{index}'] = calc.outputs.structure
+            runs[f'per_atom_{index}'] = calc.outputs.per_atom
+            runs[f'output_parameters_{index}'] = calc.outputs.output_parameters
+        if not any(key.startswith('structure_') for key in runs):
+            return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED
+        cohesive = self.inputs.get('cohesive_energy') or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
+        extra = {key: self.inputs[key] for key in ('source_energies', 'core_mask') if key in self.inputs}
+        self.ctx.assessed = assess_pcc_boxes(self.ctx.seeded['plan'], self.inputs.parameters, cohesive, **extra, **runs)
+
+    def results(self):
+        assessed = self.ctx.assessed
+        for key in ('energy_map', 'energy_map_plot', 'figures'):
+            self.out(key, assessed[key])
+        figures = assessed['figures']
+        for candidate in figures['candidates']:
+            status = 'valid' if candidate['valid'] else 'invalid: ' + '; '.join(candidate['problems'])
+            energy = f'{candidate["energy_per_atom"]:.4f} eV/atom, {candidate["natoms"]} atoms' if 'natoms' in candidate else ''
+            self.report(f'box {candidate["box"]} {candidate["lengths"]} A: {energy} {status}')
+        if figures['chosen'] is None:
+            reasons = sorted({p for c in figures['candidates'] for p in c['problems']})
+            return self.exit_codes.ERROR_NO_VALID_CELL.format(reasons='; '.join(reasons))
+        best = figures['candidates'][figures['chosen']]
+        structure = assessed['structure']
+        structure.base.extras.set_many(
+            {f'dg_{key}': best.get(key) for key in FIGURE_EXTRAS}
+            | {
+                'dg_inserted_bcc': best['inserted_structure']['bcc'],
+                'dg_inserted_structure': best['inserted_structure'],
+                'dg_cluster': self.inputs.cluster.uuid,
+                'dg_variant': 'pcc-gcmc',
+            }
+        )
+        self.out('structure', structure)
+        self.out('core', assessed['core'])
+        self.report(f'chose box {best["box"]}: {best["energy_per_atom"]:.4f} eV/atom, {best["natoms"]} atoms -> {structure.pk}')
+
+
+class PccGcmcGroupWorkChain(WorkChain):
+    """Run ``PccGcmcWorkChain`` on every cluster of a group, at most ``max_concurrent`` at a time, and
+    add the cells to an output group. Clusters that fail are reported and skipped."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.expose_inputs(PccGcmcWorkChain, exclude=('cluster', 'core_mask', 'cluster_info', 'source_energies'))
+        spec.input('clusters', valid_type=orm.Str, help='Label of the group of clusters.')
+        spec.input('output_group', valid_type=orm.Str, help='Label of the group to put the cells in (created if missing).')
+        spec.input('max_concurrent', valid_type=orm.Int, default=lambda: orm.Int(4), help='Clusters in flight at once.')
+        spec.outline(cls.setup, while_(cls.has_more)(cls.submit_batch, cls.collect), cls.results)
+        spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
+        spec.exit_code(300, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
+        spec.exit_code(310, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell.')
+
+    def setup(self):
+        try:
+            group = orm.load_group(self.inputs.clusters.value)
+        except Exception:  # noqa: BLE001 - any lookup failure means the same thing to the user
+            return self.exit_codes.ERROR_NO_CLUSTERS.format(label=self.inputs.clusters.value)
+        self.ctx.todo = [node.uuid for node in group.nodes if isinstance(node, orm.StructureData)]
+        if not self.ctx.todo:
+            return self.exit_codes.ERROR_NO_CLUSTERS.format(label=self.inputs.clusters.value)
+        self.ctx.summary = {}
+        self.report(f'{len(self.ctx.todo)} clusters in `{group.label}`, {self.inputs.max_concurrent.value} at a time')
+
+    def has_more(self):
+        return bool(self.ctx.todo)
+
+    def submit_batch(self):
+        batch, self.ctx.todo = self.ctx.todo[: self.inputs.max_concurrent.value], self.ctx.todo[self.inputs.max_concurrent.value :]
+        running = {}
+        for uuid in batch:
+            cluster = orm.load_node(uuid)
+            inputs = AttributeDict(self.exposed_inputs(PccGcmcWorkChain))
+            inputs.cluster = cluster
+            radius = cluster.base.extras.get('dg_cut_radius', None)
+            if radius is not None:
+                inputs.cluster_info = orm.Dict({'centre_index': 0, 'cut_radius': radius})
+            running[f'cluster_{cluster.pk}'] = self.submit(PccGcmcWorkChain, **inputs)
+        return ToContext(**running)
+
+    def collect(self):
+        group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
+        for key in [k for k in self.ctx if k.startswith('cluster_') and k[8:] not in self.ctx.summary]:
+            process = self.ctx[key]
+            pk = key[8:]
+            if process.is_finished_ok:
+                cell = process.outputs.structure
+                group.add_nodes(cell)
+                orm.load_node(int(pk)).base.extras.set('dg_periodic_cell', cell.uuid)
+                self.ctx.summary[pk] = {'cell': cell.uuid, 'energy_per_atom': cell.base.extras.get('dg_energy_per_atom')}
+            else:
+                self.ctx.summary[pk] = {'failed': f'{process.exit_status}: {process.exit_message}'}
+                self.report(f'cluster {pk}: {process.process_label}<{process.pk}> failed: {process.exit_message}')
+
+    def results(self):
+        self.out('summary', orm.Dict(self.ctx.summary).store())
+        done = sum('cell' in s for s in self.ctx.summary.values())
+        self.report(f'{done} of {len(self.ctx.summary)} clusters became periodic cells in `{self.inputs.output_group.value}`')
+        if not done:
+            return self.exit_codes.ERROR_NONE_SUCCEEDED

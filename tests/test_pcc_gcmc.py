@@ -1,0 +1,100 @@
+"""PccGcmcWorkChain, its group map and the `pcc-gcmc` command on a real profile with real LAMMPS."""
+
+import json
+
+import ase.io
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+from ase.build import bulk
+
+from aiida_defectgenome.calculations.functions.pcc_gcmc import assess_pcc_boxes
+from aiida_defectgenome.calculations.lammps import LammpsCalculation
+from aiida_defectgenome.core.clusters import cut_neighbourhood
+from aiida_defectgenome.tools.structures import structure_from_atoms
+from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
+
+A0, E_COH = 3.16485, -8.75999
+QUICK = {'boxes': 2, 'gcmc_steps': 100}
+
+
+def sphere(radius=5.0, angle=0.0):
+    source = bulk('W', 'bcc', a=A0, cubic=True) * 8
+    source.rotate(angle, (1, 2, 3), rotate_cell=True)
+    return cut_neighbourhood(source, 100, radius=radius)
+
+
+def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code, eam_w):
+    cluster = structure_from_atoms(sphere())
+    builder = PccGcmcWorkChain.get_builder_from_protocol(
+        lammps_code, eam_w, cluster, protocol='fast', overrides=QUICK, cohesive_energy=orm.Float(E_COH)
+    )
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    cell = results['structure']
+    assert cell.base.extras.get('dg_energy_per_atom') == pytest.approx(E_COH, abs=0.01)
+    assert cell.base.extras.get('dg_inserted_bcc') == 1.0 and cell.base.extras.get('dg_cluster') == cluster.uuid
+    assert results['core'].get_array('core').sum() == len(cluster.sites)
+    creator = cell.creator
+    assert creator.process_label == assess_pcc_boxes.__name__
+    box_runs = [child for child in node.called if child.process_type == LammpsCalculation.build_process_type()]
+    assert len(box_runs) == 2 == len(results['energy_map'].get_array('natoms'))
+    used = {link.node.uuid for link in creator.base.links.get_incoming().all()}
+    assert {run.outputs.structure.uuid for run in box_runs} <= used  # every box run feeds the choice
+    assert results['energy_map_plot'].get_content(mode='rb')[:4] == b'\x89PNG'
+    seeded_from = {link.node.uuid for link in box_runs[0].inputs.structure.creator.base.links.get_incoming().all()}
+    assert cluster.uuid in seeded_from and eam_w.uuid in {run.inputs.potential.uuid for run in box_runs}
+
+
+def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_code, eam_w):
+    big = structure_from_atoms(sphere(radius=8.0))
+    _, node = run_get_node(PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, big, overrides=QUICK))
+    assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_IMPOSSIBLE_BOX.status
+    assert 'within 150 atoms' in node.exit_message and not node.called  # nothing was run or stored for it
+    copper = structure_from_atoms(cut_neighbourhood(bulk('Cu', 'fcc', a=3.61, cubic=True) * 6, 50, radius=5.0))
+    _, node = run_get_node(PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, copper, overrides=QUICK))
+    assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_INVALID_CLUSTER.status and 'Cu' in node.exit_message
+
+
+def test_command_line_contract(cli, lammps_code, tmp_path):
+    cluster = sphere(angle=20.0)
+    cluster.arrays['core'] = np.ones(len(cluster), dtype=bool)
+    cluster.arrays['energies'] = np.full(len(cluster), E_COH)
+    del cluster.arrays['core_mask']
+    source = tmp_path / 'cluster.extxyz'
+    ase.io.write(source, cluster, format='extxyz')
+    out, report = tmp_path / 'cell.extxyz', tmp_path / 'cell.json'
+    result = cli('pcc-gcmc', source, '--potential', 'eam-zhou-W', '--protocol', 'fast', '--output', out, '--json', report)
+    assert result.exit_code == 0, result.output
+    cell = ase.io.read(out)
+    assert cell.pbc.all() and cell.arrays['core'].sum() == len(cluster)
+    assert cell.get_potential_energy() / len(cell) == pytest.approx(E_COH, abs=0.01)
+    data = json.loads(report.read_text())
+    assert {'candidates', 'chosen', 'figures_of_merit', 'wall_time_s'} <= set(data)
+    assert {'lengths', 'natoms', 'energy_per_atom', 'valid', 'problems'} <= set(data['candidates'][0])
+    assert abs(data['figures_of_merit']['ideal_gap']) < 0.01
+    cluster.arrays['core'][:] = False
+    ase.io.write(source, cluster, format='extxyz')
+    result = cli('pcc-gcmc', source, '--potential', 'eam-zhou-W', '--output', out)
+    assert result.exit_code == 1 and 'marks no atom' in result.output
+    result = cli('pcc-gcmc', '--potential', 'eam-zhou-W', '--output', out)
+    assert result.exit_code == 2 and 'either CLUSTER_FILE or --group' in result.output
+
+
+@pytest.mark.slow
+def test_group_of_clusters_becomes_a_group_of_cells(lammps_code, eam_w):
+    group = orm.Group(label='pcc-test-clusters').store()
+    clusters = [structure_from_atoms(sphere(angle=a)).store() for a in (0.0, 15.0)]
+    clusters.append(structure_from_atoms(sphere(radius=8.0)).store())  # impossible: reported, skipped
+    group.add_nodes(clusters)
+    builder = PccGcmcGroupWorkChain.get_builder()
+    builder.clusters, builder.output_group = orm.Str(group.label), orm.Str('pcc-test-cells')
+    builder.code, builder.potential, builder.max_concurrent = lammps_code, eam_w, orm.Int(2)
+    builder.parameters, builder.cohesive_energy = orm.Dict(QUICK), orm.Float(E_COH)
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok
+    cells = orm.load_group('pcc-test-cells').nodes
+    assert len(cells) == 2
+    summary = results['summary'].get_dict()
+    assert 'failed' in summary[str(clusters[2].pk)] and clusters[0].base.extras.get('dg_periodic_cell') in {c.uuid for c in cells}
