@@ -78,6 +78,27 @@ def validate_pcc_parameters(parameters: dict | None) -> dict:
     return full
 
 
+def core_mask_of(cluster: Atoms, core_mask=None) -> np.ndarray:
+    """Return the ``(n,)`` boolean core mask: ``core_mask``, else the cluster's ``core_mask`` array, else all.
+
+    :raises ValueError: for a mask of the wrong length.
+    """
+    mask = core_mask if core_mask is not None else cluster.arrays.get('core_mask', np.ones(len(cluster), dtype=bool))
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (len(cluster),):
+        raise ValueError(f'the core mask has {mask.size} entries for {len(cluster)} atoms')
+    return mask
+
+
+def source_core_energy(source_energies, mask: np.ndarray) -> float:
+    """Return the sum (eV) of the core atoms' energies in the source simulation, both ``(n,)`` in the
+    cluster's own atom order; raise ``ValueError`` when the lengths differ."""
+    energies = np.asarray(source_energies, dtype=float)
+    if energies.shape != mask.shape:
+        raise ValueError(f'{energies.size} source energies for a cluster of {mask.size} atoms')
+    return float(np.sum(energies[mask]))
+
+
 def prepare_cluster(cluster: Atoms, core_mask=None, centre_index: int | None = None) -> tuple[Atoms, int, CoreRegion]:
     """Return ``(ordered, n_core, region)``: the cluster with its core atoms first (mobile cluster atoms
     after them), how many are core, and the cut region around the centre atom.
@@ -86,10 +107,7 @@ def prepare_cluster(cluster: Atoms, core_mask=None, centre_index: int | None = N
     :param centre_index: default ``info['centre_index']``, else the core atom nearest the core's centroid.
     :raises ValueError: on an empty core or a mask of the wrong length.
     """
-    mask = core_mask if core_mask is not None else cluster.arrays.get('core_mask', np.ones(len(cluster), dtype=bool))
-    mask = np.asarray(mask, dtype=bool)
-    if mask.shape != (len(cluster),):
-        raise ValueError(f'the core mask has {mask.size} entries for {len(cluster)} atoms')
+    mask = core_mask_of(cluster, core_mask)
     if not mask.any():
         raise ValueError('the cluster has no core atom: mark the atoms to keep (the `core` array)')
     order = np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
@@ -318,9 +336,8 @@ def run_pcc_gcmc(
     if cohesive is None:
         cohesive = cohesive_energy(potential, ordered.get_chemical_symbols()[0])
     core_energy = None
-    if source_energies is not None:
-        mask = np.asarray(core_mask if core_mask is not None else ordered.arrays.get('core_mask', np.ones(len(cluster), bool)))
-        core_energy = float(np.sum(np.asarray(source_energies)[mask]))
+    if source_energies is not None:  # indexed like ``cluster``, not like the reordered atoms
+        core_energy = source_core_energy(source_energies, core_mask_of(cluster, core_mask))
     cells, figures, cpu = [], [], 0.0
     for box in plan.boxes:
         seeded = seed_box(ordered, n_core, region, plan, box)

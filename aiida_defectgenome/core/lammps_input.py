@@ -84,6 +84,7 @@ _STAGE_DEFAULTS = {
 }
 _RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0}
 _BOX_AXES = ('x', 'y', 'z', 'xy', 'xz', 'yz')
+_BOX_ROUNDS = 3  # box relaxations around frozen atoms, each followed by putting them back
 
 
 def validate_parameters(parameters: dict) -> dict:
@@ -346,9 +347,6 @@ def _render_minimize(stage: dict, fully_periodic: bool, mobile: str) -> list[str
         'unfix dg_origin',
         *(f'variable dg_{c}0 delete' for c in 'xyz'),
     ]
-
-
-_BOX_ROUNDS = 3
 
 
 def _render_gcmc(stage: dict, mobile: str, cell) -> list[str]:

@@ -55,6 +55,19 @@ def test_a_cluster_of_perfect_bcc_comes_back_as_perfect_crystal(eam, angle):
     assert result.cell.arrays['core'].sum() == len(cluster)
 
 
+def test_source_energies_follow_the_clusters_own_atom_order(eam):
+    cluster = cut_neighbourhood(bulk('W', 'bcc', a=A0, cubic=True) * 8, 100, radius=5.0)
+    distance = np.linalg.norm(cluster.positions - cluster.positions[0], axis=1)
+    cluster.arrays['core_mask'] = distance < 4.0  # outer atoms mobile, interleaved with core ones
+    order = np.argsort(-distance, kind='stable')
+    cluster = cluster[order]  # mobile atoms first: the core is not a prefix
+    cluster.info['centre_index'] = int(np.flatnonzero(order == 0)[0])
+    energies = np.where(cluster.arrays['core_mask'], E_COH, 100.0)  # a wrong index would show
+    result = run_pcc_gcmc(cluster, eam, FAST, source_energies=energies, cohesive=E_COH)
+    # one mobile atom counted as core would add 108 eV / ~130 atoms to the ideal energy: gap < -0.8
+    assert all(abs(candidate['ideal_gap']) < 0.5 for candidate in result.candidates)
+
+
 def test_a_screw_dislocation_core_stays_intact_periodic_along_its_line(eam):
     source, site = screw_dislocation()
     centre = int(np.argmin(np.linalg.norm(source.positions - site[0], axis=1)))

@@ -80,9 +80,7 @@ def assess_pcc_boxes(plan, parameters, cohesive_energy, source_energies=None, co
     if source_energies is not None:
         energies = source_energies.get_array('energies')
         mask = core_mask.get_array('core') if core_mask is not None else np.ones(len(energies), dtype=bool)
-        if len(mask) != len(energies):
-            raise ValueError(f'{len(energies)} source energies for a cluster of {len(mask)} atoms')
-        source = float(np.sum(energies[mask]))
+        source = gcmc.source_core_energy(energies, np.asarray(mask, dtype=bool))
     cells, figures = {}, []
     for index, box in enumerate(boxes):
         if f'structure_{index}' not in runs:
