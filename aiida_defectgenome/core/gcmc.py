@@ -237,8 +237,7 @@ def assess_candidate(
     _, rotation = lammps_frame(seeded.cell[:])
     lammps_stress = rotation.T @ np.asarray(stress) @ rotation  # components along the LAMMPS box axes
     region_info = seeded.info['region']
-    axes = np.array([final.cell[k] / np.linalg.norm(final.cell[k]) for k in region_info['periodic_axes']]).reshape(-1, 3)
-    region = CoreRegion(np.array(region_info['centre']), region_info['radius'], np.linalg.qr(axes.T)[0].T if len(axes) else axes)
+    region = CoreRegion(np.array(region_info['centre']), region_info['radius'], final.cell[region_info['periodic_axes']])
     cell = final.copy()
     drift = np.linalg.norm(minimum_image(final.positions[:n_core] - seeded.positions[:n_core], final.cell[:], final.pbc), axis=1)
     if drift.max() < 1e-6:

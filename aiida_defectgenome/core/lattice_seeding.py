@@ -27,11 +27,15 @@ __all__ = ('CoreRegion', 'box_around', 'core_region', 'lattice_translations', 's
 @dataclasses.dataclass
 class CoreRegion:
     """The cut region: points closer than ``radius`` (A) to ``centre``, measured perpendicular to
-    ``axes`` (unit vectors along the periodic axes of the cluster)."""
+    ``axes`` (``(k, 3)`` vectors along the periodic axes of the cluster, made orthonormal here)."""
 
     centre: np.ndarray
     radius: float
     axes: np.ndarray
+
+    def __post_init__(self):
+        axes = np.asarray(self.axes, dtype=float).reshape(-1, 3)
+        self.axes = np.linalg.qr(axes.T)[0].T if len(axes) else axes
 
     def distance(self, points: np.ndarray) -> np.ndarray:
         vectors = np.atleast_2d(points) - self.centre
@@ -46,8 +50,7 @@ class CoreRegion:
 def core_region(cluster: Atoms, centre_index: int = 0, radius: float | None = None) -> CoreRegion:
     """Return the :class:`CoreRegion` of a cluster: around atom ``centre_index``, radius the cut radius
     (``info['cut_radius']``, else the farthest atom's distance)."""
-    axes = np.array([cluster.cell[k] / np.linalg.norm(cluster.cell[k]) for k in range(3) if cluster.pbc[k]]).reshape(-1, 3)
-    region = CoreRegion(cluster.positions[centre_index].copy(), 0.0, np.linalg.qr(axes.T)[0].T if len(axes) else axes)
+    region = CoreRegion(cluster.positions[centre_index].copy(), 0.0, cluster.cell[np.flatnonzero(cluster.pbc)])
     region.radius = float(radius or cluster.info.get('cut_radius') or region.distance(cluster.positions).max())
     return region
 
