@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _results import write_results  # noqa: E402
 
 from aiida_defectgenome.core import gcmc  # noqa: E402
+from aiida_defectgenome.core.box_search import ImpossibleBox  # noqa: E402
 from aiida_defectgenome.core.clusters import cut_neighbourhood  # noqa: E402
 from aiida_defectgenome.core.lammps_library import open_lammps  # noqa: E402
 from aiida_defectgenome.core.potentials import bundled_potential  # noqa: E402
@@ -173,7 +174,19 @@ def _judge(cluster, energies, vacancies, atoms, per_atom, stress, placed, length
 def run_ours(name, cluster, energies, vacancies, relax_box=True, seed=SEEDS[0]):
     start, cpu = time.perf_counter(), _cpu()
     parameters = {**load_protocol('paper')[1], 'relax_box': relax_box, 'seed': seed}
-    result = gcmc.run_pcc_gcmc(cluster, bundled_potential('eam-zhou-W'), parameters, source_energies=energies, cohesive=E_COH)
+    try:
+        result = gcmc.run_pcc_gcmc(cluster, bundled_potential('eam-zhou-W'), parameters, source_energies=energies, cohesive=E_COH)
+    except ImpossibleBox as exc:  # an honest outcome: no box within the atom budget
+        return {
+            'cluster': name,
+            'method': 'ours' if relax_box else 'ours, fixed box',
+            'seed': seed,
+            'best': None,
+            'refused': str(exc),
+            'boxes': [],
+            'cpu_s': _cpu() - cpu,
+            'wall_s': time.perf_counter() - start,
+        }
     best = result.candidates[result.chosen] if result.chosen is not None else None
     if best is not None:
         best = {**best, 'inserted_bcc': best['inserted_structure']['bcc'], 'period_kept': True}
@@ -260,6 +273,7 @@ def main():
                 'cpu_s': first['cpu_s'],
                 'wall_s': first['wall_s'],
                 'boxes_run': len(first['boxes']),
+                'refused': first.get('refused'),
                 'valid_or_fitting_boxes': first.get('fitting_boxes', sum(b.get('valid', False) for b in first['boxes'])),
             }
     result = {'clusters': names, 'summary': summary, 'runs': runs, 'potential': 'eam-zhou-W', 'cohesive_energy': E_COH}
