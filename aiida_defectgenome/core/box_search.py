@@ -7,7 +7,10 @@ by :func:`.lattice_seeding.lattice_translations`; an aligned frame (the shortest
 lattice vectors, orthogonal to the cluster's periodic axes) gives box vectors ``n e_i`` and sheared
 ones ``n e_i + e_j / 2`` where those are lattice vectors. A box is kept when no core atom comes closer
 than a fraction of the nearest-neighbour distance to a periodic image of another core atom, and its
-estimated atom count fits the budget. Nothing assumes an element or a lattice type.
+estimated atom count fits the budget. A cluster with no single crystal to continue (a grain boundary),
+or whose commensurate boxes all exceed the budget, falls back to box lengths 0.5 A apart along its own
+axes, down to the smallest box its images allow; those boxes are marked not commensurate. Nothing
+assumes an element or a lattice type.
 """
 
 from __future__ import annotations
@@ -165,10 +168,33 @@ def candidate_boxes(
     basis = lattice_basis(translations) if len(translations) >= 3 else None
     atomic_volume = mean_atomic_volume(cluster, region, basis)
     frame = aligned_frame(basis, list(fixed), reach=6 * nn_distance) if basis is not None else None
-    commensurate = frame is not None
-    if not commensurate:  # no crystal to continue: lengths 0.5 A apart along the cluster's own axes
-        basis, frame = None, [_open_direction(cluster, k) * 0.5 for k in open_axes]
-    options = [_open_vector_options(i, np.array(frame), basis, span) for i in range(len(frame))]
+    limits = (2 * reach - nn_distance, max_atoms, min_distance_fraction * nn_distance, count)
+    boxes, smallest = [], None
+    if frame is not None:
+        options = [_open_vector_options(i, np.array(frame), basis, span) for i in range(len(frame))]
+        boxes, smallest = _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=True)
+    if not boxes:  # no crystal to continue, or none of its boxes fits: lengths 0.5 A apart along the cluster's axes
+        options = [_grid_options(_open_direction(cluster, k), limits[0], span) for k in open_axes]
+        boxes, fallback_smallest = _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=False)
+        smallest = min(filter(None, (smallest, fallback_smallest)), default=None)
+    if not boxes:
+        raise ImpossibleBox(
+            f'no periodic box holds this {len(cluster)}-atom cluster within {max_atoms} atoms'
+            + (f' (the smallest box found needs about {smallest})' if smallest else '')
+            + ': raise max_atoms or cut the cluster with a smaller radius'
+        )
+    return boxes
+
+
+def _fitting_boxes(
+    cluster: Atoms, fixed: np.ndarray, options: list[np.ndarray], atomic_volume: float, limits: tuple, commensurate: bool
+) -> tuple[list[BoxCandidate], int | None]:
+    """Build every cell from the open-vector ``options`` and return (distinct boxes within the budget,
+    largest first, at most ``count``; the atom count of the smallest plausible box over the budget).
+    ``limits`` is (shortest translation A, max_atoms, closest image A, count)."""
+    shortest_allowed, max_atoms, closest_allowed, count = limits
+    open_axes = [k for k in range(3) if not cluster.pbc[k]]
+    fixed_axes = [k for k in range(3) if cluster.pbc[k]]
     cells = np.zeros((int(np.prod([len(o) for o in options])), 3, 3))
     cells[:, fixed_axes] = fixed
     for slot, grid in zip(open_axes, np.meshgrid(*[np.arange(len(o)) for o in options], indexing='ij')):
@@ -177,15 +203,14 @@ def candidate_boxes(
     cells[volumes < 0, open_axes[-1]] *= -1  # right-handed
     atoms = np.round(np.abs(volumes) / atomic_volume).astype(int)
     shortest = _shortest_translation(cells, open_axes, fixed)
-    plausible = (np.abs(volumes) > 1e-6) & (atoms >= len(cluster)) & (shortest >= 2 * reach - nn_distance)
-    limit = min_distance_fraction * nn_distance
-    boxes, smallest = [], None
-    for index in np.flatnonzero(plausible)[np.argsort(-atoms[plausible], kind='stable')]:
-        if atoms[index] > max_atoms:
-            smallest = atoms[index]
-            continue
+    plausible = (np.abs(volumes) > 1e-6) & (atoms >= len(cluster)) & (shortest >= shortest_allowed)
+    over = atoms[plausible & (atoms > max_atoms)]
+    boxes = []
+    for index in np.flatnonzero(plausible & (atoms <= max_atoms))[
+        np.argsort(-atoms[plausible & (atoms <= max_atoms)], kind='stable')
+    ]:
         closest = _closest_image(cluster.positions, cells[index])
-        if closest < limit:
+        if closest < closest_allowed:
             continue
         box = BoxCandidate(_reduced(cells[index], open_axes), int(atoms[index]), closest, commensurate)
         if not any(
@@ -195,13 +220,7 @@ def candidate_boxes(
             boxes.append(box)
         if len(boxes) == count:
             break
-    if not boxes:
-        raise ImpossibleBox(
-            f'no periodic box holds this {len(cluster)}-atom cluster within {max_atoms} atoms'
-            + (f' (the smallest box found needs about {smallest})' if smallest else '')
-            + ': raise max_atoms or cut the cluster with a smaller radius'
-        )
-    return boxes
+    return boxes, (int(over.min()) if len(over) else None)
 
 
 def _shortest_translation(cells: np.ndarray, open_axes: list[int], fixed: np.ndarray) -> np.ndarray:
@@ -234,13 +253,16 @@ def _open_direction(cluster: Atoms, axis: int) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def _open_vector_options(i: int, frame: np.ndarray, basis: np.ndarray | None, span: float) -> np.ndarray:
+def _grid_options(direction: np.ndarray, shortest: float, span: float) -> np.ndarray:
+    """``(k, 3)`` vectors along the unit ``direction``, 0.5 A apart, from ``shortest`` to ``span`` + 1 A."""
+    return np.arange(np.ceil(2 * max(shortest, 0.5)) / 2, span + 1.0 + 1e-9, 0.5)[:, None] * direction
+
+
+def _open_vector_options(i: int, frame: np.ndarray, basis: np.ndarray, span: float) -> np.ndarray:
     """``(k, 3)`` choices for open box vector ``i``: ``c_i e_i + sum_j c_j e_j`` with ``c_i`` around
     ``span / |e_i|`` and small shears ``c_j`` (halves), kept where they are lattice vectors."""
     length = np.linalg.norm(frame[i])
     first = max(1, int(np.ceil(span / length - 1e-9)) - 1)
-    if basis is None:
-        return np.array([n * frame[i] for n in range(first, first + 3)])
     main = np.arange(first, first + 2.5, 0.5)
     shear = np.arange(-3.0 if len(frame) == 2 else -1.0, 3.5 if len(frame) == 2 else 1.5, 0.5)
     others = [j for j in range(len(frame)) if j != i]

@@ -373,7 +373,8 @@ def _render_gcmc(stage: dict, mobile: str, cell) -> list[str]:
     return [
         f'timestep {stage["timestep"]:g}',
         f'region dg_kept {shape} side in',
-        f'velocity {mobile} create {temperature:g} {seed} mom yes rot no dist gaussian',
+        # the box may start with no mobile atom at all (nothing seeded): GCMC then fills it from empty
+        f'if "$(count({mobile})) > 0" then "velocity {mobile} create {temperature:g} {seed} mom yes rot no dist gaussian"',
         f'compute dg_temp {mobile} temp',
         'compute_modify dg_temp dynamic/dof yes',
         f'fix dg_md {mobile} nvt temp {temperature:g} {temperature:g} {stage["tdamp"]:g}',

@@ -7,12 +7,12 @@ from ase.build import bulk
 from aiida_defectgenome.core import lammps_input
 from aiida_defectgenome.core.box_search import ImpossibleBox
 from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.core.gcmc import cohesive_energy, prepare_cluster, run_pcc_gcmc, validate_pcc_parameters
+from aiida_defectgenome.core.gcmc import cohesive_energy, plan_boxes, prepare_cluster, run_pcc_gcmc, validate_pcc_parameters
 from aiida_defectgenome.core.geometry import minimum_image
 from aiida_defectgenome.core.potentials import bundled_potential
 from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
 
-from ..defect_cells import A0, screw_dislocation, vacancy_cluster
+from ..defect_cells import A0, grain_boundary, screw_dislocation, vacancy_cluster
 
 E_COH = -8.75999  # EAM-Zhou W
 FAST = {'boxes': 1, 'gcmc_steps': 200}
@@ -102,6 +102,19 @@ def test_a_cluster_too_large_for_the_atom_budget_is_refused_early(eam):
     cluster = cut_neighbourhood(bulk('W', 'bcc', a=A0, cubic=True) * 10, 555, radius=8.0)
     with pytest.raises(ImpossibleBox, match=r'no periodic box holds this 137-atom cluster within 150 atoms .* raise max_atoms'):
         run_pcc_gcmc(cluster, eam, FAST, cohesive=E_COH)
+
+
+def test_a_grain_boundary_sphere_gets_boxes_off_its_two_lattices_and_cells_with_pockets_are_not_chosen(eam):
+    source, _ = grain_boundary()
+    centre = int(np.argmin(np.abs(source.positions[:, 2]) + 0.1 * np.linalg.norm(source.positions[:, :2], axis=1)))
+    cluster = cut_neighbourhood(source, centre, radius=6.0)
+    ordered, n_core, region = prepare_cluster(cluster)
+    plan = plan_boxes(ordered, n_core, region, validate_pcc_parameters(FAST))
+    assert len(plan.translations) == 0  # no single crystal to seed from: GCMC fills the box from empty
+    assert not any(box.commensurate for box in plan.boxes) and plan.boxes[0].estimated_atoms <= 150
+    result = run_pcc_gcmc(cluster, eam, FAST, cohesive=E_COH)  # 200 steps: far too few to fill it
+    assert result.chosen is None and result.cell is None
+    assert all(not c['valid'] and any('vacuum pocket' in p for p in c['problems']) for c in result.candidates)
 
 
 def test_bad_parameters_are_named():
