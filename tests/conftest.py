@@ -78,3 +78,17 @@ def cli(aiida_profile):
         return CliRunner().invoke(cmd_root, ['-p', aiida_profile.name, *map(str, args)], catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture
+def gpaw_code(aiida_code_installed):
+    import shutil
+    import sys
+    from pathlib import Path
+
+    gpaw = Path(sys.executable).parent / 'gpaw'
+    return aiida_code_installed(
+        default_calc_job_plugin='defectgenome.gpaw',
+        filepath_executable=str(gpaw if gpaw.exists() else shutil.which('gpaw')),
+        label='gpaw',
+    )

@@ -173,7 +173,7 @@ def _code_specs() -> tuple[dict, list[str]]:
     notes = []
     gpaw = Path(sys.executable).parent / 'gpaw'
     if importlib.util.find_spec('gpaw') is not None and (gpaw.exists() or shutil.which('gpaw')):
-        specs['gpaw'] = (gpaw if gpaw.exists() else Path(shutil.which('gpaw')), None, 'GPAW from PyPI')
+        specs['gpaw'] = (gpaw if gpaw.exists() else Path(shutil.which('gpaw')), 'defectgenome.gpaw', 'GPAW from PyPI')
     else:
         notes.append(GPAW_MISSING)
     return specs, notes

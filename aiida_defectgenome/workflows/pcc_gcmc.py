@@ -7,9 +7,6 @@ See :mod:`..core.gcmc` for the method and :mod:`..calculations.functions.pcc_gcm
 
 from __future__ import annotations
 
-from importlib import resources
-
-import yaml
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, while_
@@ -19,6 +16,7 @@ from ..calculations.lammps import LammpsCalculation
 from ..core import gcmc
 from ..core.box_search import ImpossibleBox
 from ..data.potential import InteratomicPotentialData
+from ..protocols import read_protocol
 
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
@@ -28,11 +26,8 @@ FIGURE_EXTRAS = ('energy_per_atom', 'ideal_gap', 'n_inserted', 'natoms', 'max_ab
 
 def load_protocol(name: str | None = None) -> tuple[str, dict]:
     """Return ``(name, parameters)`` of a PCC-GCMC protocol (``fast``, ``paper``)."""
-    data = yaml.safe_load(resources.files('aiida_defectgenome.protocols').joinpath('pcc_gcmc.yaml').read_text())
-    name = name or data['default_protocol']
-    if name not in data['protocols']:
-        raise ValueError(f'unknown protocol `{name}`; known: {", ".join(data["protocols"])}')
-    return name, dict(data['protocols'][name]['parameters'])
+    name, protocol = read_protocol('pcc_gcmc', name)
+    return name, dict(protocol['parameters'])
 
 
 def _validate_parameters(parameters, _):

@@ -1,0 +1,90 @@
+"""``aiida-defectgenome label``: DFT labels (energy, forces, stress) for a group or a structure file."""
+
+from pathlib import Path
+
+import click
+
+from ..protocols import protocol_names
+from . import cmd_root
+from .utils import load_profile_or_fail, user_errors
+
+
+@cmd_root.command('label')
+@click.argument('input_', metavar='INPUT')
+@click.option('--engine', type=click.Choice(['gpaw', 'vasp']), default='gpaw', show_default=True)
+@click.option('--protocol', type=click.Choice(protocol_names('dft_labeling')), default='moderate', show_default=True)
+@click.option(
+    '--group', 'output_group', metavar='OUTGROUP', help='Genome group of the labelled configurations (default: INPUT-labelled).'
+)
+@click.option('--output', type=click.Path(dir_okay=False, writable=True), help='OUT.extxyz with energy, forces, stress.')
+@click.option('--code', help='DFT code (default gpaw@localhost; required for vasp).')
+@click.option('--potential-family', help='VASP: POTCAR family (aiida-vasp potcar uploadfamily).')
+@click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='DFT runs at a time.')
+@click.pass_context
+@user_errors
+def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potential_family, max_concurrent):
+    """Label the configurations of INPUT with DFT (GPAW or VASP) through the DftLabelingWorkChain.
+
+    INPUT is a group label or a structure file (any format ASE reads; its frames are stored as a new
+    group named after the file). Configurations already labelled with the same settings are not run
+    again. OUT.extxyz carries each configuration's DFT energy (eV), forces (eV/A) and stress in ASE's
+    conventions, readable with `ase.io.read(...).get_potential_energy()`.
+    """
+    load_profile_or_fail(ctx)
+    from aiida import orm
+    from aiida.engine import run_get_node
+
+    from ..tools.genome import export_genome
+    from ..workflows.dft_labeling import DftLabelingWorkChain
+
+    configurations = _configurations_group(input_)
+    if engine == 'vasp' and not (code and potential_family):
+        raise click.UsageError('--engine vasp needs --code (a vasp.vasp code) and --potential-family')
+    code = code or 'gpaw@localhost'
+    try:
+        dft_code = orm.load_code(code)
+    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    builder = DftLabelingWorkChain.get_builder_from_protocol(
+        engine, dft_code, configurations, protocol=protocol, potential_family=potential_family
+    )
+    builder.output_group = orm.Str(output_group or f'{configurations}-labelled')
+    builder.max_concurrent = orm.Int(max_concurrent)
+    results, node = run_get_node(builder)
+    if not node.is_finished_ok:
+        raise click.ClickException(
+            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
+        )
+    summary = results['summary'].get_dict()
+    click.echo(
+        f'{node.process_label}<{node.pk}>: labelled {len(summary["labelled"])}, '
+        f'already labelled {len(summary["skipped"])}, failed {len(summary["failed"])} -> group `{builder.output_group.value}`.'
+    )
+    for uuid, message in summary['failed'].items():
+        click.echo(f'  failed: {uuid}: {message}', err=True)
+    if output:
+        count = export_genome(builder.output_group.value, output)
+        click.echo(f'Wrote {count} configurations to {output}.')
+
+
+def _configurations_group(input_: str) -> str:
+    """Return the label of the group to label: INPUT itself, or a new group holding INPUT's frames."""
+    from aiida import orm
+
+    from ..core.datasets import read_structures
+    from ..tools.structures import structure_from_atoms
+
+    path = Path(input_)
+    if not path.is_file():
+        try:
+            orm.load_group(input_)
+        except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError
+            raise click.ClickException(f'INPUT `{input_}` is neither a file nor a group label') from exc
+        return input_
+    label = path.name.split('.')[0]
+    if orm.QueryBuilder().append(orm.Group, filters={'label': label}).count():
+        raise click.ClickException(f'a group `{label}` exists already: give its label as INPUT, or rename {path.name}')
+    group = orm.Group(label=label, description=f'configurations read from {path}').store()
+    group.add_nodes([structure_from_atoms(atoms).store() for atoms in read_structures(path)])
+    click.echo(f'Stored {len(group.nodes)} configurations of {path} in group `{label}`.')
+    return label

@@ -1,0 +1,262 @@
+"""``DftLabelingWorkChain``: DFT energies, forces and stresses for every configuration of a group.
+
+One engine per run: GPAW (``GpawBaseWorkChain``, this package) or VASP (aiida-vasp's ``VaspWorkChain``,
+used as it is). Configurations are run ``max_concurrent`` at a time; each success leaves a one-row
+labels table (ancestor: the DFT run) that the configuration points to (extras ``dg_labels``,
+``dg_labels_row``); each failure is recorded on the configuration (extra ``dg_label_failed``) and
+reported, and the others go on. Configurations already labelled by the same engine with the same
+settings are skipped; with AiiDA caching on, a repeated DFT run is not recomputed either.
+"""
+
+from __future__ import annotations
+
+from aiida import orm
+from aiida.engine import ToContext, WorkChain, while_
+from aiida.plugins import WorkflowFactory
+
+from ..calculations.functions.dft_labels import vasp_labels
+from ..core.gpaw_single_point import kpoint_mesh, merged_parameters
+from ..core.vasp_labels import single_point_incar
+from ..data.genome import GenomeGroup
+from ..protocols import protocol_file, read_protocol
+from ..tools.labels import point_to_labels
+from .gpaw_base import GpawBaseWorkChain
+
+__all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
+
+VaspWorkChain = WorkflowFactory('vasp.vasp')
+ENGINES = ('gpaw', 'vasp')
+#: aiida-vasp parser settings: TOTEN (the force-consistent energy) besides the extrapolated one.
+VASP_PARSER_SETTINGS = {'parser_settings': {'energy_type': ['energy_free', 'energy_extrapolated']}}
+
+
+def _validate_engine(engine, _):
+    if engine.value not in ENGINES:
+        return f'engine must be one of {", ".join(ENGINES)}, not `{engine.value}`'
+
+
+def _validate_inputs(inputs, _):
+    engine = inputs['engine'].value if 'engine' in inputs else None
+    if engine == 'gpaw' and 'code' not in inputs.get('gpaw', {}).get('gpaw', {}):
+        return 'engine `gpaw` needs `gpaw.gpaw.code` (a GPAW `gpaw` code)'
+    if engine == 'vasp':
+        vasp = inputs.get('vasp', {})
+        missing = [key for key in ('code', 'parameters', 'potential_family', 'potential_mapping') if key not in vasp]
+        if missing:
+            return f'engine `vasp` needs vasp.{", vasp.".join(missing)}'
+        if 'kpoint_spacing' not in inputs:
+            return 'engine `vasp` needs `kpoint_spacing` (1/A in units of 2 pi) for its KPOINTS'
+
+
+class DftLabelingWorkChain(WorkChain):
+    """Label a group of configurations with DFT (GPAW or VASP), a bounded number at a time."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input('configurations', valid_type=orm.Str, help='Label of the group of StructureData to label.')
+        spec.input('engine', valid_type=orm.Str, validator=_validate_engine, help='`gpaw` or `vasp`.')
+        spec.input('kpoint_spacing', valid_type=orm.Float, required=False, help='VASP KPOINTS spacing, 1/A in units of 2 pi.')
+        spec.input('output_group', valid_type=orm.Str, required=False, help='Group that receives the labelled configurations.')
+        spec.input('max_concurrent', valid_type=orm.Int, default=lambda: orm.Int(4), help='DFT runs at a time.')
+        spec.expose_inputs(
+            GpawBaseWorkChain,
+            namespace='gpaw',
+            exclude=('gpaw.structure',),
+            namespace_options={'required': False, 'populate_defaults': False},
+        )
+        spec.expose_inputs(
+            VaspWorkChain,
+            namespace='vasp',
+            exclude=('structure', 'kpoints'),
+            namespace_options={'required': False, 'populate_defaults': False},
+        )
+        spec.inputs.validator = _validate_inputs
+        spec.output('summary', valid_type=orm.Dict, help='Counts and, per configuration, its labels table or its failure.')
+        spec.outline(cls.setup, while_(cls.has_pending)(cls.submit_batch, cls.inspect_batch), cls.results)
+        spec.exit_code(300, 'ERROR_NO_CONFIGURATIONS', message='{message}')
+        spec.exit_code(310, 'ERROR_ALL_FAILED', message='No configuration could be labelled: {message}')
+
+    def setup(self):
+        try:
+            group = orm.load_group(self.inputs.configurations.value)
+        except Exception as exc:
+            return self.exit_codes.ERROR_NO_CONFIGURATIONS.format(message=f'group `{self.inputs.configurations.value}`: {exc}')
+        structures = [node for node in group.nodes if isinstance(node, orm.StructureData)]
+        if not structures:
+            return self.exit_codes.ERROR_NO_CONFIGURATIONS.format(message=f'group `{group.label}` holds no StructureData')
+        self.ctx.engine = self.inputs.engine.value
+        self.ctx.settings = self._settings()
+        self.ctx.pending, self.ctx.done, self.ctx.summary = [], [], {'labelled': {}, 'failed': {}, 'skipped': {}}
+        for structure in structures:
+            table = _labels_node(structure)
+            if table is not None and table.base.attributes.get('settings', None) == self.ctx.settings:
+                self.ctx.summary['skipped'][structure.uuid] = table.uuid
+                self.ctx.done.append(structure.pk)
+            else:
+                self.ctx.pending.append(structure.pk)
+        self.report(
+            f'{len(structures)} configurations in `{group.label}`: {len(self.ctx.pending)} to label with {self.ctx.engine}, '
+            f'{len(self.ctx.summary["skipped"])} already labelled with these settings.'
+        )
+
+    def _settings(self) -> dict:
+        """What makes two labels comparable: the engine's parameters (GPAW) or INCAR and k-point spacing (VASP)."""
+        if self.ctx.engine == 'gpaw':
+            parameters = self.inputs.gpaw.gpaw.parameters.get_dict() if 'parameters' in self.inputs.gpaw.gpaw else {}
+            return merged_parameters(parameters)
+        return {
+            'incar': self.inputs.vasp.parameters.get_dict().get('incar', {}),
+            'kpoint_spacing': self.inputs.kpoint_spacing.value,
+        }
+
+    def has_pending(self):
+        return bool(self.ctx.pending)
+
+    def submit_batch(self):
+        batch, self.ctx.pending = (
+            self.ctx.pending[: self.inputs.max_concurrent.value],
+            self.ctx.pending[self.inputs.max_concurrent.value :],
+        )
+        futures = {}
+        for pk in batch:
+            structure = orm.load_node(pk)
+            if self.ctx.engine == 'gpaw':
+                inputs = self.exposed_inputs(GpawBaseWorkChain, 'gpaw')
+                inputs['gpaw']['structure'] = structure
+                process = GpawBaseWorkChain
+            else:
+                inputs = self.exposed_inputs(VaspWorkChain, 'vasp')
+                inputs['structure'] = structure
+                inputs['kpoints'] = vasp_kpoints(structure, self.inputs.kpoint_spacing.value)
+                process = VaspWorkChain
+            inputs['metadata'] = {'call_link_label': f'label_{pk}'}
+            futures[f'dft_{pk}'] = self.submit(process, **inputs)
+        self.report(f'submitted {len(batch)} {self.ctx.engine} runs; {len(self.ctx.pending)} waiting.')
+        return ToContext(**futures)
+
+    def inspect_batch(self):
+        for key in [k for k in self.ctx if k.startswith('dft_')]:
+            node = self.ctx.pop(key)
+            structure = orm.load_node(int(key.split('_')[1]))
+            table = self._labels_of(node) if node.is_finished_ok else None
+            if table is None:
+                message = _failure(node)
+                structure.base.extras.set('dg_label_failed', {'engine': self.ctx.engine, 'process': node.pk, 'message': message})
+                self.ctx.summary['failed'][structure.uuid] = message
+                self.report(f'configuration {structure.pk} not labelled, skipped: {message}')
+                continue
+            previous = structure.base.extras.get('dg_labels', None)
+            if previous and previous != table.uuid:  # keep every earlier pointer: nothing stored is lost
+                structure.base.extras.set('dg_labels_history', structure.base.extras.get('dg_labels_history', []) + [previous])
+            point_to_labels(structure, table, 0)
+            if 'dg_label_failed' in structure.base.extras.keys():
+                structure.base.extras.delete('dg_label_failed')
+            self.ctx.summary['labelled'][structure.uuid] = table.uuid
+            self.ctx.done.append(structure.pk)
+
+    def _labels_of(self, node) -> orm.ArrayData | None:
+        if self.ctx.engine == 'gpaw':
+            return node.outputs.labels
+        try:
+            return vasp_labels(node.outputs.misc, orm.Dict(self.ctx.settings))
+        except Exception as exc:  # a run that parsed without forces or TOTEN: recorded as a failure
+            self.report(f'{node.process_label}<{node.pk}> gave no usable labels: {exc}')
+            return None
+
+    def results(self):
+        summary = self.ctx.summary
+        counts = {name: len(summary[name]) for name in ('labelled', 'failed', 'skipped')}
+        if 'output_group' in self.inputs:
+            group, _ = GenomeGroup.collection.get_or_create(self.inputs.output_group.value)
+            group.add_nodes([orm.load_node(pk) for pk in self.ctx.done])
+        self.out('summary', orm.Dict({**counts, **summary, 'engine': self.ctx.engine}).store())
+        self.report(f'labelled {counts["labelled"]}, skipped {counts["skipped"]} (already labelled), failed {counts["failed"]}.')
+        if counts['failed'] and not counts['labelled'] and not counts['skipped']:
+            return self.exit_codes.ERROR_ALL_FAILED.format(message=next(iter(summary['failed'].values())))
+
+    @classmethod
+    def get_builder_from_protocol(
+        cls,
+        engine: str,
+        code: orm.AbstractCode,
+        configurations: str,
+        protocol: str | None = None,
+        overrides: dict | None = None,
+        options: dict | None = None,
+        potential_family: str | None = None,
+        potential_mapping: dict | None = None,
+    ):
+        """Return a builder for ``engine`` with the settings of ``protocol`` (``fast``, ``moderate``, ``precise``).
+
+        :param overrides: GPAW parameters (``gpaw``) or INCAR keys (``vasp``) that replace the protocol's.
+        :param options: ``metadata.options`` of every DFT job (resources, walltime, ``withmpi``).
+        :param potential_family: VASP only: the POTCAR family uploaded with ``aiida-vasp potcar uploadfamily``.
+        :param potential_mapping: VASP only: element -> POTCAR name (default: each element's own name).
+        """
+        if engine not in ENGINES:
+            raise ValueError(f'engine must be one of {", ".join(ENGINES)}, not `{engine}`')
+        _, settings = read_protocol('dft_labeling', protocol)
+        builder = cls.get_builder()
+        builder.configurations = orm.Str(configurations)
+        builder.engine = orm.Str(engine)
+        if engine == 'gpaw':
+            parameters = {**settings['gpaw'], 'kpoint_spacing': settings['kpoint_spacing'], **(overrides or {})}
+            builder.gpaw.gpaw.code = code
+            builder.gpaw.gpaw.parameters = orm.Dict(merged_parameters(parameters))
+            if options:
+                builder.gpaw.gpaw.metadata.options = options
+            return builder
+        if not potential_family:
+            raise ValueError('engine `vasp` needs potential_family (the POTCAR family name)')
+        elements = sorted({kind for node in orm.load_group(configurations).nodes for kind in node.get_kind_names()})
+        builder.kpoint_spacing = orm.Float(settings['kpoint_spacing'])
+        builder.vasp.code = code
+        builder.vasp.parameters = orm.Dict({'incar': vasp_incar(protocol, overrides)})
+        try:
+            builder.vasp.potential_family = orm.Str(potential_family)
+        except Exception as exc:  # aiida-vasp checks that the family exists
+            raise ValueError(
+                f'POTCAR family `{potential_family}` not found ({exc}); upload it with '
+                '`aiida-vasp potcar uploadfamily --path <POTCARs> --name <family>`'
+            ) from exc
+        builder.vasp.potential_mapping = orm.Dict(potential_mapping or {element: element for element in elements})
+        builder.vasp.settings = orm.Dict(VASP_PARSER_SETTINGS)
+        if options:
+            builder.vasp.calc.metadata.options = options
+        return builder
+
+
+def vasp_incar(protocol: str | None = None, overrides: dict | None = None) -> dict:
+    """Return the INCAR (aiida-vasp's lower-case keys) of a labelling single point with ``protocol``."""
+    _, settings = read_protocol('dft_labeling', protocol)
+    return single_point_incar(settings['vasp'], protocol_file('dft_labeling')['vasp_single_point'], overrides)
+
+
+def _failure(node) -> str:
+    """What went wrong in ``node``: its own exit message and that of its last failed calculation."""
+    message = f'{node.process_label}<{node.pk}> exit {node.exit_status}: {node.exit_message or node.process_state.value}'
+    failed = [n for n in node.called_descendants if isinstance(n, orm.CalcJobNode) and not n.is_finished_ok]
+    if failed:
+        last = max(failed, key=lambda n: n.ctime)
+        message += f'; {last.process_label}<{last.pk}> exit {last.exit_status}: {last.exit_message}'
+    return message
+
+
+def _labels_node(structure: orm.StructureData) -> orm.ArrayData | None:
+    """The labels table ``structure`` points to, or ``None``."""
+    uuid = structure.base.extras.get('dg_labels', None)
+    if not uuid:
+        return None
+    try:
+        return orm.load_node(uuid)
+    except Exception:  # a pointer to a table that was deleted: treated as unlabelled
+        return None
+
+
+def vasp_kpoints(structure: orm.StructureData, spacing: float) -> orm.KpointsData:
+    """Return the Monkhorst-Pack KPOINTS of ``structure`` for ``spacing`` (1/A in units of 2 pi), the GPAW rule."""
+    kpoints = orm.KpointsData()
+    kpoints.set_cell_from_structure(structure)
+    kpoints.set_kpoints_mesh(kpoint_mesh(structure.cell, structure.pbc, spacing))
+    return kpoints
