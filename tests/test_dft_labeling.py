@@ -124,3 +124,41 @@ def test_label_command_writes_ase_readable_labels(cli, gpaw_code, tmp_path):
     assert missing.exit_code != 0 and 'neither a file nor a group label' in missing.output
     vasp = cli('label', 'w-cells', '--engine', 'vasp')
     assert vasp.exit_code != 0 and '--potential-family' in vasp.output
+
+
+def test_an_unconverged_scf_is_retried_with_damped_mixing(aiida_profile, gpaw_code):
+    from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
+
+    parameters = {'ecut': 250, 'kpoint_spacing': 0.15, 'maxiter': 4, 'convergence': {'energy': 1e-4, 'density': 1e-3}}
+    inputs = {
+        'gpaw': {
+            'code': gpaw_code,
+            'structure': orm.StructureData(ase=bulk('W', 'bcc', a=3.18)),
+            'parameters': orm.Dict(parameters),
+        }
+    }
+    results, node = run_get_node(GpawBaseWorkChain, **inputs)
+    assert node.is_finished_ok, node.exit_message
+    calculations = sorted(node.called, key=lambda n: n.ctime)
+    assert calculations[0].exit_status == 310  # ERROR_SCF_NOT_CONVERGED
+    last = calculations[-1].inputs.parameters.get_dict()
+    assert last['mixer']['beta'] < 0.05 and last['maxiter'] > 4
+    assert results['labels'].base.attributes.get('settings')['maxiter'] == last['maxiter']  # labels say how they were made
+
+
+def test_caching_reuses_an_identical_gpaw_run(aiida_profile, gpaw_code):
+    from aiida.manage.caching import enable_caching
+
+    from aiida_defectgenome.calculations.gpaw import GpawCalculation
+
+    inputs = {
+        'code': gpaw_code,
+        'structure': orm.StructureData(ase=bulk('W', 'bcc', a=3.2)),
+        'parameters': orm.Dict({'ecut': 250, 'kpoint_spacing': 0.15, 'convergence': {'energy': 1e-4, 'density': 1e-3}}),
+    }
+    with enable_caching(identifier='aiida.calculations:defectgenome.gpaw'):
+        first = run_get_node(GpawCalculation, **inputs)[1]
+        second = run_get_node(GpawCalculation, **inputs)[1]
+    assert first.is_finished_ok and second.is_finished_ok
+    assert second.base.caching.is_created_from_cache and second.base.caching.get_cache_source() == first.uuid
+    assert second.outputs.labels.get_array('energy')[0] == first.outputs.labels.get_array('energy')[0]
