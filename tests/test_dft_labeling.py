@@ -162,3 +162,18 @@ def test_caching_reuses_an_identical_gpaw_run(aiida_profile, gpaw_code):
     assert first.is_finished_ok and second.is_finished_ok
     assert second.base.caching.is_created_from_cache and second.base.caching.get_cache_source() == first.uuid
     assert second.outputs.labels.get_array('energy')[0] == first.outputs.labels.get_array('energy')[0]
+
+
+@pytest.mark.slow
+def test_gpaw_pbe_lattice_constant_of_w_on_the_moderate_protocol(tmp_path):
+    from aiida_defectgenome.core.equation_of_state import cubic_lattice_constant
+    from aiida_defectgenome.core.gpaw_single_point import single_point
+    from aiida_defectgenome.protocols import read_protocol
+
+    _, protocol = read_protocol('dft_labeling', 'moderate')
+    parameters = {**protocol['gpaw'], 'kpoint_spacing': protocol['kpoint_spacing']}
+    lattice = np.linspace(3.13, 3.25, 5)  # all on one k-point mesh (8x8x8)
+    energies = [single_point(bulk('W', 'bcc', a=a, cubic=True), parameters, txt=str(tmp_path / 'g.txt'))['energy'] for a in lattice]
+    fit = cubic_lattice_constant(lattice, energies, atoms_per_cell=2)
+    assert abs(fit['a0'] / 3.18 - 1) < 0.01  # the paper's DFT: 3.184 A
+    assert 250 < fit['bulk_modulus'] < 350  # GPa; PBE gives about 300 for W
