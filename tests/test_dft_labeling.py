@@ -1,6 +1,8 @@
 """DFT labelling on real GPAW through AiiDA: labels as ancestors of the run, a failure recorded and skipped,
 labelled configurations not recomputed, and the VASP inputs rendered from the protocol."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from aiida import orm
@@ -13,6 +15,7 @@ from aiida_defectgenome.tools.labels import labels_of
 from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain, vasp_incar, vasp_kpoints
 
 pytest.importorskip('gpaw')
+FIXTURES = Path(__file__).parent / 'fixtures'
 
 
 def _group(label, structures):
@@ -92,17 +95,25 @@ def test_vasp_inputs_follow_the_precise_protocol(aiida_profile, aiida_localhost)
         DftLabelingWorkChain.get_builder_from_protocol('vasp', code, 'vasp-test-configurations')
 
 
-def test_vasp_results_become_ase_convention_labels():
-    misc = {
-        'total_energies': {'energy_free': -25.1, 'energy_extrapolated': -25.0},
-        'forces': [[0.1, 0.0, 0.0], [-0.1, 0.0, 0.0]],
-        'stress': [[10.0, 0, 0], [0, 10.0, 0], [0, 0, 10.0]],  # kBar, VASP sign: compressed
-    }
-    labels = labels_from_vasp(misc)
-    assert labels.energy == -25.1 and labels.forces.shape == (2, 3)
-    assert np.isclose(labels.stress[0, 0], -1.0 / 160.21766208)  # 10 kBar = 1 GPa, compressive -> negative in ASE
+def test_genuine_vasp_output_becomes_the_labels_ase_reads_from_it():
+    """A VASP 6.3.0 single point (2 atoms, PSTRESS = 1 kBar; ASE's test data, tests/fixtures/vasp/README.md)
+    parsed by aiida-vasp's vasprun parser as its VaspParser does for `misc`, against ASE's own reader."""
+    import ase.io
+    from aiida_vasp.parsers.content_parsers.vasprun import VasprunParser
+
+    from aiida_defectgenome.workflows.dft_labeling import VASP_PARSER_SETTINGS
+
+    path = FIXTURES / 'vasp' / 'vasprun.xml'
+    with path.open('rb') as handle:
+        parser = VasprunParser(handler=handle, settings=VASP_PARSER_SETTINGS['parser_settings'])
+    labels = labels_from_vasp({key: parser.get_quantity(key) for key in ('total_energies', 'forces', 'stress')})
+    reference = ase.io.read(path)
+    assert np.isclose(labels.energy, reference.calc.get_property('free_energy'), atol=1e-8)
+    assert np.allclose(labels.forces, reference.get_forces(), atol=1e-8)
+    assert np.allclose(labels.stress, reference.get_stress(voigt=False), atol=1e-8)
+    assert labels.stress[0, 0] > 0.1  # -166 kBar in VASP's sign is tension in ASE's
     with pytest.raises(KeyError, match='energy_free'):
-        labels_from_vasp({**misc, 'total_energies': {'energy_extrapolated': -25.0}})
+        labels_from_vasp({'total_energies': {'energy_extrapolated': -25.0}, 'forces': [[0, 0, 0]]})
 
 
 def test_label_command_writes_ase_readable_labels(cli, gpaw_code, tmp_path):
