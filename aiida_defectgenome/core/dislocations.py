@@ -1,8 +1,14 @@
-"""Straight dislocations to start simulations from: a 1/2<111> screw dislocation in a bcc cylinder.
+"""Straight dislocations to start simulations from: screw, edge and mixed, in a cylinder periodic along the line.
 
-The crystal is oriented x = [11-2], y = [-110], z = [111] (the line), periodic along z only, and
-displaced by the isotropic elastic screw field u_z = b atan2(y - y0, x - x0) / 2 pi, with the line
-through the centroid of a triangle of <111> atom columns (the easy-core position).
+The crystal (any cubic lattice of :mod:`.scenarios`) is oriented with z along the line, y along the
+glide-plane normal and x = y x z, cut to a cylinder around the line, and displaced by the isotropic
+elastic field of the dislocation (Hirth & Lothe, *Theory of Dislocations*, 2nd ed., eqs. 3-46 and
+3-45): the screw part ``u_z = b_s theta / 2 pi``, the edge part
+``u_x = b_e / 2 pi [theta + x y / (2 (1 - nu) r^2)]``,
+``u_y = -b_e / 2 pi [(1 - 2 nu) / (4 (1 - nu)) ln r^2 + (x^2 - y^2) / (4 (1 - nu) r^2)]``.
+The line passes through the centroid of the three atom columns nearest the cylinder axis (ties broken
+by angle). ``bcc_screw_dislocation`` keeps its own construction (x = [11-2], y = [-110], z = [111]),
+whose easy-core line position the PCC-GCMC tests and benchmark were measured on.
 """
 
 from __future__ import annotations
@@ -10,7 +16,90 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-__all__ = ('bcc_screw_dislocation',)
+from .scenarios import _sites_in
+
+__all__ = ('BCC_CHARACTERS', 'bcc_screw_dislocation', 'straight_dislocation')
+
+#: 1/2<111> dislocations in bcc: Burgers vector (units of a), line, glide-plane normal (Miller indices).
+BCC_CHARACTERS = {
+    'screw': ((0.5, 0.5, 0.5), (1, 1, 1), (-1, 1, 0)),
+    'edge': ((0.5, 0.5, 0.5), (1, 1, -2), (-1, 1, 0)),
+    'mixed': ((0.5, 0.5, 0.5), (1, 1, -1), (-1, 1, 0)),  # 70.5 degrees between b and the line
+}
+
+
+def straight_dislocation(
+    symbol: str,
+    a: float,
+    burgers,
+    line,
+    glide_normal,
+    lattice: str = 'bcc',
+    radius: float = 20.0,
+    periods: int = 1,
+    poisson: float = 0.28,
+    boundary: float = 5.0,
+) -> Atoms:
+    """Return a cylinder of ``radius`` (A) around a straight dislocation with Burgers vector ``burgers``
+    (crystal frame, units of ``a``) along ``line``, gliding on the plane of normal ``glide_normal``;
+    ``periods`` shortest lattice periods of the line long, periodic along it (z). ``info``: ``burgers``
+    (A, box frame), ``line`` (x0, y0 in A), ``character`` angle (degrees between b and the line); per-atom
+    ``fixed``: the outer shell (``boundary`` A) that simulations hold at the elastic solution, without which
+    the image force of the free surface pulls a mobile (edge) dislocation out of the cylinder."""
+    z = np.asarray(line, dtype=float)
+    y = np.asarray(glide_normal, dtype=float)
+    if abs(z @ y) > 1e-9:
+        raise ValueError(f'the line {line} must lie in the glide plane (normal {glide_normal})')
+    z, y = z / np.linalg.norm(z), y / np.linalg.norm(y)
+    rotation = np.array([np.cross(y, z), y, z])  # rows: box axes in the crystal frame
+    b = rotation @ (np.asarray(burgers, dtype=float) * a)
+    if abs(b[1]) > 1e-9:
+        raise ValueError(f'the Burgers vector {burgers} must lie in the glide plane (normal {glide_normal})')
+    length = periods * _line_period(np.asarray(line, dtype=float), lattice, a)
+    reach = radius + 2.0
+    sites = _sites_in(lattice, a, rotation, np.array([-reach, -reach, 0.0]), np.array([reach, reach, length]), np.full(3, 1e-6))
+    columns = np.unique(np.round(sites[:, :2], 4), axis=0)
+    order = np.lexsort((np.round(np.arctan2(columns[:, 1], columns[:, 0]), 6), np.round(np.hypot(columns[:, 0], columns[:, 1]), 4)))
+    centre = columns[order[:3]].mean(axis=0)
+    sites = sites[np.hypot(sites[:, 0] - centre[0], sites[:, 1] - centre[1]) <= radius]
+    sites = sites + _displacement(sites[:, :2] - centre, b, poisson)
+    sites[:, 2] %= length
+    span = 2 * radius + 10.0
+    atoms = Atoms(
+        symbol * len(sites),
+        positions=sites + [span / 2 - centre[0], span / 2 - centre[1], 0.0],
+        cell=[span, span, length],
+        pbc=[False, False, True],
+    )
+    atoms.arrays['fixed'] = np.hypot(*(atoms.positions[:, :2] - span / 2).T) > radius - boundary
+    character = np.degrees(np.arccos(min(1.0, abs(b[2]) / np.linalg.norm(b))))
+    atoms.info.update(burgers=b.tolist(), line=[span / 2, span / 2], character=float(character), lattice=lattice)
+    return atoms
+
+
+def _line_period(line: np.ndarray, lattice: str, a: float) -> float:
+    """Length (A) of the shortest lattice translation along ``line`` (Miller indices)."""
+    from .scenarios import BASES
+
+    vector = line / np.gcd.reduce(np.abs(line[line != 0]).astype(int))
+    half = vector / 2
+    if any(np.allclose((half - site) % 1.0, 0) or np.allclose((half - site) % 1.0, 1) for site in BASES[lattice]):
+        vector = half
+    return float(np.linalg.norm(vector) * a)
+
+
+def _displacement(xy: np.ndarray, b: np.ndarray, nu: float) -> np.ndarray:
+    """``(n, 3)`` isotropic displacement (A) at ``xy`` ``(n, 2)`` (A, from the line) of Burgers vector
+    ``b`` (box frame: edge part along x, screw part along z)."""
+    x, y = xy[:, 0], xy[:, 1]
+    r2 = x**2 + y**2
+    theta = np.arctan2(y, x)
+    b_edge, b_screw = b[0], b[2]
+    u = np.zeros((len(xy), 3))
+    u[:, 0] = b_edge / (2 * np.pi) * (theta + x * y / (2 * (1 - nu) * r2))
+    u[:, 1] = -b_edge / (2 * np.pi) * ((1 - 2 * nu) / (4 * (1 - nu)) * np.log(r2) + (x**2 - y**2) / (4 * (1 - nu) * r2))
+    u[:, 2] = b_screw * theta / (2 * np.pi)
+    return u
 
 
 def bcc_screw_dislocation(symbol: str, a: float, radius: float = 20.0, periods: int = 3) -> Atoms:

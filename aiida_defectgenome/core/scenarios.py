@@ -1,0 +1,109 @@
+"""Starting structures for empirical-potential sampling: an oriented single crystal and a Voronoi polycrystal.
+
+Any cubic lattice (``'bcc'``, ``'fcc'``, ``'sc'``) and element, given the lattice constant. Dislocations
+are in :mod:`.dislocations`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from scipy.spatial import cKDTree
+from scipy.spatial.transform import Rotation
+
+__all__ = ('BASES', 'oriented_crystal', 'polycrystal')
+
+#: Fractional sites of the conventional cubic cell of each lattice.
+BASES = {
+    'sc': np.zeros((1, 3)),
+    'bcc': np.array([[0, 0, 0], [0.5, 0.5, 0.5]]),
+    'fcc': np.array([[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]),
+}
+_NN = {'sc': 1.0, 'bcc': np.sqrt(3) / 2, 'fcc': np.sqrt(2) / 2}  # nearest-neighbour distance / a
+
+
+def _basis(lattice: str) -> np.ndarray:
+    if lattice not in BASES:
+        raise ValueError(f'unknown lattice `{lattice}`; known: {", ".join(BASES)}')
+    return BASES[lattice]
+
+
+def _sites_in(lattice: str, a: float, rotation: np.ndarray, low: np.ndarray, high: np.ndarray, origin: np.ndarray) -> np.ndarray:
+    """``(k, 3)`` sites (A) of the rotated lattice (``rotation`` maps crystal to box frame, one site at
+    ``origin``) inside the box ``low <= x < high``."""
+    corners = np.array(np.meshgrid(*zip(low, high), indexing='ij')).reshape(3, -1).T - origin
+    crystal = corners @ rotation / a  # rows: box -> crystal frame (rotation is orthogonal)
+    start, stop = np.floor(crystal.min(axis=0)) - 1, np.ceil(crystal.max(axis=0)) + 1
+    grid = np.array(np.meshgrid(*[np.arange(s, e) for s, e in zip(start, stop)], indexing='ij')).reshape(3, -1).T
+    sites = (grid[:, None, :] + _basis(lattice)[None]).reshape(-1, 3) * a @ rotation.T + origin
+    return sites[np.all((sites >= low - 1e-9) & (sites < high - 1e-9), axis=1)]
+
+
+def oriented_crystal(
+    symbol: str, a: float, lattice: str = 'bcc', directions=((1, 0, 0), (0, 1, 0), (0, 0, 1)), size=(20.0, 20.0, 20.0)
+) -> Atoms:
+    """Return a periodic single crystal whose x, y, z are the crystal ``directions`` (mutually orthogonal
+    Miller indices), about ``size`` (A) along each: whole periods of each direction, so the box is periodic."""
+    rows = np.array(directions, dtype=float)
+    if abs(np.linalg.det(rows)) < 1e-9 or np.abs(np.triu(rows @ rows.T, 1)).max() > 1e-9:
+        raise ValueError(f'directions {directions} must be three mutually orthogonal vectors')
+    periods = []
+    for row in rows.astype(int):
+        vector = row / np.gcd.reduce(np.abs(row[row != 0]))
+        shorter = vector / 2  # half vectors are lattice translations for bcc (all odd) and fcc (two odd)
+        is_translation = any(np.allclose(((shorter - site) % 1.0) % 1.0, 0) for site in _basis(lattice))
+        periods.append(np.linalg.norm(shorter if is_translation else vector) * a)
+    repeats = [max(1, round(length / period)) for length, period in zip(size, periods)]
+    lengths = np.array(periods) * repeats
+    rotation = rows / np.linalg.norm(rows, axis=1)[:, None]  # crystal -> box: rows are the box axes in the crystal
+    sites = _sites_in(lattice, a, rotation, np.zeros(3), lengths, np.full(3, 1e-6))
+    atoms = Atoms(symbol * len(sites), positions=sites, cell=np.diag(lengths), pbc=True)
+    atoms.wrap()
+    atoms.info.update(lattice=lattice, directions=[list(map(int, d)) for d in directions])
+    return atoms
+
+
+def polycrystal(
+    symbol: str,
+    a: float,
+    lattice: str = 'bcc',
+    length: float = 40.0,
+    grains: int = 4,
+    seed: int = 1,
+    min_distance_fraction: float = 0.6,
+) -> Atoms:
+    """Return a periodic cube (``length`` A) of ``grains`` randomly oriented grains (Voronoi cells of random
+    centres, periodic); of two atoms closer than ``min_distance_fraction`` nearest-neighbour distances across
+    a boundary one is removed. Per-atom array ``grain``; ``info['grain_centres']`` (A)."""
+    if grains < 1:
+        raise ValueError('grains must be at least 1')
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, length, (grains, 3))
+    box = np.full(3, length)
+    rotations = Rotation.random(grains, random_state=seed).as_matrix()
+    tree = cKDTree(centres, boxsize=length)
+    positions, owner = [], []
+    for g, (centre, rotation) in enumerate(zip(centres, rotations)):
+        sites = _rotated_cover(lattice, a, rotation, centre, length)
+        nearest = tree.query(sites % length)[1]
+        keep = nearest == g
+        positions.append(sites[keep] % length)
+        owner.append(np.full(keep.sum(), g))
+    positions, owner = np.vstack(positions), np.concatenate(owner)
+    limit = min_distance_fraction * _NN[lattice] * a
+    pairs = cKDTree(positions, boxsize=length).query_pairs(limit, output_type='ndarray')
+    drop = np.zeros(len(positions), dtype=bool)
+    for i, j in pairs:  # keep the first atom of each close pair
+        if not drop[i] and not drop[j]:
+            drop[j] = True
+    atoms = Atoms(symbol * int((~drop).sum()), positions=positions[~drop], cell=np.diag(box), pbc=True)
+    atoms.arrays['grain'] = owner[~drop]
+    atoms.info.update(lattice=lattice, grain_centres=centres.tolist(), seed=seed)
+    return atoms
+
+
+def _rotated_cover(lattice: str, a: float, rotation: np.ndarray, centre: np.ndarray, length: float) -> np.ndarray:
+    """Sites of the lattice rotated by ``rotation`` about ``centre`` in the cube of edge ``length`` centred
+    there: exactly one periodic image of every point of the box."""
+    half = np.full(3, length / 2)
+    return _sites_in(lattice, a, rotation, centre - half, centre + half, centre)

@@ -1,0 +1,59 @@
+"""Scenario builders: oriented crystals, Voronoi polycrystals, straight dislocations of every character."""
+
+import numpy as np
+import pytest
+from ase.neighborlist import neighbor_list
+
+from aiida_defectgenome.core.dislocations import BCC_CHARACTERS, straight_dislocation
+from aiida_defectgenome.core.scenarios import oriented_crystal, polycrystal
+from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
+
+from ..defect_cells import A0, relax_eam
+
+
+@pytest.mark.parametrize(
+    ('lattice', 'a', 'directions', 'per_cell'),
+    [
+        ('bcc', A0, ((1, 0, 0), (0, 1, 0), (0, 0, 1)), 2),
+        ('bcc', A0, ((1, 1, -2), (-1, 1, 0), (1, 1, 1)), 2),
+        ('fcc', 3.615, ((1, 1, 0), (-1, 1, 0), (0, 0, 1)), 4),
+    ],
+)
+def test_an_oriented_crystal_is_perfect_and_periodic(lattice, a, directions, per_cell):
+    crystal = oriented_crystal('W' if lattice == 'bcc' else 'Cu', a, lattice, directions, size=(14, 14, 14))
+    assert np.isclose(len(crystal) / crystal.get_volume(), per_cell / a**3)  # bulk density: no seam, no overlap
+    assert structure_fractions(adaptive_cna(crystal))[lattice] == 1.0  # perfect across the periodic boundaries
+    with pytest.raises(ValueError, match='mutually orthogonal'):
+        oriented_crystal('W', a, lattice, ((1, 0, 0), (1, 1, 0), (0, 0, 1)))
+
+
+def test_a_polycrystal_has_its_grains_and_no_overlaps():
+    grains = polycrystal('W', A0, 'bcc', length=40.0, grains=4, seed=3)
+    assert set(np.unique(grains.arrays['grain'])) == {0, 1, 2, 3}
+    assert neighbor_list('d', grains, 3.0).min() >= 0.6 * A0 * np.sqrt(3) / 2 - 1e-9
+    assert 0.95 < len(grains) / (grains.get_volume() * 2 / A0**3) <= 1.0  # close to bulk density
+    fractions = structure_fractions(adaptive_cna(grains))
+    assert 0.3 < fractions['bcc'] < 0.9  # grain interiors bcc, boundaries not
+    again = polycrystal('W', A0, 'bcc', length=40.0, grains=4, seed=3)
+    assert np.array_equal(again.positions, grains.positions)  # the seed fixes it
+
+
+@pytest.mark.parametrize('character', ['screw', 'edge', 'mixed'])
+def test_a_relaxed_straight_dislocation_leaves_only_its_core_non_bcc(character):
+    burgers, line, normal = BCC_CHARACTERS[character]
+    atoms = straight_dislocation('W', A0, burgers, line, normal, radius=18.0, periods=3 if character == 'screw' else 2)
+    b = np.linalg.norm(atoms.info['burgers'])
+    assert np.isclose(b, A0 * np.sqrt(3) / 2)
+    assert np.isclose(atoms.info['character'], {'screw': 0.0, 'edge': 90.0, 'mixed': 70.53}[character], atol=0.01)
+    atoms = atoms[np.argsort(~atoms.arrays['fixed'], kind='stable')]  # the held outer shell first
+    relaxed = relax_eam(atoms, frozen=int(atoms.arrays['fixed'].sum()))
+    r = np.hypot(*(relaxed.positions[:, :2] - atoms.info['line']).T)
+    structures = adaptive_cna(relaxed)
+    inner = r < 12.0  # away from the free surface of the cylinder
+    assert np.all(structures[inner & (r > 6.0)] == 'bcc')  # elastic field only beyond a few b
+    assert np.any(structures[r < 4.0] != 'bcc')  # the core itself is not bcc
+
+
+def test_a_dislocation_off_its_glide_plane_is_refused():
+    with pytest.raises(ValueError, match='glide plane'):
+        straight_dislocation('W', A0, (0.5, 0.5, 0.5), (1, 1, 1), (1, 1, 0))
