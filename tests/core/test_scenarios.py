@@ -1,9 +1,10 @@
-"""Scenario builders: oriented crystals, Voronoi polycrystals, straight dislocations of every character."""
+"""Scenario builders: oriented crystals, Voronoi polycrystals, straight dislocations of every character, cracks."""
 
 import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
+from aiida_defectgenome.core.cracks import BCC_CRACK_SYSTEMS, crack_slab
 from aiida_defectgenome.core.dislocations import BCC_CHARACTERS, straight_dislocation
 from aiida_defectgenome.core.scenarios import oriented_crystal, polycrystal
 from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
@@ -57,3 +58,22 @@ def test_a_relaxed_straight_dislocation_leaves_only_its_core_non_bcc(character):
 def test_a_dislocation_off_its_glide_plane_is_refused():
     with pytest.raises(ValueError, match='glide plane'):
         straight_dislocation('W', A0, (0.5, 0.5, 0.5), (1, 1, 1), (1, 1, 0))
+
+
+@pytest.mark.parametrize('system', list(BCC_CRACK_SYSTEMS))
+def test_a_crack_opens_behind_its_tip_in_proportion_to_k(system):
+    def opening(k):
+        slab = crack_slab('W', A0, system, radius=25.0, k=k)
+        p = slab.positions[:, :2] - slab.info['tip']
+        behind, ahead = p[:, 0] < -8, p[:, 0] > 8
+        gap = [p[m & (p[:, 1] > 0), 1].min() - p[m & (p[:, 1] < 0), 1].max() for m in (behind, ahead)]
+        return gap, slab
+
+    (closed_behind, closed_ahead), perfect = opening(0.0)
+    (open_1, ahead_1), _ = opening(1.0)
+    (open_2, _), _ = opening(2.0)
+    assert np.isclose(closed_behind, closed_ahead, atol=1e-6)  # k = 0: one interplanar spacing everywhere
+    assert open_1 - closed_behind > 0.5 and np.isclose(open_2 - closed_behind, 2 * (open_1 - closed_behind), rtol=0.05)
+    assert ahead_1 - closed_ahead < 0.5 * (open_1 - closed_behind)  # ahead of the tip the planes barely part
+    assert perfect.arrays['fixed'].any() and not perfect.arrays['fixed'].all()
+    assert neighbor_list('d', perfect, 3.0).min() > 0.99 * A0 * np.sqrt(3) / 2  # k = 0 is the perfect crystal
