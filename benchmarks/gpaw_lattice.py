@@ -1,6 +1,7 @@
 """GPAW-PBE lattice constant of bcc W on the `moderate` labelling protocol, from an energy-volume fit.
 
-Goal (issue 6): within 1 % of 3.18 A (the paper's DFT: 3.184 A). Nine cubic 2-atom cells, a = 3.13-3.25 A (all on the same 8x8x8 mesh).
+Goal (issue 6): within 1 % of 3.18 A (the paper's DFT: 3.184 A).
+Nine cubic 2-atom cells, a = 3.13-3.25 A (all on the same 8x8x8 mesh).
 Writes benchmarks/results/gpaw_lattice.json and .png.   Run: python benchmarks/gpaw_lattice.py (about 3 minutes on 2 cores)
 """
 

@@ -1,4 +1,4 @@
-"""Scenario builders: oriented crystals, Voronoi polycrystals, straight dislocations of every character, cracks."""
+"""Scenario builders: oriented crystals, Voronoi polycrystals, straight dislocations of every character, loops, cracks."""
 
 import numpy as np
 import pytest
@@ -6,6 +6,8 @@ from ase.neighborlist import neighbor_list
 
 from aiida_defectgenome.core.cracks import BCC_CRACK_SYSTEMS, crack_slab
 from aiida_defectgenome.core.dislocations import BCC_CHARACTERS, straight_dislocation
+from aiida_defectgenome.core.geometry import minimum_image
+from aiida_defectgenome.core.loops import glide_loop, interstitial_loop
 from aiida_defectgenome.core.scenarios import oriented_crystal, polycrystal
 from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
 
@@ -77,3 +79,33 @@ def test_a_crack_opens_behind_its_tip_in_proportion_to_k(system):
     assert ahead_1 - closed_ahead < 0.5 * (open_1 - closed_behind)  # ahead of the tip the planes barely part
     assert perfect.arrays['fixed'].any() and not perfect.arrays['fixed'].all()
     assert neighbor_list('d', perfect, 3.0).min() > 0.99 * A0 * np.sqrt(3) / 2  # k = 0 is the perfect crystal
+
+
+@pytest.mark.parametrize(('name', 'translation', 'columns'), [('<100>', (1, 0, 0), 21), ('1/2<111>', (0.5, 0.5, 0.5), 19)])
+def test_an_interstitial_loop_survives_relaxation_as_a_ring(name, translation, columns):
+    crystal = oriented_crystal('W', A0, 'bcc', size=(32, 32, 32))
+    centre = crystal.cell.lengths() / 2 + 0.1
+    loop = interstitial_loop(crystal, centre, np.array(translation) * A0, radius=6.0)
+    assert len(loop) - len(crystal) == loop.info['loop']['added'] == columns  # one atom per column in the disc
+    relaxed = relax_eam(loop)
+    not_bcc = adaptive_cna(relaxed) != 'bcc'
+    distance = np.linalg.norm(relaxed.positions[not_bcc] - centre, axis=1)
+    assert 30 < not_bcc.sum() < 200 and np.median(distance) > 4.0  # a ring of defect atoms, not a blob
+    assert distance.max() < 12.0  # and nothing else in the crystal
+
+
+def test_a_glide_loop_slips_its_disc_by_b():
+    crystal = oriented_crystal('W', A0, 'bcc', ((1, 1, -2), (-1, 1, 0), (1, 1, 1)), size=(30, 30, 30))
+    centre = crystal.cell.lengths() / 2 + [0.05, 0.3, 0.05]  # between two (-110) planes
+    b = np.array([0, 0, A0 * np.sqrt(3) / 2])  # 1/2[111], in the (-110) glide plane
+    loop = glide_loop(crystal, centre, normal=(0, 1, 0), burgers=b, radius=8.0)
+    moved = minimum_image(loop.positions - crystal.positions, crystal.cell[:], [True] * 3)
+    relative = crystal.positions - centre
+    inside = np.hypot(relative[:, 0], relative[:, 2]) < 4.0
+    above, below = inside & (relative[:, 1] > 0) & (relative[:, 1] < 2.5), inside & (relative[:, 1] < 0) & (relative[:, 1] > -2.5)
+    slip = moved[below, 2].mean() - moved[above, 2].mean()
+    assert 0.75 * b[2] < slip < b[2]  # slipped by b across the disc (less the decay over ~1 A off the plane)
+    assert np.abs(moved[np.linalg.norm(relative, axis=1) > 14.0]).max() < 0.3  # far away: small elastic shift
+    assert structure_fractions(adaptive_cna(loop))['bcc'] < 1.0
+    with pytest.raises(ValueError, match='in its plane'):
+        glide_loop(crystal, centre, normal=(0, 0, 1), burgers=b, radius=8.0)
