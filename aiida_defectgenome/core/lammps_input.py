@@ -15,6 +15,8 @@ A run is a list of *stages*, each a dict with a ``type``:
   'periodic_axes': [...]}`` in the structure's frame (A): a sphere, or a cylinder/slab around periodic
   cell axes, which must then be the first cell vector(s) (LAMMPS x, or x and y).
 
+- ``deform`` and ``indent``: loadings, see :mod:`.lammps_loadings`.
+
 ``frozen: N`` holds the first N atoms exactly in place in every stage (not integrated, zero force in
 minimisations, not remapped when the box relaxes, never moved or deleted by Monte Carlo): they get
 their own atom types, see :func:`type_elements`. No stage at all means a single point (``run 0``).
@@ -25,6 +27,8 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+
+from .lammps_loadings import LOADING_DEFAULTS, render_loading, validate_loading
 
 __all__ = (
     'FINAL_DUMP',
@@ -81,6 +85,7 @@ _STAGE_DEFAULTS = {
         'tdamp': 0.1,
         'region': None,
     },
+    **LOADING_DEFAULTS,
 }
 _RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0}
 _BOX_AXES = ('x', 'y', 'z', 'xy', 'xz', 'yz')
@@ -127,6 +132,8 @@ def _validate_stage(index: int, stage: dict) -> dict:
             raise ValueError(f'{where}: etol and ftol must be >= 0')
     elif full['type'] == 'gcmc':
         _validate_gcmc(where, full)
+    elif full['type'] in LOADING_DEFAULTS:
+        validate_loading(where, full)
     else:
         if full['ensemble'] not in ('nve', 'nvt', 'npt'):
             raise ValueError(f"{where}: ensemble must be 'nve', 'nvt' or 'npt'")
@@ -276,7 +283,7 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
     mobile = 'dg_mobile' if frozen else 'all'
     for index, stage in enumerate(stages):
         lines.append(f'# stage {index}: {stage["type"] if stage else "single point"}')
-        lines += _render_stage(stage, all(pbc), mobile, cell)
+        lines += _render_stage(stage, list(pbc), mobile, cell)
     json_fields = ', '.join(f'"{key}": $({key}:%.16g)' for key in _FINAL_KEYS)
     lines += [
         f'write_dump all custom {FINAL_DUMP} id type x y z fx fy fz c_dg_pe modify sort id format float %.16g',
@@ -286,9 +293,12 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
     return '\n'.join(lines)
 
 
-def _render_stage(stage: dict | None, fully_periodic: bool, mobile: str, cell) -> list[str]:
+def _render_stage(stage: dict | None, pbc, mobile: str, cell) -> list[str]:
+    fully_periodic = all(pbc)
     if stage is None:
         return ['run 0']
+    if stage['type'] in LOADING_DEFAULTS:
+        return render_loading(stage, pbc, mobile, cell)
     if stage['type'] == 'minimize':
         return _render_minimize(stage, fully_periodic, mobile)
     if stage['type'] == 'gcmc':

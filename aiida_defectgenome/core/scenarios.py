@@ -11,7 +11,7 @@ from ase import Atoms
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-__all__ = ('BASES', 'oriented_crystal', 'polycrystal')
+__all__ = ('BASES', 'indentation_slab', 'oriented_crystal', 'polycrystal')
 
 #: Fractional sites of the conventional cubic cell of each lattice.
 BASES = {
@@ -107,3 +107,32 @@ def _rotated_cover(lattice: str, a: float, rotation: np.ndarray, centre: np.ndar
     there: exactly one periodic image of every point of the box."""
     half = np.full(3, length / 2)
     return _sites_in(lattice, a, rotation, centre - half, centre + half, centre)
+
+
+def indentation_slab(
+    symbol: str,
+    a: float,
+    lattice: str = 'bcc',
+    directions=((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+    size=(40.0, 40.0, 30.0),
+    fixed: float = 3.0,
+    thermostat: float = 6.0,
+    vacuum: float = 20.0,
+) -> Atoms:
+    """Return a slab periodic in x and y with its free surface up (z), for indentation: the bottom
+    ``fixed`` A come first (hold them with ``frozen``: ``info['n_fixed']``), the next ``thermostat`` A are
+    the thermostat layer (``info['thermostat_below']``, z in A), ``info['surface']`` is the top (z, A);
+    ``vacuum`` A above the surface leave room for the indenter (the paper's Methods, scaled down)."""
+    crystal = oriented_crystal(symbol, a, lattice, directions, size)
+    z = crystal.positions[:, 2]
+    order = np.argsort(z, kind='stable')
+    slab = crystal[order]
+    slab.set_cell(np.diag([*crystal.cell.lengths()[:2], crystal.cell.lengths()[2] + vacuum]))
+    slab.pbc = [True, True, False]
+    bottom = slab.positions[:, 2].min()
+    slab.info.update(
+        n_fixed=int(np.sum(slab.positions[:, 2] < bottom + fixed)),
+        thermostat_below=float(bottom + fixed + thermostat),
+        surface=float(slab.positions[:, 2].max()),
+    )
+    return slab

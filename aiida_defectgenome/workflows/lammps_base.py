@@ -46,7 +46,7 @@ class LammpsBaseWorkChain(BaseRestartWorkChain):
     def handle_lost_atoms(self, calculation):
         """Halve the timestep of every MD stage and run again from the input structure."""
         parameters = self._parameters()
-        md_stages = [s for s in parameters['stages'] if s['type'] == 'md']
+        md_stages = [s for s in parameters['stages'] if 'timestep' in s]  # md, deform, indent, gcmc
         if not md_stages:
             self.report(f'{calculation.process_label}<{calculation.pk}> lost atoms in a minimisation: not fixable here.')
             return None

@@ -1,0 +1,68 @@
+"""Loading stages on real LAMMPS: tension, compression, shear at a strain rate, indentation of a slab."""
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from aiida_defectgenome.core.lammps_input import validate_parameters
+from aiida_defectgenome.core.lammps_local import run_lammps
+from aiida_defectgenome.core.potentials import bundled_potential
+from aiida_defectgenome.core.scenarios import indentation_slab
+
+from ..defect_cells import A0
+
+RATE, STEPS, DT = 0.02, 500, 0.001  # 1/ps, steps, ps: 1 % strain
+
+
+@pytest.fixture(scope='module')
+def eam():
+    return bundled_potential('eam-zhou-W')
+
+
+@pytest.mark.parametrize(('mode', 'axis'), [('tension', 'x'), ('compression', 'z'), ('shear', 'xy')])
+def test_the_box_deforms_at_the_strain_rate(eam, mode, axis):
+    crystal = bulk('W', 'bcc', a=A0, cubic=True) * 5
+    stage = {'type': 'deform', 'mode': mode, 'axis': axis, 'strain_rate': RATE, 'steps': STEPS, 'timestep': DT, 'temperature': 50.0}
+    final = run_lammps(crystal, eam, {'stages': [stage]})['atoms']
+    strain = RATE * STEPS * DT
+    lengths, start = final.cell.lengths(), crystal.cell.lengths()
+    if mode == 'shear':
+        assert np.isclose(final.cell[1, 0] / start[1], strain, rtol=0.02)  # tilt xy / ly grows at the rate
+    else:
+        k = 'xyz'.index(axis)
+        sign = 1 if mode == 'tension' else -1
+        assert np.isclose(lengths[k] / start[k] - 1, sign * strain, rtol=0.02)
+        others = [i for i in range(3) if i != k]
+        assert np.all(sign * (lengths[others] / start[others] - 1) < 0.2 * strain)  # lateral: barostat, no forced strain
+
+
+def test_an_indenter_pushes_the_surface_in_while_the_bottom_stays(eam):
+    slab = indentation_slab('W', A0, size=(25.0, 25.0, 16.0), fixed=3.0, thermostat=4.0)
+    top = slab.info['surface']
+    centre = [*(slab.cell.lengths()[:2] / 2), top + 10.0 + 2.0]  # radius 10 A, 2 A above the surface
+    stage = {
+        'type': 'indent',
+        'radius': 10.0,
+        'velocity': 1.0,  # A/ps: 4 A in 4 ps, so the tip goes 2 A into the surface
+        'start': centre,
+        'thermostat_below': slab.info['thermostat_below'],
+        'steps': 2000,
+        'timestep': 0.002,
+        'temperature': 50.0,
+    }
+    parameters = {'stages': [stage], 'frozen': slab.info['n_fixed']}
+    final = run_lammps(slab, eam, parameters)['atoms']
+    n = slab.info['n_fixed']
+    assert np.allclose(final.positions[:n], slab.positions[:n], atol=1e-9)  # the bottom is held
+    under = np.hypot(*(slab.positions[:, :2] - centre[:2]).T) < 3.0
+    surface = under & (slab.positions[:, 2] > top - 0.5)
+    assert (final.positions[surface, 2] < slab.positions[surface, 2] - 0.5).all()  # pressed in (the slab gives too)
+
+
+def test_loading_stages_are_checked():
+    with pytest.raises(ValueError, match='axis of shear'):
+        validate_parameters({'stages': [{'type': 'deform', 'mode': 'shear', 'axis': 'x'}]})
+    with pytest.raises(ValueError, match='start must be the indenter centre'):
+        validate_parameters({'stages': [{'type': 'indent'}]})
+    with pytest.raises(ValueError, match='strain_rate'):
+        validate_parameters({'stages': [{'type': 'deform', 'strain_rate': 0}]})
