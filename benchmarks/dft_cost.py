@@ -46,16 +46,15 @@ def main(max_atoms: int):
             }
             rows.append(row)
             print(row, flush=True)
+            if len(rows) > 1:  # written after every size: a long run stopped early keeps what it measured
+                write_results('dft_cost', _result(rows, parameters), draw)
+
+
+def _result(rows: list[dict], parameters: dict) -> dict:
     n, t = np.array([r['natoms'] for r in rows]), np.array([r['wall_s'] for r in rows])
-    power, log_c = np.polyfit(np.log(n), np.log(t), 1) if len(rows) > 1 else (np.nan, np.nan)
-    result = {
-        'protocol': 'fast',
-        'parameters': parameters,
-        'processes': 1,
-        'rows': rows,
-        'fit': {'power': power, 'c': float(np.exp(log_c))},
-    }
-    write_results('dft_cost', result, draw)
+    power, log_c = np.polyfit(np.log(n), np.log(t), 1)
+    fit = {'power': float(power), 'c': float(np.exp(log_c))}
+    return {'protocol': 'fast', 'parameters': parameters, 'processes': 1, 'rows': rows, 'fit': fit}
 
 
 def draw(plt, result):
