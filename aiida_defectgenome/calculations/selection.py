@@ -1,0 +1,98 @@
+"""``SelectionCalculation``: pick extrapolative environments from a LAMMPS run's dumps on the computer that holds them.
+
+The run's folder (``parent_folder``, a ``RemoteData``) is linked, not copied: the dump never travels.
+The job runs :mod:`..core.dump_selection` with the computer's Python (``python -m ...``; this package
+must be installed there) and retrieves only ``clusters.extxyz`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from aiida import orm
+from aiida.common import datastructures
+from aiida.engine import CalcJob
+
+from ..core.lammps_input import TRAJECTORY_DUMP
+from ..core.screening import validate_selection_parameters
+from ..data.active_set import ActiveSetData
+
+__all__ = ('SelectionCalculation',)
+
+_DUMP_FOLDER = 'parent'
+_OWN = ('species', 'every', 'provenance')
+
+
+def _validate_parameters(parameters: orm.Dict, _):
+    values = parameters.get_dict()
+    if not values.get('species'):
+        return 'parameters need `species`: the element of each LAMMPS atom type, type 1 first'
+    if not isinstance(values.get('every', 1), int) or values.get('every', 1) < 1:
+        return '`every` (take every n-th snapshot) must be a positive integer'
+    try:
+        validate_selection_parameters({k: v for k, v in values.items() if k not in _OWN})
+    except ValueError as exc:
+        return str(exc)
+
+
+def _validate_inputs(inputs, _):
+    parent, code = inputs.get('parent_folder'), inputs.get('code')
+    if parent is not None and code is not None and parent.computer.uuid != code.computer.uuid:
+        return (
+            f'the selection must run where the dumps are: parent folder on `{parent.computer.label}`, '
+            f'code on `{code.computer.label}`'
+        )
+
+
+class SelectionCalculation(CalcJob):
+    """Grade every snapshot of a LAMMPS run against an active set where the run is; return only clusters."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input('parent_folder', valid_type=orm.RemoteData, help=f'The LAMMPS run folder holding `{TRAJECTORY_DUMP}`.')
+        spec.input('active_set', valid_type=ActiveSetData, help='Active set (and descriptor) to grade against.')
+        spec.input(
+            'parameters',
+            valid_type=orm.Dict,
+            validator=_validate_parameters,
+            help='`species`, `every`, `provenance` (copied into each cluster) and the selection settings.',
+        )
+        spec.inputs.validator = _validate_inputs
+        spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
+        spec.inputs['metadata']['options']['withmpi'].default = False
+        spec.inputs['metadata']['options']['parser_name'].default = 'defectgenome.selection'
+        spec.inputs['metadata']['options']['output_filename'].default = 'aiida.out'
+        spec.output_namespace('clusters', valid_type=orm.StructureData, dynamic=True, help='One cluster per selected centre.')
+        spec.output('cluster_info', valid_type=orm.Dict, help='Per cluster (same keys): centre, gamma, snapshot, step, ...')
+        spec.output('summary', valid_type=orm.Dict, help='Snapshots, atoms, gamma histogram, selection counts, timing.')
+        spec.default_output_node = 'summary'
+        spec.exit_code(300, 'ERROR_NO_OUTPUT', message='The selection wrote no summary: see aiida.out ({error}).')
+        spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The selection output could not be read: {error}')
+
+    def prepare_for_submission(self, folder):
+        parameters = self.inputs.parameters.get_dict()
+        request = {**parameters, 'dumps': [f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}']}
+        folder.create_file_from_filelike(io.StringIO(json.dumps(request)), 'selection.json', mode='w')
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / 'active_set.npz'
+            self.inputs.active_set.get_active_set().save(path)
+            folder.create_file_from_filelike(io.BytesIO(path.read_bytes()), 'active_set.npz', mode='wb')
+        folder.get_subfolder(_DUMP_FOLDER, create=True)
+
+        codeinfo = datastructures.CodeInfo()
+        codeinfo.code_uuid = self.inputs.code.uuid
+        codeinfo.cmdline_params = ['-m', 'aiida_defectgenome.core.dump_selection']
+        codeinfo.stdout_name = self.options.output_filename
+
+        calcinfo = datastructures.CalcInfo()
+        calcinfo.codes_info = [codeinfo]
+        parent = self.inputs.parent_folder
+        calcinfo.remote_symlink_list = [
+            (parent.computer.uuid, f'{parent.get_remote_path()}/{TRAJECTORY_DUMP}', f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}')
+        ]
+        calcinfo.retrieve_list = ['clusters.extxyz', 'summary.json', self.options.output_filename]
+        return calcinfo
