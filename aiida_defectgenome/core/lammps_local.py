@@ -18,7 +18,7 @@ from . import lammps_input, lammps_output
 from .lammps_runtime import lammps_executable
 from .potentials import PotentialSpec
 
-__all__ = ('LammpsRunError', 'run_lammps')
+__all__ = ('LammpsRunError', 'relaxed_lattice_constant', 'run_lammps')
 
 
 class LammpsRunError(RuntimeError):
@@ -76,3 +76,12 @@ def _children_cpu() -> float:
     """CPU seconds (user + system) used so far by finished child processes."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def relaxed_lattice_constant(potential: PotentialSpec, symbol: str, lattice: str = 'bcc', guess: float = 3.2) -> float:
+    """Return the cubic lattice constant (A) of ``symbol`` in ``lattice`` relaxed with ``potential``."""
+    from ase.build import bulk
+
+    stages = [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': 'iso'}]
+    result = run_lammps(bulk(symbol, lattice, a=guess, cubic=True) * 3, potential, {'stages': stages})
+    return float(result['atoms'].cell.lengths()[0] / 3)

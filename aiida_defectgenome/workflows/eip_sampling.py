@@ -1,0 +1,218 @@
+"""``EipSamplingWorkChain``: large empirical-potential runs under many loadings, screened by gamma where they ran.
+
+Every scenario structure runs with every EIP (``LammpsBaseWorkChain``, snapshots dumped on the computer
+that runs it); a ``SelectionCalculation`` on that same computer grades the snapshots against the active
+set and cuts the selected environments; the clusters go into a group, each with extras saying where it
+came from (``dg_scenario``, ``dg_variant``, ``dg_potential``, ``dg_snapshot``, ``dg_step``, ``dg_source_atom``,
+``dg_gamma``, ``dg_centre``) and with a provenance path back to the LAMMPS run, its structure and its EIP.
+"""
+
+from __future__ import annotations
+
+from aiida import orm
+from aiida.engine import ToContext, WorkChain
+
+from ..calculations.selection import SelectionCalculation
+from ..core.lammps_input import type_elements
+from ..core.sampling_plan import plan_runs
+from ..core.screening import validate_selection_parameters
+from ..data.active_set import ActiveSetData
+from ..data.potential import InteratomicPotentialData
+from ..protocols import read_protocol
+from ..tools.structures import structure_from_atoms
+from .lammps_base import LammpsBaseWorkChain
+
+__all__ = ('EipSamplingWorkChain',)
+
+
+def _validate_selection(selection, _):
+    try:
+        validate_selection_parameters(selection.get_dict())
+    except ValueError as exc:
+        return str(exc)
+
+
+def _validate_inputs(inputs, _):
+    runs = inputs.get('runs')
+    structures, parameters = inputs.get('structures', {}), inputs.get('run_parameters', {})
+    if set(structures) != set(parameters):
+        return f'structures and run_parameters need the same keys (differ in {sorted(set(structures) ^ set(parameters))})'
+    if runs is not None and set(runs.get_dict()) != set(structures):
+        return 'runs must describe every structure (keys scenario, variant)'
+    if not inputs.get('potentials'):
+        return 'give at least one potential'
+
+
+class EipSamplingWorkChain(WorkChain):
+    """Sample defect environments with EIPs under many loadings and select the extrapolative ones."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='Starting structure of each run.')
+        spec.input_namespace('run_parameters', valid_type=orm.Dict, dynamic=True, help='LAMMPS parameters of each run.')
+        spec.input('runs', valid_type=orm.Dict, help='Per run key: `scenario` and `variant` (what the extras say).')
+        spec.input_namespace(
+            'potentials', valid_type=InteratomicPotentialData, dynamic=True, help='The EIPs; each runs every scenario.'
+        )
+        spec.input('active_set', valid_type=ActiveSetData, help='Active set of the reference (basic) dataset.')
+        spec.input('selection', valid_type=orm.Dict, validator=_validate_selection, help='threshold, limit, radius, ...')
+        spec.input('lammps_code', valid_type=orm.AbstractCode)
+        spec.input('selection_code', valid_type=orm.AbstractCode, help='Python with this package, on the computer of lammps_code.')
+        spec.input('output_group', valid_type=orm.Str, help='Group that receives the clusters.')
+        spec.input('lammps_options', valid_type=orm.Dict, required=False, help='metadata.options of the LAMMPS jobs.')
+        spec.inputs.validator = _validate_inputs
+        spec.outline(cls.run_simulations, cls.run_selections, cls.collect)
+        spec.output('summary', valid_type=orm.Dict, help='Per run and potential: snapshots, atoms, clusters, gamma histogram.')
+        spec.exit_code(310, 'ERROR_ALL_SIMULATIONS_FAILED', message='No LAMMPS run finished: {message}')
+        spec.exit_code(320, 'ERROR_ALL_SELECTIONS_FAILED', message='No selection finished: {message}')
+
+    def run_simulations(self):
+        futures = {}
+        for key, structure in self.inputs.structures.items():
+            for name, potential in self.inputs.potentials.items():
+                inputs = {'code': self.inputs.lammps_code, 'structure': structure, 'potential': potential}
+                inputs['parameters'] = self.inputs.run_parameters[key]
+                if 'lammps_options' in self.inputs:
+                    inputs['metadata'] = {'options': self.inputs.lammps_options.get_dict()}
+                label = f'{self.inputs.runs[key]["scenario"]}-{self.inputs.runs[key]["variant"]}'
+                futures[f'sim__{key}__{name}'] = self.submit(
+                    LammpsBaseWorkChain, lammps=inputs, metadata={'call_link_label': f'run_{key}_{name}', 'label': label}
+                )
+        self.report(
+            f'submitted {len(futures)} LAMMPS runs ({len(self.inputs.structures)} scenarios x {len(self.inputs.potentials)} EIPs)'
+        )
+        return ToContext(**futures)
+
+    def run_selections(self):
+        futures, failures = {}, []
+        for key in sorted(k for k in self.ctx if k.startswith('sim__')):
+            node = self.ctx[key]
+            _, run, name = key.split('__')
+            if not node.is_finished_ok:
+                failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
+                self.report(f'run {run} with {name} failed, skipped: {failures[-1]}')
+                continue
+            potential = self.inputs.potentials[name]
+            frozen = self.inputs.run_parameters[run].get_dict().get('frozen', 0)
+            scenario = self.inputs.runs[run]
+            parameters = {
+                **self.inputs.selection.get_dict(),
+                'species': type_elements(potential.species, frozen),
+                'provenance': {
+                    'scenario': scenario['scenario'],
+                    'variant': scenario['variant'],
+                    'potential': potential.name,
+                    'run': run,
+                },
+            }
+            futures[f'sel__{run}__{name}'] = self.submit(
+                SelectionCalculation,
+                code=self.inputs.selection_code,
+                parent_folder=node.outputs.remote_folder,
+                active_set=self.inputs.active_set,
+                parameters=orm.Dict(parameters),
+                metadata={'call_link_label': f'select_{run}_{name}'},
+            )
+        if not futures:
+            return self.exit_codes.ERROR_ALL_SIMULATIONS_FAILED.format(message='; '.join(failures))
+        return ToContext(**futures)
+
+    def collect(self):
+        group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
+        summary, failures, total = {}, [], 0
+        for key in sorted(k for k in self.ctx if k.startswith('sel__')):
+            node = self.ctx[key]
+            _, run, name = key.split('__')
+            if not node.is_finished_ok:
+                failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
+                self.report(f'selection of {run} with {name} failed, skipped: {failures[-1]}')
+                continue
+            info = node.outputs.cluster_info.get_dict()
+            clusters = [node.outputs.clusters[k] for k in sorted(info)]
+            for cluster_key, cluster in zip(sorted(info), clusters):
+                cluster.base.extras.set_many({f'dg_{k}': _extra(k, v) for k, v in info[cluster_key].items() if k in _EXTRAS})
+            group.add_nodes(clusters)
+            total += len(clusters)
+            counts = node.outputs.summary.get_dict()
+            summary[f'{run}/{name}'] = {**self.inputs.runs[run], 'potential': name, **counts}
+            scenario = self.inputs.runs[run]
+            self.report(
+                f'{scenario["scenario"]} {scenario["variant"]} with {name}: {counts["snapshots"]} snapshots, '
+                f'{counts["atoms"]} environments, {counts["preselected"]} at gamma >= threshold, {len(clusters)} clusters'
+            )
+        if not summary:
+            return self.exit_codes.ERROR_ALL_SELECTIONS_FAILED.format(message='; '.join(failures))
+        self.out('summary', orm.Dict({'runs': summary, 'clusters': total, 'failed': failures, 'group': group.label}).store())
+        self.report(f'{total} clusters in group `{group.label}`')
+        return None
+
+    @classmethod
+    def get_builder_from_protocol(
+        cls,
+        lammps_code,
+        selection_code,
+        potentials: list,
+        active_set: ActiveSetData,
+        scenarios=('all',),
+        protocol: str | None = None,
+        output_group: str = 'eip-sampling-clusters',
+        selection: dict | None = None,
+        lattice_constant: float | None = None,
+        seed: int = 1,
+    ):
+        """Return a builder running ``scenarios`` (names of :data:`..core.sampling_plan.SCENARIOS` or ``all``)
+        with ``protocol`` (``fast``, ``production``) for the element of the first potential.
+
+        :param lattice_constant: bcc lattice constant (A); default: the first potential's own.
+        :param selection: selection settings (threshold 2, limit, radius 8 A, ...).
+        """
+        _, settings = read_protocol('eip_sampling', protocol)
+        species = potentials[0].species
+        if len(species) != 1:
+            raise ValueError('the built-in scenarios are single-element: give a potential of one element')
+        a = lattice_constant or _lattice_constant(potentials[0])
+        builder = cls.get_builder()
+        runs = plan_runs(list(scenarios), species[0], a, settings, seed)
+        builder.runs = orm.Dict({f'r{k:02d}': {'scenario': run.scenario, 'variant': run.variant} for k, run in enumerate(runs)})
+        builder.structures = {f'r{k:02d}': structure_from_atoms(run.atoms) for k, run in enumerate(runs)}
+        builder.run_parameters = {f'r{k:02d}': orm.Dict(run.parameters) for k, run in enumerate(runs)}
+        builder.potentials = {_key(p.name): p for p in potentials}
+        builder.active_set = active_set
+        builder.selection = orm.Dict(selection or {})
+        builder.lammps_code, builder.selection_code = lammps_code, selection_code
+        builder.output_group = orm.Str(output_group)
+        return builder
+
+
+#: Cluster info keys that become extras ``dg_<key>``.
+_EXTRAS = (
+    'scenario',
+    'variant',
+    'potential',
+    'run',
+    'snapshot',
+    'step',
+    'source_atom',
+    'gamma',
+    'centre',
+    'source_file',
+    'cut_radius',
+)
+
+
+def _extra(key, value):
+    return float(value) if key in ('gamma', 'cut_radius') else value
+
+
+def _key(name: str) -> str:
+    return ''.join(c if c.isalnum() else '_' for c in name)
+
+
+def _lattice_constant(potential: InteratomicPotentialData) -> float:
+    """Relaxed bcc lattice constant (A) of the potential's element, from the local LAMMPS."""
+    from ..core.lammps_local import relaxed_lattice_constant
+    from ..tools.potentials import potential_files
+
+    with potential_files(potential) as spec:
+        return relaxed_lattice_constant(spec, potential.species[0])
