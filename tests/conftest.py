@@ -92,3 +92,24 @@ def gpaw_code(aiida_code_installed):
         filepath_executable=str(gpaw if gpaw.exists() else shutil.which('gpaw')),
         label='gpaw',
     )
+
+
+@pytest.fixture(scope='session')
+def w_active_set():
+    """Active set of the bundled W basic set (SNAP twojmax 6), built once per test session."""
+    from aiida_defectgenome.core.datasets import read_configurations
+    from aiida_defectgenome.core.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+
+    return active_set_of([atoms for atoms, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6))
+
+
+@pytest.fixture
+def python_code(aiida_code_installed):
+    """This environment's Python as the code of ``SelectionCalculation``."""
+    import sys
+
+    return aiida_code_installed(
+        default_calc_job_plugin='defectgenome.selection', filepath_executable=sys.executable, label='python'
+    )

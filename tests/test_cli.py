@@ -31,12 +31,14 @@ def test_setup_twice_on_a_fresh_aiida_path_is_a_no_op_the_second_time(tmp_path):
 
 def test_potential_register_and_list(cli, tmp_path):
     source = potentials_directory() / 'W_zhou.eam.alloy'
-    result = cli('potential', 'register', source, '--name', 'my-W', '--species', 'W', '--pair-style', 'eam/alloy',
-                 '--citation', 'Zhou 2004')
+    result = cli(
+        'potential', 'register', source, '--name', 'my-W', '--species', 'W', '--pair-style', 'eam/alloy', '--citation', 'Zhou 2004'
+    )
     assert result.exit_code == 0, result.output
     assert 'pair_coeff * * W_zhou.eam.alloy W' in result.output
-    again = cli('potential', 'register', source, '--name', 'my-W', '--species', 'W', '--pair-style', 'eam/alloy',
-                '--citation', 'Zhou 2004')
+    again = cli(
+        'potential', 'register', source, '--name', 'my-W', '--species', 'W', '--pair-style', 'eam/alloy', '--citation', 'Zhou 2004'
+    )
     assert 'already registered' in again.output
     listing = cli('potential', 'list')
     assert 'my-W' in listing.output and 'eam/alloy' in listing.output
@@ -45,12 +47,18 @@ def test_potential_register_and_list(cli, tmp_path):
 @pytest.mark.parametrize(
     'args, message',
     [
-        (['/nonexistent/W.eam.alloy', '--name', 'x', '--species', 'W', '--pair-style', 'eam/alloy'],
-         'potential file not found: /nonexistent/W.eam.alloy'),
-        ([potentials_directory() / 'W_zhou.eam.alloy', '--name', 'x', '--species', 'Mo', '--pair-style', 'eam/alloy'],
-         'species Mo not in W_zhou.eam.alloy (it describes: W)'),
-        ([potentials_directory() / 'library.meam', '--name', 'x', '--species', 'Zz', '--pair-style', 'meam'],
-         'not chemical elements: Zz'),
+        (
+            ['/nonexistent/W.eam.alloy', '--name', 'x', '--species', 'W', '--pair-style', 'eam/alloy'],
+            'potential file not found: /nonexistent/W.eam.alloy',
+        ),
+        (
+            [potentials_directory() / 'W_zhou.eam.alloy', '--name', 'x', '--species', 'Mo', '--pair-style', 'eam/alloy'],
+            'species Mo not in W_zhou.eam.alloy (it describes: W)',
+        ),
+        (
+            [potentials_directory() / 'library.meam', '--name', 'x', '--species', 'Zz', '--pair-style', 'meam'],
+            'not chemical elements: Zz',
+        ),
     ],
 )
 def test_potential_register_bad_input_is_one_clear_line(cli, args, message):

@@ -1,6 +1,5 @@
 """EipSamplingWorkChain on W (EAM-Zhou, fast protocol) through aiida.engine.run: clusters on defects, with provenance."""
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,26 +7,11 @@ import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 
-from aiida_defectgenome.core.datasets import read_configurations, read_structures
-from aiida_defectgenome.core.descriptors import SnapDescriptor
+from aiida_defectgenome.core.datasets import read_structures
 from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
-from aiida_defectgenome.core.screening import active_set_of
 from aiida_defectgenome.core.structure_analysis import adaptive_cna
 from aiida_defectgenome.data.active_set import ActiveSetData
-from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
-
-
-@pytest.fixture(scope='module')
-def w_active_set():
-    return active_set_of([atoms for atoms, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6))
-
-
-@pytest.fixture
-def python_code(aiida_code_installed):
-    return aiida_code_installed(
-        default_calc_job_plugin='defectgenome.selection', filepath_executable=sys.executable, label='python'
-    )
 
 
 @pytest.mark.slow

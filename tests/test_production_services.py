@@ -39,7 +39,7 @@ def _roles(prefix):
     import psycopg
 
     with psycopg.connect(host='127.0.0.1', port=5432, user='postgres', dbname='postgres') as conn:
-        return [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f'{prefix}%',))]
+        return [r[0] for r in conn.execute('SELECT rolname FROM pg_roles WHERE rolname LIKE %s', (f'{prefix}%',))]
 
 
 def _drop_role(role):

@@ -1,35 +1,17 @@
 """SelectionCalculation through AiiDA: the dump stays in the LAMMPS run folder, only clusters come back."""
 
-import sys
-
 import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.calculations.selection import SelectionCalculation
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.descriptors import SnapDescriptor
 from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
 from aiida_defectgenome.core.scenarios import polycrystal
-from aiida_defectgenome.core.screening import active_set_of
 from aiida_defectgenome.data.active_set import ActiveSetData
-from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.tools.structures import structure_from_atoms
 
 from .defect_cells import A0
-
-
-@pytest.fixture(scope='module')
-def w_active_set():
-    return active_set_of([atoms for atoms, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6))
-
-
-@pytest.fixture
-def python_code(aiida_code_installed):
-    return aiida_code_installed(
-        default_calc_job_plugin='defectgenome.selection', filepath_executable=sys.executable, label='python'
-    )
 
 
 def test_selection_runs_next_to_the_dump_and_retrieves_only_clusters(aiida_profile, lammps_code, eam_w, python_code, w_active_set):

@@ -29,7 +29,9 @@ def test_demo_on_a_fresh_aiida_path(tmp_path):
 def test_docs_build_without_warnings(tmp_path):
     result = subprocess.run(
         [sys.executable, '-m', 'sphinx', '-W', '-q', str(ROOT / 'docs' / 'source'), str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -84,15 +84,21 @@ class EipSamplingWorkChain(WorkChain):
         )
         return ToContext(**futures)
 
-    def run_selections(self):
-        futures, failures = {}, []
-        for key in sorted(k for k in self.ctx if k.startswith('sim__')):
+    def _finished(self, prefix: str, failures: list[str]):
+        """Yield ``(run, potential name, node)`` of the finished processes in the context under ``prefix``;
+        record and report the failed ones in ``failures`` and skip them."""
+        for key in sorted(k for k in self.ctx if k.startswith(f'{prefix}__')):
             node = self.ctx[key]
             _, run, name = key.split('__')
-            if not node.is_finished_ok:
-                failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
-                self.report(f'run {run} with {name} failed, skipped: {failures[-1]}')
+            if node.is_finished_ok:
+                yield run, name, node
                 continue
+            failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
+            self.report(f'{node.process_label} of {run} with {name} failed, skipped: {failures[-1]}')
+
+    def run_selections(self):
+        futures, failures = {}, []
+        for run, name, node in self._finished('sim', failures):
             potential = self.inputs.potentials[name]
             frozen = self.inputs.run_parameters[run].get_dict().get('frozen', 0)
             scenario = self.inputs.runs[run]
@@ -121,13 +127,7 @@ class EipSamplingWorkChain(WorkChain):
     def collect(self):
         group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
         summary, failures, total = {}, [], 0
-        for key in sorted(k for k in self.ctx if k.startswith('sel__')):
-            node = self.ctx[key]
-            _, run, name = key.split('__')
-            if not node.is_finished_ok:
-                failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
-                self.report(f'selection of {run} with {name} failed, skipped: {failures[-1]}')
-                continue
+        for run, name, node in self._finished('sel', failures):
             info = node.outputs.cluster_info.get_dict()
             clusters = [node.outputs.clusters[k] for k in sorted(info)]
             for cluster_key, cluster in zip(sorted(info), clusters):
