@@ -21,7 +21,7 @@ def test_setup_twice_on_a_fresh_aiida_path_is_a_no_op_the_second_time(tmp_path):
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert 'Created profile `defectgenome` (storage core.sqlite_dos, broker core.zeromq)' in first.stdout
-    assert 'Created code `lammps@localhost`' in first.stdout
+    assert 'Created code `lammps@localhost`' in first.stdout and 'Created code `python@localhost`' in first.stdout
     assert 'Registered `eam-zhou-W`' in first.stdout
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr

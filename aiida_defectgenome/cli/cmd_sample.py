@@ -1,0 +1,111 @@
+"""``aiida-defectgenome sample``: EIP simulations under many loadings, screened by gamma, as clusters."""
+
+import time
+from pathlib import Path
+
+import click
+
+from ..core.sampling_plan import SCENARIOS
+from ..protocols import protocol_names
+from . import cmd_root
+from .utils import load_profile_or_fail, user_errors
+
+
+@cmd_root.command('sample')
+@click.option('--potential', 'potentials', required=True, multiple=True, metavar='NAME', help='EIP (repeat for several).')
+@click.option('--scenarios', required=True, help=f'Comma-separated: {", ".join(SCENARIOS)}, or all.')
+@click.option('--reference', required=True, metavar='GROUP', help='Genome group of the basic DFT set (its active set grades).')
+@click.option('--protocol', type=click.Choice(protocol_names('eip_sampling')), default='fast', show_default=True)
+@click.option('--group', 'output_group', required=True, metavar='OUTGROUP', help='Group that receives the clusters.')
+@click.option('--output', type=click.Path(dir_okay=False, writable=True), help='clusters.extxyz (core, centre, gamma, source).')
+@click.option('--threshold', default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help='Gamma threshold.')
+@click.option('--limit', type=click.IntRange(min=1), help='At most this many clusters per run.')
+@click.option('--radius', default=8.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help='Cut radius (A).')
+@click.option('--lammps-code', default='lammps@localhost', show_default=True)
+@click.option(
+    '--selection-code', default='python@localhost', show_default=True, help='Python with this package, next to the dumps.'
+)
+@click.option('--submit', is_flag=True, help='Submit to the daemon and return (default: run here and wait).')
+@click.pass_context
+@user_errors
+def cmd_sample(
+    ctx,
+    potentials,
+    scenarios,
+    reference,
+    protocol,
+    output_group,
+    output,
+    threshold,
+    limit,
+    radius,
+    lammps_code,
+    selection_code,
+    submit,
+):
+    """Run the EipSamplingWorkChain: every scenario with every potential, snapshots graded against the
+    active set of REFERENCE where they were dumped, the new environments cut out as clusters.
+
+    Each cluster lands in OUTGROUP with extras naming its scenario, loading, potential, snapshot, central
+    atom and gamma; --output writes them as extxyz (per-atom `core`, info `centre`, `gamma`, `scenario`,
+    `variant`, `potential`, `snapshot`, `step`, `source_atom`).
+    """
+    if submit and output:
+        raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
+    load_profile_or_fail(ctx)
+    from aiida import orm
+    from aiida.engine import run_get_node
+    from aiida.engine import submit as submit_process
+
+    from ..tools.d_optimality import active_set_for_group
+    from ..tools.potentials import load_potential
+    from ..workflows.eip_sampling import EipSamplingWorkChain
+
+    names = [name.strip() for name in scenarios.split(',') if name.strip()]
+    codes = []
+    for label in (lammps_code, selection_code):
+        try:
+            codes.append(orm.load_code(label))
+        except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+            raise click.ClickException(f'no code `{label}`: run `aiida-defectgenome setup` or give the code option') from exc
+    active_set, _ = active_set_for_group(reference)
+    selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        *codes, [load_potential(name) for name in potentials], active_set, names, protocol, output_group, selection
+    )
+    if submit:
+        node = submit_process(builder)
+        click.echo(f'Submitted {node.process_label}<{node.pk}>: follow it with `verdi process report {node.pk}`.')
+        return
+    start = time.perf_counter()
+    results, node = run_get_node(builder)
+    if not node.is_finished_ok:
+        raise click.ClickException(
+            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
+        )
+    summary = results['summary'].get_dict()
+    click.echo(
+        f'{node.process_label}<{node.pk}>: {summary["clusters"]} clusters from {len(summary["runs"])} runs in group '
+        f'`{output_group}` ({time.perf_counter() - start:.0f} s).'
+    )
+    if output:
+        count = _write_clusters(orm.load_group(output_group), Path(output))
+        click.echo(f'Wrote {count} clusters to {output}.')
+
+
+def _write_clusters(group, path: Path) -> int:
+    import ase.io
+    import numpy as np
+
+    frames = []
+    for node in group.nodes:
+        atoms = node.get_ase()
+        extras = node.base.extras.all
+        atoms.arrays['core'] = np.ones(len(atoms), dtype=bool)
+        atoms.info.update(
+            {key[3:]: value for key, value in extras.items() if key.startswith('dg_') and not isinstance(value, (dict, list))}
+        )
+        atoms.info['uuid'] = node.uuid
+        frames.append(atoms)
+    ase.io.write(path, frames, format='extxyz')
+    return len(frames)
