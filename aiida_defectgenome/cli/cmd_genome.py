@@ -17,9 +17,7 @@ def cmd_genome():
 @cmd_genome.command('import')
 @click.argument('file', type=click.Path(dir_okay=False))
 @click.option('--group', 'group_label', required=True, help='Genome group to put the configurations in.')
-@click.option(
-    '--engine', default='DFT', show_default=True, help='Name of the code that made the labels, kept with them.'
-)
+@click.option('--engine', default='DFT', show_default=True, help='Name of the code that made the labels, kept with them.')
 @click.pass_context
 @user_errors
 def cmd_import(ctx, file, group_label, engine):
@@ -81,9 +79,7 @@ def cmd_show(ctx, label, as_json):
 
 @cmd_genome.command('export')
 @click.argument('label')
-@click.option(
-    '--format', 'fmt', type=click.Choice(['extxyz']), default='extxyz', show_default=True, help='Output format.'
-)
+@click.option('--format', 'fmt', type=click.Choice(['extxyz']), default='extxyz', show_default=True, help='Output format.')
 @click.option('--output', required=True, type=click.Path(dir_okay=False, writable=True), help='File to write.')
 @click.pass_context
 @user_errors

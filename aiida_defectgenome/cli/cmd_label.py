@@ -6,7 +6,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_profile_or_fail, user_errors
+from .utils import load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('label')
@@ -32,7 +32,6 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     """
     load_profile_or_fail(ctx)
     from aiida import orm
-    from aiida.engine import run_get_node
 
     from ..tools.genome import export_genome
     from ..workflows.dft_labeling import DftLabelingWorkChain
@@ -50,11 +49,7 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     )
     builder.output_group = orm.Str(output_group or f'{configurations}-labelled')
     builder.max_concurrent = orm.Int(max_concurrent)
-    results, node = run_get_node(builder)
-    if not node.is_finished_ok:
-        raise click.ClickException(
-            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
-        )
+    results, node = run_or_fail(builder)
     summary = results['summary'].get_dict()
     click.echo(
         f'{node.process_label}<{node.pk}>: labelled {len(summary["labelled"])}, '

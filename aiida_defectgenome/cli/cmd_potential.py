@@ -25,17 +25,17 @@ def cmd_list(ctx):
         return
     click.echo(f'{"name":<20} {"pk":>6}  {"species":<12} {"pair style":<14} files')
     for node in rows:
-        click.echo(
-            f'{node.label:<20} {node.pk:>6}  {" ".join(node.species):<12} {node.pair_style:<14} {" ".join(node.filenames)}'
-        )
+        click.echo(f'{node.label:<20} {node.pk:>6}  {" ".join(node.species):<12} {node.pair_style:<14} {" ".join(node.filenames)}')
 
 
 @cmd_potential.command('register')
 @click.argument('files', nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option('--name', required=True, help='Name that later commands take in --potential NAME.')
 @click.option(
-    '--species', multiple=True, required=True, help='Element the potential describes; repeat for several, in the '
-    "order of the potential file (e.g. --species W --species Re).",
+    '--species',
+    multiple=True,
+    required=True,
+    help='Element the potential describes; repeat for several, in the order of the potential file (e.g. --species W --species Re).',
 )
 @click.option('--pair-style', required=True, help='LAMMPS pair_style line without the keyword, e.g. `eam/alloy`.')
 @click.option(

@@ -8,7 +8,7 @@ import click
 from ..core.sampling_plan import SCENARIOS
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_profile_or_fail, user_errors
+from .utils import load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('sample')
@@ -54,7 +54,6 @@ def cmd_sample(
         raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
     load_profile_or_fail(ctx)
     from aiida import orm
-    from aiida.engine import run_get_node
     from aiida.engine import submit as submit_process
 
     from ..tools.d_optimality import active_set_for_group
@@ -78,11 +77,7 @@ def cmd_sample(
         click.echo(f'Submitted {node.process_label}<{node.pk}>: follow it with `verdi process report {node.pk}`.')
         return
     start = time.perf_counter()
-    results, node = run_get_node(builder)
-    if not node.is_finished_ok:
-        raise click.ClickException(
-            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
-        )
+    results, node = run_or_fail(builder)
     summary = results['summary'].get_dict()
     click.echo(
         f'{node.process_label}<{node.pk}>: {summary["clusters"]} clusters from {len(summary["runs"])} runs in group '

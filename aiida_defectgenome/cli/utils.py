@@ -6,7 +6,7 @@ import functools
 
 import click
 
-__all__ = ('load_profile_or_fail', 'user_errors')
+__all__ = ('load_profile_or_fail', 'run_or_fail', 'user_errors')
 
 
 def load_profile_or_fail(ctx: click.Context):
@@ -37,3 +37,15 @@ def user_errors(function):
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
+
+
+def run_or_fail(builder):
+    """Run ``builder`` here and wait; return ``(results, node)``, or stop with its exit message."""
+    from aiida.engine import run_get_node
+
+    results, node = run_get_node(builder)
+    if not node.is_finished_ok:
+        raise click.ClickException(
+            f'{node.process_label}<{node.pk}> failed: {node.exit_message} (see `verdi process report {node.pk}`)'
+        )
+    return results, node
