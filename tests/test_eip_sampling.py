@@ -74,3 +74,14 @@ def test_sample_command_writes_clusters_with_core_centre_and_source(cli, lammps_
     bad = cli('sample', '--potential', 'eam-zhou-W', '--scenarios', 'polycrystal,cheese', '--reference', 'w-basic', '--group', 'x',
               '--lammps-code', lammps_code.full_label, '--selection-code', python_code.full_label)  # fmt: skip
     assert bad.exit_code != 0 and 'unknown scenario(s) cheese' in bad.output
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_a_sampling(aiida_profile, lammps_code, python_code, eam_w, w_active_set, submit_and_await):
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
+        output_group='daemon-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0},
+    )  # fmt: skip
+    node = submit_and_await(builder, timeout=600)
+    assert node.is_finished_ok, node.exit_message
+    assert 0 < node.outputs.summary['clusters'] == len(orm.load_group('daemon-clusters').nodes) <= 2
