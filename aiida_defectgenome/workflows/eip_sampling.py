@@ -1,10 +1,11 @@
 """``EipSamplingWorkChain``: large empirical-potential runs under many loadings, screened by gamma where they ran.
 
-Every scenario structure runs with every EIP (``LammpsBaseWorkChain``, snapshots dumped on the computer
-that runs it); a ``SelectionCalculation`` on that same computer grades the snapshots against the active
-set and cuts the selected environments; the clusters go into a group, each with extras saying where it
-came from (``dg_scenario``, ``dg_variant``, ``dg_potential``, ``dg_snapshot``, ``dg_step``, ``dg_source_atom``,
-``dg_gamma``, ``dg_centre``) and with a provenance path back to the LAMMPS run, its structure and its EIP.
+Every scenario structure runs with every EIP (``EipRunWorkChain``: ``LammpsBaseWorkChain``, snapshots dumped
+on the computer that runs it, then at once a ``SelectionCalculation`` on that same computer that grades
+the snapshots against the active set and cuts the selected environments); the clusters go into a group,
+each with extras saying where it came from (``dg_scenario``, ``dg_variant``, ``dg_potential``,
+``dg_snapshot``, ``dg_step``, ``dg_source_atom``, ``dg_gamma``, ``dg_centre``) and with a provenance path
+back to the LAMMPS run, its structure and its EIP.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import ToContext, WorkChain
 
-from ..calculations.selection import SelectionCalculation
 from ..core.lammps_input import type_elements
 from ..core.sampling_plan import plan_runs
 from ..core.screening import validate_selection_parameters
@@ -20,7 +20,7 @@ from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
 from ..tools.structures import structure_from_atoms
-from .lammps_base import LammpsBaseWorkChain
+from .eip_run import EipRunWorkChain
 
 __all__ = ('EipSamplingWorkChain',)
 
@@ -62,72 +62,59 @@ class EipSamplingWorkChain(WorkChain):
         spec.input('output_group', valid_type=orm.Str, help='Group that receives the clusters.')
         spec.input('lammps_options', valid_type=orm.Dict, required=False, help='metadata.options of the LAMMPS jobs.')
         spec.inputs.validator = _validate_inputs
-        spec.outline(cls.run_simulations, cls.run_selections, cls.collect)
+        spec.outline(cls.run_simulations, cls.collect)
         spec.output('summary', valid_type=orm.Dict, help='Per run and potential: snapshots, atoms, clusters, gamma histogram.')
-        spec.exit_code(310, 'ERROR_ALL_SIMULATIONS_FAILED', message='No LAMMPS run finished: {message}')
-        spec.exit_code(320, 'ERROR_ALL_SELECTIONS_FAILED', message='No selection finished: {message}')
+        spec.exit_code(320, 'ERROR_ALL_RUNS_FAILED', message='No run and its selection finished: {message}')
 
     def run_simulations(self):
         futures = {}
         for key, structure in self.inputs.structures.items():
             for name, potential in self.inputs.potentials.items():
-                inputs = {'code': self.inputs.lammps_code, 'structure': structure, 'potential': potential}
-                inputs['parameters'] = self.inputs.run_parameters[key]
+                lammps = {'code': self.inputs.lammps_code, 'structure': structure, 'potential': potential}
+                lammps['parameters'] = self.inputs.run_parameters[key]
                 if 'lammps_options' in self.inputs:
-                    inputs['metadata'] = {'options': self.inputs.lammps_options.get_dict()}
-                label = f'{self.inputs.runs[key]["scenario"]}-{self.inputs.runs[key]["variant"]}'
-                futures[f'sim__{key}__{name}'] = self.submit(
-                    LammpsBaseWorkChain, lammps=inputs, metadata={'call_link_label': f'run_{key}_{name}', 'label': label}
+                    lammps['metadata'] = {'options': self.inputs.lammps_options.get_dict()}
+                scenario = self.inputs.runs[key]
+                frozen = self.inputs.run_parameters[key].get_dict().get('frozen', 0)
+                selection = {
+                    **self.inputs.selection.get_dict(),
+                    'species': type_elements(potential.species, frozen),
+                    'provenance': {
+                        'scenario': scenario['scenario'],
+                        'variant': scenario['variant'],
+                        'potential': potential.name,
+                        'run': key,
+                    },
+                }
+                futures[f'run__{key}__{name}'] = self.submit(
+                    EipRunWorkChain,
+                    simulation={'lammps': lammps},
+                    active_set=self.inputs.active_set,
+                    selection=orm.Dict(selection),
+                    selection_code=self.inputs.selection_code,
+                    metadata={'call_link_label': f'run_{key}_{name}', 'label': f'{scenario["scenario"]}-{scenario["variant"]}'},
                 )
         self.report(
-            f'submitted {len(futures)} LAMMPS runs ({len(self.inputs.structures)} scenarios x {len(self.inputs.potentials)} EIPs)'
+            f'submitted {len(futures)} runs ({len(self.inputs.structures)} scenarios x {len(self.inputs.potentials)} EIPs), '
+            'each selected as soon as it ends'
         )
         return ToContext(**futures)
 
-    def _finished(self, prefix: str, failures: list[str]):
-        """Yield ``(run, potential name, node)`` of the finished processes in the context under ``prefix``;
-        record and report the failed ones in ``failures`` and skip them."""
-        for key in sorted(k for k in self.ctx if k.startswith(f'{prefix}__')):
+    def _finished(self, failures: list[str]):
+        """Yield ``(run, potential name, node)`` of the runs that finished; record and report the others."""
+        for key in sorted(k for k in self.ctx if k.startswith('run__')):
             node = self.ctx[key]
             _, run, name = key.split('__')
             if node.is_finished_ok:
                 yield run, name, node
                 continue
             failures.append(f'{node.process_label}<{node.pk}> ({run}, {name}): {node.exit_message}')
-            self.report(f'{node.process_label} of {run} with {name} failed, skipped: {failures[-1]}')
-
-    def run_selections(self):
-        futures, failures = {}, []
-        for run, name, node in self._finished('sim', failures):
-            potential = self.inputs.potentials[name]
-            frozen = self.inputs.run_parameters[run].get_dict().get('frozen', 0)
-            scenario = self.inputs.runs[run]
-            parameters = {
-                **self.inputs.selection.get_dict(),
-                'species': type_elements(potential.species, frozen),
-                'provenance': {
-                    'scenario': scenario['scenario'],
-                    'variant': scenario['variant'],
-                    'potential': potential.name,
-                    'run': run,
-                },
-            }
-            futures[f'sel__{run}__{name}'] = self.submit(
-                SelectionCalculation,
-                code=self.inputs.selection_code,
-                parent_folder=node.outputs.remote_folder,
-                active_set=self.inputs.active_set,
-                parameters=orm.Dict(parameters),
-                metadata={'call_link_label': f'select_{run}_{name}'},
-            )
-        if not futures:
-            return self.exit_codes.ERROR_ALL_SIMULATIONS_FAILED.format(message='; '.join(failures))
-        return ToContext(**futures)
+            self.report(f'run {run} with {name} failed, skipped: {failures[-1]}')
 
     def collect(self):
         group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
         summary, failures, total = {}, [], 0
-        for run, name, node in self._finished('sel', failures):
+        for run, name, node in self._finished(failures):
             info = node.outputs.cluster_info.get_dict()
             clusters = [node.outputs.clusters[k] for k in sorted(info)]
             for cluster_key, cluster in zip(sorted(info), clusters):
@@ -142,7 +129,7 @@ class EipSamplingWorkChain(WorkChain):
                 f'{counts["atoms"]} environments, {counts["preselected"]} at gamma >= threshold, {len(clusters)} clusters'
             )
         if not summary:
-            return self.exit_codes.ERROR_ALL_SELECTIONS_FAILED.format(message='; '.join(failures))
+            return self.exit_codes.ERROR_ALL_RUNS_FAILED.format(message='; '.join(failures))
         self.out('summary', orm.Dict({'runs': summary, 'clusters': total, 'failed': failures, 'group': group.label}).store())
         self.report(f'{total} clusters in group `{group.label}`')
         return None
