@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from .scenarios import _sites_in
+from .scenarios import cylinder_cell, line_cylinder
 
 __all__ = ('BCC_CRACK_SYSTEMS', 'EV_PER_A25_PER_MPA_SQRT_M', 'crack_slab', 'k_field')
 
@@ -58,31 +58,18 @@ def crack_slab(
     ``periods`` shortest lattice periods of the front long, periodic along it (z). Per-atom ``fixed``:
     the outer shell (``boundary`` A) that holds the K field; ``info``: ``tip`` (x, y A), ``k``, ``system``,
     ``shear_modulus``, ``poisson`` (what a loading needs to raise K)."""
-    from .dislocations import _line_period
-
     normal, front = BCC_CRACK_SYSTEMS[system] if isinstance(system, str) else system
-    y = np.asarray(normal, dtype=float)
-    z = np.asarray(front, dtype=float)
-    if abs(y @ z) > 1e-9:
+    if abs(np.dot(normal, front)) > 1e-9:
         raise ValueError(f'the crack front {front} must lie in the crack plane {normal}')
-    y, z = y / np.linalg.norm(y), z / np.linalg.norm(z)
-    rotation = np.array([np.cross(y, z), y, z])
-    length = periods * _line_period(np.asarray(front, dtype=float), lattice, a)
-    reach = radius + 2.0
-    sites = _sites_in(lattice, a, rotation, np.array([-reach, -reach, 0.0]), np.array([reach, reach, length]), np.full(3, 1e-6))
+    _, sites, length = line_cylinder(lattice, a, front, normal, radius, periods)
     planes = np.unique(np.round(sites[:, 1], 3))
     cut = planes[np.searchsorted(planes, 0.0)] - 0.5 * np.min(np.diff(planes)[np.diff(planes) > 1e-3])  # between planes
     tip = np.array([0.25 * a, cut])
     sites = sites[np.hypot(sites[:, 0] - tip[0], sites[:, 1] - tip[1]) <= radius]
     relative = sites[:, :2] - tip
     sites[:, :2] += k_field(relative, k, shear_modulus, poisson)
-    span = 2 * radius + 10.0
-    atoms = Atoms(
-        symbol * len(sites),
-        positions=sites + [span / 2 - tip[0], span / 2 - tip[1], 0.0],
-        cell=[span, span, length],
-        pbc=[False, False, True],
-    )
+    atoms = cylinder_cell(symbol, sites, tip, radius, length)
+    span = float(atoms.cell[0, 0])
     atoms.arrays['fixed'] = np.hypot(relative[:, 0], relative[:, 1]) > radius - boundary
     name = system if isinstance(system, str) else f'{normal}{front}'
     atoms.info.update(tip=[span / 2, span / 2], k=k, system=name, shear_modulus=shear_modulus, poisson=poisson, lattice=lattice)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from .scenarios import _sites_in
+from .scenarios import cylinder_cell, line_cylinder
 
 __all__ = ('BCC_CHARACTERS', 'bcc_screw_dislocation', 'straight_dislocation')
 
@@ -46,46 +46,24 @@ def straight_dislocation(
     (A, box frame), ``line`` (x0, y0 in A), ``character`` angle (degrees between b and the line); per-atom
     ``fixed``: the outer shell (``boundary`` A) that simulations hold at the elastic solution, without which
     the image force of the free surface pulls a mobile (edge) dislocation out of the cylinder."""
-    z = np.asarray(line, dtype=float)
-    y = np.asarray(glide_normal, dtype=float)
-    if abs(z @ y) > 1e-9:
+    if abs(np.dot(line, glide_normal)) > 1e-9:
         raise ValueError(f'the line {line} must lie in the glide plane (normal {glide_normal})')
-    z, y = z / np.linalg.norm(z), y / np.linalg.norm(y)
-    rotation = np.array([np.cross(y, z), y, z])  # rows: box axes in the crystal frame
+    rotation, sites, length = line_cylinder(lattice, a, line, glide_normal, radius, periods)
     b = rotation @ (np.asarray(burgers, dtype=float) * a)
     if abs(b[1]) > 1e-9:
         raise ValueError(f'the Burgers vector {burgers} must lie in the glide plane (normal {glide_normal})')
-    length = periods * _line_period(np.asarray(line, dtype=float), lattice, a)
-    reach = radius + 2.0
-    sites = _sites_in(lattice, a, rotation, np.array([-reach, -reach, 0.0]), np.array([reach, reach, length]), np.full(3, 1e-6))
     columns = np.unique(np.round(sites[:, :2], 4), axis=0)
     order = np.lexsort((np.round(np.arctan2(columns[:, 1], columns[:, 0]), 6), np.round(np.hypot(columns[:, 0], columns[:, 1]), 4)))
     centre = columns[order[:3]].mean(axis=0)
     sites = sites[np.hypot(sites[:, 0] - centre[0], sites[:, 1] - centre[1]) <= radius]
     sites = sites + _displacement(sites[:, :2] - centre, b, poisson)
     sites[:, 2] %= length
-    span = 2 * radius + 10.0
-    atoms = Atoms(
-        symbol * len(sites),
-        positions=sites + [span / 2 - centre[0], span / 2 - centre[1], 0.0],
-        cell=[span, span, length],
-        pbc=[False, False, True],
-    )
+    atoms = cylinder_cell(symbol, sites, centre, radius, length)
+    span = float(atoms.cell[0, 0])
     atoms.arrays['fixed'] = np.hypot(*(atoms.positions[:, :2] - span / 2).T) > radius - boundary
     character = np.degrees(np.arccos(min(1.0, abs(b[2]) / np.linalg.norm(b))))
     atoms.info.update(burgers=b.tolist(), line=[span / 2, span / 2], character=float(character), lattice=lattice)
     return atoms
-
-
-def _line_period(line: np.ndarray, lattice: str, a: float) -> float:
-    """Length (A) of the shortest lattice translation along ``line`` (Miller indices)."""
-    from .scenarios import BASES
-
-    vector = line / np.gcd.reduce(np.abs(line[line != 0]).astype(int))
-    half = vector / 2
-    if any(np.allclose((half - site) % 1.0, 0) or np.allclose((half - site) % 1.0, 1) for site in BASES[lattice]):
-        vector = half
-    return float(np.linalg.norm(vector) * a)
 
 
 def _displacement(xy: np.ndarray, b: np.ndarray, nu: float) -> np.ndarray:
@@ -121,12 +99,7 @@ def bcc_screw_dislocation(symbol: str, a: float, radius: float = 20.0, periods: 
     sites = sites[np.hypot(sites[:, 0] - line[0], sites[:, 1] - line[1]) <= radius]
     angle = np.arctan2(sites[:, 1] - line[1], sites[:, 0] - line[0])
     sites[:, 2] = (sites[:, 2] + burgers * angle / (2 * np.pi)) % length
+    atoms = cylinder_cell(symbol, sites, line, radius, length)
     span = 2 * radius + 10.0
-    atoms = Atoms(
-        symbol * len(sites),
-        positions=sites + [span / 2 - line[0], span / 2 - line[1], 0.0],
-        cell=[span, span, length],
-        pbc=[False, False, True],
-    )
     atoms.info.update(burgers=burgers, line=[span / 2, span / 2])
     return atoms

@@ -11,7 +11,7 @@ from ase import Atoms
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-__all__ = ('BASES', 'indentation_slab', 'oriented_crystal', 'polycrystal')
+__all__ = ('BASES', 'cylinder_cell', 'direction_period', 'indentation_slab', 'line_cylinder', 'oriented_crystal', 'polycrystal')
 
 #: Fractional sites of the conventional cubic cell of each lattice.
 BASES = {
@@ -39,6 +39,42 @@ def _sites_in(lattice: str, a: float, rotation: np.ndarray, low: np.ndarray, hig
     return sites[np.all((sites >= low - 1e-9) & (sites < high - 1e-9), axis=1)]
 
 
+def direction_period(direction, lattice: str, a: float) -> float:
+    """Length (A) of the shortest lattice translation along ``direction`` (Miller indices)."""
+    vector = np.asarray(direction, dtype=float)
+    vector = vector / np.gcd.reduce(np.abs(vector[vector != 0]).astype(int))
+    half = vector / 2  # half vectors are translations for bcc (all odd) and fcc (two odd)
+    if any(np.allclose((half - site) % 1.0, 0) or np.allclose((half - site) % 1.0, 1) for site in _basis(lattice)):
+        vector = half
+    return float(np.linalg.norm(vector) * a)
+
+
+def line_cylinder(lattice: str, a: float, line, normal, radius: float, periods: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Return ``(rotation, sites, length)``: the crystal turned so that z runs along ``line`` and y along
+    ``normal`` (rows of ``rotation`` are the box axes in the crystal frame, x = y x z), its sites (A) within
+    ``radius`` + 2 A of the z axis (square cross-section), ``periods`` shortest periods of the line long."""
+    y = np.asarray(normal, dtype=float)
+    z = np.asarray(line, dtype=float)
+    y, z = y / np.linalg.norm(y), z / np.linalg.norm(z)
+    rotation = np.array([np.cross(y, z), y, z])
+    length = periods * direction_period(line, lattice, a)
+    reach = radius + 2.0
+    sites = _sites_in(lattice, a, rotation, np.array([-reach, -reach, 0.0]), np.array([reach, reach, length]), np.full(3, 1e-6))
+    return rotation, sites, length
+
+
+def cylinder_cell(symbol: str, sites: np.ndarray, axis, radius: float, length: float) -> Atoms:
+    """Return ``sites`` (A) as a cylinder periodic along z (period ``length``) in a box 10 A wider than its
+    diameter, the point ``axis`` (x, y) moved to the box centre."""
+    span = 2 * radius + 10.0
+    return Atoms(
+        symbol * len(sites),
+        positions=sites + [span / 2 - axis[0], span / 2 - axis[1], 0.0],
+        cell=[span, span, length],
+        pbc=[False, False, True],
+    )
+
+
 def oriented_crystal(
     symbol: str, a: float, lattice: str = 'bcc', directions=((1, 0, 0), (0, 1, 0), (0, 0, 1)), size=(20.0, 20.0, 20.0)
 ) -> Atoms:
@@ -47,12 +83,7 @@ def oriented_crystal(
     rows = np.array(directions, dtype=float)
     if abs(np.linalg.det(rows)) < 1e-9 or np.abs(np.triu(rows @ rows.T, 1)).max() > 1e-9:
         raise ValueError(f'directions {directions} must be three mutually orthogonal vectors')
-    periods = []
-    for row in rows.astype(int):
-        vector = row / np.gcd.reduce(np.abs(row[row != 0]))
-        shorter = vector / 2  # half vectors are lattice translations for bcc (all odd) and fcc (two odd)
-        is_translation = any(np.allclose(((shorter - site) % 1.0) % 1.0, 0) for site in _basis(lattice))
-        periods.append(np.linalg.norm(shorter if is_translation else vector) * a)
+    periods = [direction_period(row, lattice, a) for row in rows]
     repeats = [max(1, round(length / period)) for length, period in zip(size, periods)]
     lengths = np.array(periods) * repeats
     rotation = rows / np.linalg.norm(rows, axis=1)[:, None]  # crystal -> box: rows are the box axes in the crystal
