@@ -69,11 +69,10 @@ def merged_parameters(parameters: dict) -> dict:
     return merged
 
 
-def calculator(atoms, parameters: dict, txt: str = LOG_FILE):
-    """Return a GPAW plane-wave calculator for ``atoms`` with ``parameters`` (merged with the defaults)."""
+def calculator(p: dict, mesh: list[int], txt: str = LOG_FILE):
+    """Return a GPAW plane-wave calculator for merged parameters ``p`` and the k-point ``mesh``."""
     from gpaw import GPAW, PW, Mixer
 
-    p = merged_parameters(parameters)
     smearing = dict(p['smearing'])
     occupations = {'name': smearing.pop('name'), 'width': smearing.pop('width'), **smearing}
     if occupations['name'] != 'methfessel-paxton':
@@ -81,7 +80,7 @@ def calculator(atoms, parameters: dict, txt: str = LOG_FILE):
     return GPAW(
         mode=PW(p['ecut']),
         xc=p['xc'],
-        kpts={'size': kpoint_mesh(atoms.cell[:], atoms.pbc, p['kpoint_spacing']), 'gamma': False},
+        kpts={'size': mesh, 'gamma': False},
         occupations=occupations,
         mixer=Mixer(p['mixer']['beta'], p['mixer']['nmaxold'], p['mixer']['weight']),
         convergence=p['convergence'],
@@ -98,11 +97,12 @@ def single_point(atoms, parameters: dict, txt: str = LOG_FILE) -> dict:
 
     start = time.perf_counter()
     atoms = atoms.copy()
-    atoms.calc = calculator(atoms, parameters, txt)
     p = merged_parameters(parameters)
+    mesh = kpoint_mesh(atoms.cell[:], atoms.pbc, p['kpoint_spacing'])
+    atoms.calc = calculator(p, mesh, txt)
     result = {
         'converged': False,
-        'kpoint_mesh': kpoint_mesh(atoms.cell[:], atoms.pbc, p['kpoint_spacing']),
+        'kpoint_mesh': mesh,
         'gpaw_version': gpaw.__version__,
         'natoms': len(atoms),
     }
