@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
-from pathlib import Path
 
 from aiida import orm
 from aiida.common import datastructures
@@ -77,10 +75,7 @@ class SelectionCalculation(CalcJob):
         parameters = self.inputs.parameters.get_dict()
         request = {**parameters, 'dumps': [f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}']}
         folder.create_file_from_filelike(io.StringIO(json.dumps(request)), 'selection.json', mode='w')
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / 'active_set.npz'
-            self.inputs.active_set.get_active_set().save(path)
-            folder.create_file_from_filelike(io.BytesIO(path.read_bytes()), 'active_set.npz', mode='wb')
+        self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
         folder.get_subfolder(_DUMP_FOLDER, create=True)
 
         codeinfo = datastructures.CodeInfo()
