@@ -17,6 +17,7 @@ from aiida.engine import CalcJob
 from ..core.lammps_input import TRAJECTORY_DUMP
 from ..core.screening import validate_selection_parameters
 from ..data.active_set import ActiveSetData
+from . import python_module_codeinfo
 
 __all__ = ('SelectionCalculation',)
 
@@ -78,13 +79,8 @@ class SelectionCalculation(CalcJob):
         self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
         folder.get_subfolder(_DUMP_FOLDER, create=True)
 
-        codeinfo = datastructures.CodeInfo()
-        codeinfo.code_uuid = self.inputs.code.uuid
-        codeinfo.cmdline_params = ['-m', 'aiida_defectgenome.core.dump_selection']
-        codeinfo.stdout_name = self.options.output_filename
-
         calcinfo = datastructures.CalcInfo()
-        calcinfo.codes_info = [codeinfo]
+        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.dump_selection')]
         parent = self.inputs.parent_folder
         calcinfo.remote_symlink_list = [
             (parent.computer.uuid, f'{parent.get_remote_path()}/{TRAJECTORY_DUMP}', f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}')

@@ -16,6 +16,7 @@ import numpy as np
 from ase import Atoms
 
 from .lammps_library import load_atoms, open_lammps, per_atom_order
+from .snap_basis import check_snap_settings, component_count
 
 __all__ = ('DESCRIPTORS', 'Descriptor', 'SnapDescriptor', 'descriptor_from_parameters')
 
@@ -47,45 +48,31 @@ class Descriptor(abc.ABC):
         return rows, counts
 
 
-def _bispectrum_count(twojmax: int) -> int:
-    """Number of SNAP bispectrum components for ``twojmax`` (LAMMPS ``compute sna/atom``, no chem)."""
-    count = 0
-    for j1 in range(twojmax + 1):
-        for j2 in range(j1 + 1):
-            for j in range(j1 - j2, min(twojmax, j1 + j2) + 1, 2):
-                if j >= j1:
-                    count += 1
-    return count
-
-
 class SnapDescriptor(Descriptor):
     """SNAP bispectrum components from LAMMPS ``compute sna/atom``.
 
     :param twojmax: band limit; 6 gives m = 30, 8 gives m = 55.
     :param cutoff: radial cutoff (A).
     :param rfac0: LAMMPS ``rfac0``; ``rmin0``: inner distance (A).
+    :param quadratic: append the pairwise products of the components (``quadraticflag 1``): the basis of a
+        quadratic SNAP model (:mod:`aiida_defectgenome.core.snap_basis`), so that the grade against its
+        training set is the model's own extrapolation grade; m = 495 at 6, 1595 at 8.
     """
 
     name = 'snap'
 
-    def __init__(self, twojmax: int = 6, cutoff: float = 5.0, rfac0: float = 0.99363, rmin0: float = 0.0):
-        if not isinstance(twojmax, int) or isinstance(twojmax, bool) or not 0 <= twojmax <= 16:
-            raise ValueError(f'twojmax must be an integer from 0 to 16, got {twojmax!r}')
-        if not cutoff > 0:
-            raise ValueError(f'cutoff must be positive (A), got {cutoff!r}')
-        if not 0 < rfac0 <= 1:
-            raise ValueError(f'rfac0 must lie in (0, 1], got {rfac0!r}')
-        if not 0 <= rmin0 < cutoff:
-            raise ValueError(f'rmin0 must lie in [0, cutoff), got {rmin0!r}')
+    def __init__(self, twojmax: int = 6, cutoff: float = 5.0, rfac0: float = 0.99363, rmin0: float = 0.0, quadratic: bool = False):
+        check_snap_settings(twojmax, cutoff, rfac0, rmin0)
         self.twojmax = twojmax
         self.cutoff = float(cutoff)
         self.rfac0 = float(rfac0)
         self.rmin0 = float(rmin0)
+        self.quadratic = bool(quadratic)
         self._lmp = None
 
     @property
     def size(self) -> int:
-        return _bispectrum_count(self.twojmax)
+        return component_count(self.twojmax, self.quadratic)
 
     @property
     def parameters(self) -> dict:
@@ -95,6 +82,7 @@ class SnapDescriptor(Descriptor):
             'cutoff': self.cutoff,
             'rfac0': self.rfac0,
             'rmin0': self.rmin0,
+            **({'quadratic': True} if self.quadratic else {}),
         }
 
     def _lammps(self):
@@ -114,7 +102,8 @@ class SnapDescriptor(Descriptor):
             [
                 f'pair_style zero {self.cutoff:.17g}',
                 'pair_coeff * *',
-                f'compute dg_sna all sna/atom 1.0 {self.rfac0:.17g} {self.twojmax} {radii} {weights} rmin0 {self.rmin0:.17g}',
+                f'compute dg_sna all sna/atom 1.0 {self.rfac0:.17g} {self.twojmax} {radii} {weights} '
+                f'rmin0 {self.rmin0:.17g} quadraticflag {int(self.quadratic)}',
                 'run 0 post no',
             ]
         )
@@ -124,7 +113,7 @@ class SnapDescriptor(Descriptor):
         return rows
 
     def __del__(self):
-        if getattr(self, "_lmp", None) is not None:
+        if getattr(self, '_lmp', None) is not None:
             self._lmp.close()
 
 

@@ -13,7 +13,7 @@ from .geometry import enclosing_cell, minimum_image
 from .lammps_input import fractional_in_cell, lammps_frame
 from .lammps_runtime import import_lammps
 
-__all__ = ('apply_potential', 'current_positions', 'load_atoms', 'open_lammps', 'per_atom_order')
+__all__ = ('apply_potential', 'current_positions', 'lammps_rotation', 'load_atoms', 'open_lammps', 'per_atom_order')
 
 
 def open_lammps():
@@ -29,17 +29,28 @@ def _lammps_coordinates(atoms: Atoms) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return lammps_cell, rotation, fractional_in_cell(positions, cell, atoms.pbc) @ lammps_cell
 
 
-def load_atoms(lmp, atoms: Atoms) -> list[str]:
+def lammps_rotation(atoms: Atoms) -> np.ndarray:
+    """Return the ``(3, 3)`` rotation from the LAMMPS box :func:`load_atoms` creates back to the frame of
+    ``atoms``: a vector ``v`` LAMMPS reports (a force, say) is ``v @ rotation.T`` there."""
+    return _lammps_coordinates(atoms)[1]
+
+
+def load_atoms(lmp, atoms: Atoms, species: list[str] | None = None) -> list[str]:
     """Reset ``lmp`` and create ``atoms`` in it (metal units); return the species, type 1 first.
 
-    Types follow the sorted chemical symbols; atom ``i`` gets ID ``i + 1``; non-periodic axes are
-    shrink-wrapped around a box that holds every atom. Masses are set to 1 (set real ones for dynamics).
+    Types follow ``species`` (default: the sorted chemical symbols of ``atoms``); atom ``i`` gets ID
+    ``i + 1``; non-periodic axes are shrink-wrapped around a box that holds every atom. Masses are set
+    to 1 (set real ones for dynamics).
     """
     lammps_cell, _, coordinates = _lammps_coordinates(atoms)
     (lx, _, _), (xy, ly, _), (xz, yz, lz) = lammps_cell
     symbols = atoms.get_chemical_symbols()
-    species = sorted(set(symbols))
-    types = np.searchsorted(species, symbols) + 1
+    species = list(species) if species is not None else sorted(set(symbols))
+    unknown = set(symbols) - set(species)
+    if unknown:
+        raise ValueError(f'the structure holds {", ".join(sorted(unknown))}, not among the types {species}')
+    type_of = {symbol: t for t, symbol in enumerate(species, start=1)}
+    types = np.array([type_of[symbol] for symbol in symbols], dtype=int)
     lmp.command('clear')
     lmp.commands_list(
         [

@@ -1,0 +1,35 @@
+"""``training_set``: one extxyz file of labelled configurations, made from genome members and their labels."""
+
+from __future__ import annotations
+
+import io
+
+import ase.io
+from aiida import orm
+from aiida.engine import calcfunction
+
+from ...core.datasets import labelled_atoms
+from ...tools.labels import labels_rows
+
+__all__ = ('training_set',)
+
+
+@calcfunction
+def training_set(assignment: orm.Dict, **nodes) -> orm.SinglefileData:
+    """Return ``training.extxyz``: one frame per entry of ``assignment``.
+
+    :param assignment: ``{structure key: {'group': label, 'labels': table key, 'row': int}}``.
+    :param nodes: ``structures__<key>`` (``StructureData``) and ``labels__<key>`` (labels tables).
+    Frames carry energy, forces and stress (ASE conventions) and, in ``info``, ``dg_group`` and ``uuid``.
+    """
+    structures, tables = nodes['structures'], nodes['labels']
+    rows = {key: labels_rows(table) for key, table in tables.items()}
+    frames = []
+    for key, entry in assignment.get_dict().items():
+        structure = structures[key]
+        atoms = labelled_atoms(structure.get_ase(), rows[entry['labels']][entry['row']])
+        atoms.info.update({'dg_group': entry['group'], 'uuid': structure.uuid})
+        frames.append(atoms)
+    handle = io.StringIO()
+    ase.io.write(handle, frames, format='extxyz')
+    return orm.SinglefileData(io.BytesIO(handle.getvalue().encode()), filename='training.extxyz')

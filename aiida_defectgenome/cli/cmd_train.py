@@ -1,0 +1,130 @@
+"""``aiida-defectgenome train`` and ``evaluate``: MLIPs on genome groups, scored with real LAMMPS."""
+
+import json
+from pathlib import Path
+
+import click
+
+from ..protocols import protocol_names
+from . import cmd_root
+from .utils import load_profile_or_fail, run_or_fail, user_errors
+
+TRAINER_CHOICES = ('snap', 'mtp', 'pace')
+
+
+@cmd_root.command('train')
+@click.argument('inputs', metavar='INPUT...', nargs=-1, required=True)
+@click.option('--trainer', type=click.Choice(TRAINER_CHOICES), default='snap', show_default=True)
+@click.option('--protocol', type=click.Choice(protocol_names('training')), default='default', show_default=True)
+@click.option('--ensemble', type=click.IntRange(min=0, max=100), default=0, show_default=True, help='Bootstrap models (0: none).')
+@click.option(
+    '--output', 'directory', required=True, type=click.Path(file_okay=False), help='DIR for potential files and metrics.json.'
+)
+@click.option('--weight', 'weights', multiple=True, metavar='GROUP=W', help='Weight of one group (repeatable; default 1).')
+@click.option('--code', default='python@localhost', show_default=True, help='Python code that runs the training job.')
+@click.pass_context
+@user_errors
+def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code):
+    """Train an MLIP on INPUT... (genome group labels or labelled structure files) with the TrainingWorkChain.
+
+    A file is imported first into the genome group named after it (`aiida-defectgenome genome import`).
+    DIR receives the LAMMPS potential files, potential.json (how to load them), metrics.json (energy
+    RMSE in meV/atom, force RMSE in meV/A, per split and group), the parity plot and the learning curve.
+    """
+    if trainer != 'snap':
+        raise click.UsageError(
+            f'--trainer {trainer} needs {"MLIP-3 (mlp)" if trainer == "mtp" else "pacemaker"}, '
+            'which this version does not drive yet; use --trainer snap (the built-in trainer)'
+        )
+    load_profile_or_fail(ctx)
+    from aiida import orm
+
+    from ..core.potential_evaluation import write_potential_directory
+    from ..tools.potentials import potential_files
+    from ..workflows.training import TrainingWorkChain
+
+    groups = [_genome_group(value) for value in inputs]
+    group_weights = _parse_weights(weights, groups)
+    try:
+        python = orm.load_code(code)
+    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    builder = TrainingWorkChain.get_builder_from_protocol(python, groups, protocol, group_weights, ensemble)
+    results, node = run_or_fail(builder)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, potential in [('model', results['potential'])] + sorted(results.get('ensemble', {}).items()):
+        target = directory if name == 'model' else directory / name
+        with potential_files(potential) as spec:
+            for path in spec.files:
+                (target / path.name).parent.mkdir(parents=True, exist_ok=True)
+                (target / path.name).write_bytes(path.read_bytes())
+            written.append(write_potential_directory(spec, target))
+    metrics = results['metrics'].get_dict()
+    metrics.update(potential_uuid=results['potential'].uuid, workchain_pk=node.pk, groups=groups)
+    (directory / 'metrics.json').write_text(json.dumps(metrics, indent=1))
+    for output, filename in (('parity_plot', 'parity.png'), ('learning_curve_plot', 'learning_curve.png')):
+        if output in results:
+            (directory / filename).write_bytes(results[output].get_content(mode='rb'))
+    test = metrics['test']
+    click.echo(
+        f'{node.process_label}<{node.pk}>: potential `{results["potential"].label}` ({metrics["coefficients"]} coefficients, '
+        f'{metrics["training_configurations"]} training configurations)'
+    )
+    if test['configurations']:
+        click.echo(f'  test: {test["energy_rmse_mev_per_atom"]:.2f} meV/atom, {test["force_rmse_mev_per_a"]:.1f} meV/A')
+    click.echo(f'Wrote {directory}: {", ".join(sorted(p.name for p in directory.iterdir()))}')
+
+
+@cmd_root.command('evaluate')
+@click.argument('directory', metavar='DIR', type=click.Path(exists=True, file_okay=False))
+@click.argument('testfile', metavar='TESTFILE', type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    '--json', 'json_path', metavar='OUT', type=click.Path(dir_okay=False, writable=True), help='Write the errors as JSON.'
+)
+@user_errors
+def cmd_evaluate(directory, testfile, json_path):
+    """Score the potential in DIR (written by `train`) on the labelled TESTFILE with LAMMPS.
+
+    Energies are compared per atom (meV/atom), forces per Cartesian component (meV/A).
+    """
+    from ..core.datasets import read_configurations
+    from ..core.potential_evaluation import evaluate_potential, read_potential_directory
+
+    spec = read_potential_directory(directory)
+    scores = evaluate_potential(spec, read_configurations(testfile))
+    scores.update(potential=spec.name, testfile=str(testfile))
+    click.echo(
+        f'{spec.name} on {scores["configurations"]} configurations ({scores["atoms"]} atoms): '
+        f'energy RMSE {scores["energy_rmse_mev_per_atom"]:.2f} meV/atom, force RMSE {scores["force_rmse_mev_per_a"]:.1f} meV/A'
+    )
+    if json_path:
+        Path(json_path).write_text(json.dumps(scores, indent=1))
+
+
+def _genome_group(value: str) -> str:
+    """Return the genome group of INPUT: the label itself, or the group a labelled file is imported into."""
+    from ..tools.genome import import_genome, load_genome
+
+    path = Path(value)
+    if path.is_file():
+        label = path.name.split('.')[0]
+        report = import_genome(path, label)
+        click.echo(f'Imported {path.name} into genome group `{label}` ({report.created} new, {report.present} already there).')
+        return label
+    load_genome(value)
+    return value
+
+
+def _parse_weights(values, groups) -> dict:
+    weights = {}
+    for value in values:
+        name, _, number = value.partition('=')
+        try:
+            weights[name] = float(number)
+        except ValueError:
+            raise click.BadParameter(f'`{value}`: expected GROUP=WEIGHT, e.g. W-basic=2', param_hint='--weight') from None
+        if name not in groups:
+            raise click.BadParameter(f'group `{name}` is not among the inputs ({", ".join(groups)})', param_hint='--weight')
+    return weights

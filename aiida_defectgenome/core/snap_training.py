@@ -1,0 +1,146 @@
+"""Train SNAP models on labelled configurations: design rows once, then fits, metrics and ensembles.
+
+A training set is split by configuration into train and test (``test_fraction``, ``seed``); the model is
+fitted on train and scored on both, overall and per dataset group. An ensemble adds ``members`` models,
+each fitted on a bootstrap resample of the training configurations (drawn with ``seed + k``); the
+per-atom force spread of the ensemble is :func:`force_spread`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from ase import Atoms
+
+from .datasets import Labels
+from .snap_basis import SnapBasis, SnapRows
+from .snap_fit import FitWeights, NormalEquations, errors, split_configurations
+from .snap_model import SnapModel
+
+__all__ = ('TrainingData', 'TrainingResult', 'force_spread', 'learning_curve', 'train_snap')
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """Labelled configurations, the dataset group of each, and their design rows for ``basis``."""
+
+    basis: SnapBasis
+    atoms: list[Atoms]
+    labels: list[Labels]
+    groups: list[str]
+    rows: list[SnapRows]
+
+    @classmethod
+    def build(cls, basis: SnapBasis, configurations: Sequence[tuple[Atoms, Labels]], groups: Sequence[str] | None = None):
+        """Compute the design rows of every configuration (the slow step: LAMMPS ``compute snap``)."""
+        atoms = [a for a, _ in configurations]
+        labels = [label for _, label in configurations]
+        groups = list(groups) if groups is not None else ['all'] * len(atoms)
+        if len(groups) != len(atoms):
+            raise ValueError(f'{len(groups)} group names for {len(atoms)} configurations')
+        unknown = sorted({s for a in atoms for s in a.get_chemical_symbols()} - set(basis.species))
+        if unknown:
+            raise ValueError(f'the configurations hold {", ".join(unknown)}, not among the species {list(basis.species)}')
+        return cls(basis, atoms, labels, groups, basis.rows_many(atoms))
+
+    def normal_equations(self, indices: Sequence[int], weights: Sequence[float]) -> NormalEquations:
+        """Accumulate the configurations ``indices``, each with its weight (repeats allowed)."""
+        equations = NormalEquations(self.basis.columns)
+        for index, weight in zip(indices, weights):
+            atoms = self.atoms[index]
+            volume = atoms.get_volume() if atoms.pbc.all() else None
+            equations.add(self.rows[index], self.labels[index], len(atoms), volume, weight)
+        return equations
+
+
+@dataclasses.dataclass
+class TrainingResult:
+    """A fitted model, its metrics (``{'train': {...}, 'test': {...}}``, each with a ``groups`` entry),
+    the split, the ensemble members, and the predictions ``{'train'|'test': [(energy, forces), ...]}``."""
+
+    model: SnapModel
+    metrics: dict
+    train: np.ndarray
+    test: np.ndarray
+    members: list[SnapModel]
+    predictions: dict
+
+
+def _fit(data: TrainingData, indices, counts, fit_weights: FitWeights, group_weights: Mapping[str, float]) -> SnapModel:
+    weights = [np.sqrt(count) * group_weights.get(data.groups[i], 1.0) for i, count in zip(indices, counts)]
+    return SnapModel(data.basis, data.normal_equations(indices, weights).solve(fit_weights))
+
+
+def _scores(model: SnapModel, data: TrainingData, indices: np.ndarray) -> tuple[dict, list]:
+    predicted = [model.predict_rows(data.rows[i])[:2] for i in indices]
+    scores = errors(predicted, [data.labels[i] for i in indices])
+    scores['groups'] = {}
+    for group in sorted({data.groups[i] for i in indices}):
+        members = [k for k, i in enumerate(indices) if data.groups[i] == group]
+        scores['groups'][group] = errors([predicted[k] for k in members], [data.labels[indices[k]] for k in members])
+    return scores, predicted
+
+
+def train_snap(
+    data: TrainingData,
+    fit_weights: FitWeights,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    group_weights: Mapping[str, float] | None = None,
+    members: int = 0,
+) -> TrainingResult:
+    """Split, fit on train, score on train and test; fit ``members`` bootstrap models when asked.
+
+    :raises ValueError: on a weight for a group that is not in the data, or an empty training split.
+    """
+    group_weights = dict(group_weights or {})
+    unknown = sorted(set(group_weights) - set(data.groups))
+    if unknown:
+        raise ValueError(f'weights given for groups not in the training data: {", ".join(unknown)}')
+    train, test = split_configurations(len(data.atoms), test_fraction, seed)
+    if len(train) == 0:
+        raise ValueError('no configuration left to train on')
+    model = _fit(data, train, np.ones(len(train)), fit_weights, group_weights)
+    metrics, predictions = {}, {}
+    for name, indices in (('train', train), ('test', test)):
+        metrics[name], predictions[name] = _scores(model, data, indices)
+    ensemble = []
+    for k in range(members):
+        draw = np.random.default_rng(seed + 1 + k).integers(len(train), size=len(train))
+        counts = np.bincount(draw, minlength=len(train))
+        chosen = counts > 0
+        ensemble.append(_fit(data, train[chosen], counts[chosen], fit_weights, group_weights))
+    return TrainingResult(model, metrics, train, test, ensemble, predictions)
+
+
+def learning_curve(
+    data: TrainingData, result: TrainingResult, fit_weights: FitWeights, fractions, group_weights=None
+) -> list[dict]:
+    """Refit on growing random shares of ``result.train`` and score each fit on ``result.test``.
+
+    :returns: one entry per fraction: ``fraction``, ``configurations``, and the test scores (no groups).
+    """
+    order = np.random.default_rng(0).permutation(result.train)
+    curve = []
+    for fraction in sorted(fractions):
+        if not 0 < fraction <= 1:
+            raise ValueError(f'learning-curve fractions must lie in (0, 1], got {fraction!r}')
+        subset = np.sort(order[: max(1, int(round(fraction * len(order))))])
+        model = _fit(data, subset, np.ones(len(subset)), fit_weights, dict(group_weights or {}))
+        scores, _ = _scores(model, data, result.test)
+        scores.pop('groups')
+        curve.append({'fraction': fraction, 'training_configurations': len(subset), **scores})
+    return curve
+
+
+def force_spread(forces: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-atom ensemble force spread ``sigma_F = sqrt(sum over x, y, z of std_k(F)^2)`` (eV/A), ``(n,)``.
+
+    :param forces: one ``(n, 3)`` array per model (at least two).
+    """
+    stack = np.asarray(forces, dtype=float)
+    if stack.ndim != 3 or stack.shape[0] < 2 or stack.shape[2] != 3:
+        raise ValueError(f'give (n, 3) forces of at least two models, got an array of shape {stack.shape}')
+    return np.sqrt(np.sum(np.std(stack, axis=0) ** 2, axis=1))

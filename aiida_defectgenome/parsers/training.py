@@ -1,0 +1,56 @@
+"""Parser of ``SnapTrainingCalculation``: the model and ensemble as potential nodes, metrics and plots."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+
+from aiida import orm
+from aiida.parsers import Parser
+
+from ..core.snap_model import read_snap_files
+from ..data.potential import InteratomicPotentialData
+
+__all__ = ('SnapTrainingParser',)
+
+
+class SnapTrainingParser(Parser):
+    """Turn the retrieved coefficient files into ``InteratomicPotentialData`` nodes named ``snap-<uuid8>[-k]``."""
+
+    def parse(self, **kwargs):
+        repository = self.retrieved.base.repository
+        names = repository.list_object_names()
+        if 'metrics.json' not in names:
+            tail = repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
+            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip() or 'see the job folder')
+        stem = f'snap-{self.node.uuid[:8]}'
+        try:
+            metrics = json.loads(repository.get_object_content('metrics.json'))
+            with tempfile.TemporaryDirectory() as tmp:
+                for name in names:
+                    if name.endswith(('.snapcoeff', '.snapparam')):
+                        (Path(tmp) / name).write_bytes(repository.get_object_content(name, mode='rb'))
+                potential = self._potential(Path(tmp), 'model', stem)
+                members = {
+                    f'member_{k}': self._potential(Path(tmp), f'member_{k}', f'{stem}-{k}')
+                    for k in range(metrics.get('ensemble', 0))
+                }
+        except (OSError, ValueError, KeyError) as exc:
+            return self.exit_codes.ERROR_READING_OUTPUT.format(error=f'{type(exc).__name__}: {exc}')
+        self.out('potential', potential)
+        for key, node in members.items():
+            self.out(f'ensemble.{key}', node)
+        self.out('metrics', orm.Dict(metrics))
+        for output, filename in (('parity_plot', 'parity.png'), ('learning_curve_plot', 'learning_curve.png')):
+            if filename in names:
+                content = repository.get_object_content(filename, mode='rb')
+                self.out(output, orm.SinglefileData(io.BytesIO(content), filename=filename))
+        return None
+
+    @staticmethod
+    def _potential(directory: Path, stem: str, name: str) -> InteratomicPotentialData:
+        model = read_snap_files(directory / f'{stem}.snapcoeff', directory / f'{stem}.snapparam')
+        spec = model.potential_spec(directory / name, name, citation='SNAP fitted by aiida-defectgenome')
+        return InteratomicPotentialData(spec)

@@ -1,0 +1,92 @@
+"""TrainingWorkChain and the train/evaluate commands on the W basic set, with real LAMMPS."""
+
+import json
+
+import ase.io
+import numpy as np
+import pytest
+from aiida import orm
+
+from aiida_defectgenome.core.datasets import read_configurations
+from aiida_defectgenome.core.potential_evaluation import lammps_predictions, read_potential_directory
+from aiida_defectgenome.core.snap_model import read_snap_files
+from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+
+
+@pytest.fixture(scope='module')
+def split_files(tmp_path_factory):
+    """The W basic set cut into a training file (first 200 configurations) and a test file (next 40)."""
+    folder = tmp_path_factory.mktemp('w-split')
+    frames = ase.io.read(BASIC_W_DATASET, index=':')
+    ase.io.write(folder / 'w-train.extxyz', frames[:200])
+    ase.io.write(folder / 'w-test.extxyz', frames[200:240])
+    return folder / 'w-train.extxyz', folder / 'w-test.extxyz'
+
+
+def test_train_and_evaluate_commands(cli, python_code, split_files, tmp_path):
+    train_file, test_file = split_files
+    out = tmp_path / 'model'
+    result = cli('train', train_file, '--protocol', 'fast', '--ensemble', '2', '--output', out, '--code', python_code.full_label)
+    assert result.exit_code == 0, result.output
+    assert 'Imported w-train.extxyz into genome group `w-train`' in result.output
+    metrics = json.loads((out / 'metrics.json').read_text())
+    assert metrics['training_configurations'] == 180 and metrics['test_configurations'] == 20
+    assert metrics['test']['groups']['w-train']['configurations'] == 20
+    assert [p['training_configurations'] for p in metrics['learning_curve']] == [45, 90, 180]
+    for name in ('parity.png', 'learning_curve.png', 'potential.json', 'member_0/potential.json', 'member_1/potential.json'):
+        assert (out / name).is_file(), name
+
+    # a real LAMMPS run of the written potential reproduces the trainer's own predictions
+    spec = read_potential_directory(out)
+    model = read_snap_files(*spec.files)
+    configurations = read_configurations(test_file)
+    from_lammps = lammps_predictions(spec, [atoms for atoms, _ in configurations])
+    for (atoms, _), (energy, forces) in zip(configurations, from_lammps):
+        own_energy, own_forces, _ = model.predict(atoms)
+        assert energy == pytest.approx(own_energy, abs=1e-6)
+        assert np.abs(forces - own_forces).max() < 1e-6
+
+    scores = tmp_path / 'scores.json'
+    result = cli('evaluate', out, test_file, '--json', scores)
+    assert result.exit_code == 0, result.output
+    values = json.loads(scores.read_text())
+    assert values['configurations'] == 40
+    # the fast model on unseen configurations: well under the 870 meV/A of predicting zero forces
+    assert 0 < values['energy_rmse_mev_per_atom'] < 30 and 0 < values['force_rmse_mev_per_a'] < 400
+
+    # provenance: the potential descends from the training file, and that from every configuration
+    potential = orm.load_node(metrics['potential_uuid'])
+    calculation = potential.creator
+    training_file = calculation.inputs.training_set
+    creator = training_file.creator
+    assert creator.process_label == 'training_set'
+    structures = [link.node for link in creator.base.links.get_incoming().all() if isinstance(link.node, orm.StructureData)]
+    assert len(structures) == 200
+    assert any(isinstance(link.node, orm.ArrayData) for link in creator.base.links.get_incoming().all())
+
+
+def test_train_bad_input_is_one_clear_line(cli, split_files, tmp_path):
+    result = cli('train', 'no-such-group', '--output', tmp_path / 'x')
+    assert result.exit_code != 0 and 'no genome group `no-such-group`' in result.output
+    result = cli('train', 'w-train', '--trainer', 'mtp', '--output', tmp_path / 'x')
+    assert result.exit_code != 0 and 'does not drive yet' in result.output
+    result = cli('train', split_files[0], '--weight', 'other=2', '--output', tmp_path / 'x')
+    assert result.exit_code != 0 and 'not among the inputs' in result.output
+    result = cli('evaluate', tmp_path, split_files[1])
+    assert result.exit_code != 0 and 'holds no potential.json' in result.output
+
+
+def test_workchain_reports_unlabelled_and_refuses_empty(python_code, split_files):
+    from aiida.engine import run_get_node
+
+    from aiida_defectgenome.data.genome import GenomeGroup
+    from aiida_defectgenome.tools.structures import structure_from_atoms
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    group = GenomeGroup(label='unlabelled-only').store()
+    atoms = ase.io.read(split_files[1], index=0)
+    group.add_nodes([structure_from_atoms(atoms).store()])
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['unlabelled-only'], 'fast')
+    _, node = run_get_node(builder)
+    assert node.exit_status == TrainingWorkChain.exit_codes.ERROR_NO_LABELLED_DATA.status
+    assert any('1 unlabelled left out' in log.message for log in orm.Log.collection.get_logs_for(node))
