@@ -2,10 +2,12 @@
 
 bcc W supercells (8-128 atoms) with every atom displaced by up to 0.1 A (no symmetry, like genome cells),
 one process. Writes benchmarks/results/dft_cost.json and .png with a power-law fit t = c N^p.
-Run: python benchmarks/dft_cost.py [--max-atoms 130]
+Run: python benchmarks/dft_cost.py [--max-atoms 130] [--min-atoms N]: with --min-atoms, the sizes below N
+keep the rows already in the JSON (a long benchmark can be run in parts).
 """
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -15,7 +17,7 @@ import numpy as np
 from ase.build import bulk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_results  # noqa: E402
+from _results import RESULTS, write_results  # noqa: E402
 
 from aiida_defectgenome.core.gpaw_single_point import single_point  # noqa: E402
 from aiida_defectgenome.protocols import read_protocol  # noqa: E402
@@ -23,17 +25,22 @@ from aiida_defectgenome.protocols import read_protocol  # noqa: E402
 REPEATS = ((2, 2, 1), (2, 2, 2), (3, 3, 2), (3, 3, 3), (4, 4, 3), (4, 4, 4))
 
 
-def main(max_atoms: int):
+def main(max_atoms: int, min_atoms: int):
     _, protocol = read_protocol('dft_labeling', 'fast')
     parameters = {**protocol['gpaw'], 'kpoint_spacing': protocol['kpoint_spacing']}
     rows = []
+    if min_atoms:
+        earlier = json.loads((RESULTS / 'dft_cost.json').read_text())['rows']
+        rows = [row for row in earlier if row['natoms'] < min_atoms]
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in REPEATS:
             atoms = bulk('W', 'bcc', a=3.18, cubic=True) * repeat
             if len(atoms) > max_atoms:
                 break
-            atoms.positions += rng.uniform(-0.1, 0.1, atoms.positions.shape)
+            atoms.positions += rng.uniform(-0.1, 0.1, atoms.positions.shape)  # drawn for every size: same cells
+            if len(atoms) < min_atoms:
+                continue
             start = time.perf_counter()
             result = single_point(atoms, parameters, txt=str(Path(tmp) / 'gpaw.txt'))
             row = {
@@ -73,4 +80,6 @@ def draw(plt, result):
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--max-atoms', type=int, default=130)
-    main(parser.parse_args().max_atoms)
+    parser.add_argument('--min-atoms', type=int, default=0, help='keep the JSON rows of smaller sizes')
+    arguments = parser.parse_args()
+    main(arguments.max_atoms, arguments.min_atoms)

@@ -6,10 +6,14 @@
   (core.lammps_local + core.dump_selection, two at a time like the workchain on 2 cores), as a
   percentage of the workchain's wall time. Goal (issue 4): <= 5 %.
 
-Runs in a fresh SQLite profile (`aiida-defectgenome setup` under a temporary AIIDA_PATH).
-Writes benchmarks/results/eip_sampling.json and .png.   Run: python benchmarks/eip_sampling.py (about 6 minutes)
+Runs in a fresh SQLite profile (`aiida-defectgenome setup` under a temporary AIIDA_PATH). With
+`--steps-factors 1 10` it repeats the comparison with every run's MD steps multiplied by 10, which tells
+the fixed cost of AiiDA (per job) from the part that grows with the work.
+Writes benchmarks/results/eip_sampling.json and .png.
+Run: python benchmarks/eip_sampling.py [--steps-factors 1 10] (about 6 minutes, 20 with the factor 10)
 """
 
+import argparse
 import json
 import os
 import re
@@ -28,16 +32,25 @@ SELECTION = {'threshold': 2.0, 'limit': 3, 'radius': 5.0}
 _LOOP = re.compile(r'Loop time of ([\d.eE+-]+) on \d+ procs for (\d+) steps with (\d+) atoms')
 
 
-def with_aiida() -> dict:
+def overrides(factor: int) -> dict:
+    """Protocol overrides that multiply the MD steps of the benchmark's scenarios by ``factor``."""
+    from aiida_defectgenome.protocols import read_protocol
+
+    settings = read_protocol('eip_sampling', 'fast')[1]
+    return {key: {'steps': settings[key]['steps'] * factor} for key in ('polycrystal', 'deform', 'loop', 'indentation')}
+
+
+def with_aiida(factor: int) -> dict:
     """Run the workchain in a fresh profile (this script again, in a child process with AIIDA_PATH set)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, 'AIIDA_PATH': tmp}
         subprocess.run([str(Path(sys.executable).parent / 'aiida-defectgenome'), 'setup'], env=env, check=True, capture_output=True)
-        done = subprocess.run([sys.executable, __file__, '--aiida-child'], env=env, capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, '--aiida-child', str(factor)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def aiida_child() -> None:
+def aiida_child(factor: int) -> None:
     from aiida import load_profile, orm
     from aiida.engine import run_get_node
 
@@ -53,7 +66,7 @@ def aiida_child() -> None:
     active = ActiveSetData(active_set_of([a for a, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6)))
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         orm.load_code('lammps@localhost'), orm.load_code('python@localhost'), [load_potential('eam-zhou-W')], active,
-        SCENARIOS, 'fast', 'benchmark-clusters', SELECTION,
+        SCENARIOS, 'fast', 'benchmark-clusters', SELECTION, overrides=overrides(factor),
     )  # fmt: skip
     start = time.perf_counter()
     _, node = run_get_node(builder)
@@ -81,7 +94,7 @@ def _loop_lines(log: str) -> list:
     return [(float(t), int(steps), int(atoms)) for t, steps, atoms in _LOOP.findall(log)]
 
 
-def directly() -> dict:
+def directly(factor: int) -> dict:
     """The same runs and selections without AiiDA, two at a time."""
     from aiida_defectgenome.core.datasets import read_configurations
     from aiida_defectgenome.core.descriptors import SnapDescriptor
@@ -91,13 +104,14 @@ def directly() -> dict:
     from aiida_defectgenome.core.potentials import bundled_potential
     from aiida_defectgenome.core.sampling_plan import plan_runs
     from aiida_defectgenome.core.screening import active_set_of
-    from aiida_defectgenome.protocols import read_protocol
+    from aiida_defectgenome.protocols import merge_overrides, read_protocol
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
     active = active_set_of([a for a, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6))
     potential = bundled_potential('eam-zhou-W')
     start = time.perf_counter()
-    runs = plan_runs(SCENARIOS, 'W', relaxed_lattice_constant(potential, 'W'), read_protocol('eip_sampling', 'fast')[1])
+    settings = merge_overrides(read_protocol('eip_sampling', 'fast')[1], overrides(factor))
+    runs = plan_runs(SCENARIOS, 'W', relaxed_lattice_constant(potential, 'W'), settings)
 
     def one(run):
         with tempfile.TemporaryDirectory() as tmp:
@@ -110,37 +124,55 @@ def directly() -> dict:
     return {'wall_s': time.perf_counter() - start, 'clusters': sum(s['clusters'] for s in summaries)}
 
 
-def main():
-    aiida = with_aiida()
-    plain = directly()
+def comparison(factor: int) -> dict:
+    """Throughput and overhead of the benchmark's runs with MD steps multiplied by ``factor``."""
+    aiida = with_aiida(factor)
+    plain = directly(factor)
     atom_steps = sum(steps * atoms for _, steps, atoms in aiida['loops'])
     loop_s = sum(t for t, _, _ in aiida['loops'])
     environments = sum(s['atoms'] for s in aiida['selections'])
     selection_s = sum(s['atoms'] / s['environments_per_s'] for s in aiida['selections'] if s['environments_per_s'])
-    result = {
-        'scenarios': SCENARIOS,
-        'protocol': 'fast',
+    return {
+        'steps_factor': factor,
         'lammps_atom_steps_per_s': atom_steps / loop_s,
+        'lammps_loop_s': loop_s,
         'selection_environments_per_s': environments / selection_s,
         'workchain_wall_s': aiida['wall_s'],
         'direct_wall_s': plain['wall_s'],
+        'aiida_overhead_s': aiida['wall_s'] - plain['wall_s'],
         'aiida_overhead_percent': 100 * (aiida['wall_s'] - plain['wall_s']) / aiida['wall_s'],
         'clusters': {'aiida': aiida['clusters'], 'direct': plain['clusters']},
         'runs': len(aiida['selections']),
     }
+
+
+def main(factors: list[int]):
+    rows = [comparison(factor) for factor in factors]
+    result = {'scenarios': SCENARIOS, 'protocol': 'fast', **rows[0], 'by_steps_factor': rows}
     write_results('eip_sampling', result, draw)
     print(json.dumps(result, indent=1))
 
 
 def draw(plt, result):
-    figure, ax = plt.subplots(figsize=(5, 4), layout='constrained')
-    ax.bar(['through AiiDA', 'directly'], [result['workchain_wall_s'], result['direct_wall_s']], color=['C0', 'C1'])
+    rows = result['by_steps_factor']
+    figure, ax = plt.subplots(figsize=(5.5, 4), layout='constrained')
+    labels = [f'steps x{row["steps_factor"]}' for row in rows]
+    x = range(len(rows))
+    ax.bar([k - 0.2 for k in x], [row['workchain_wall_s'] for row in rows], 0.4, label='through AiiDA', color='C0')
+    ax.bar([k + 0.2 for k in x], [row['direct_wall_s'] for row in rows], 0.4, label='directly', color='C1')
+    for k, row in enumerate(rows):
+        ax.text(k, row['workchain_wall_s'], f'{row["aiida_overhead_percent"]:.0f} %', ha='center', va='bottom', fontsize='small')
+    ax.set_xticks(list(x), labels)
     ax.set_ylabel('wall time (s)')
-    ax.set_title(
-        f'AiiDA overhead {result["aiida_overhead_percent"]:.1f} % ({result["runs"]} runs, fast protocol)', fontsize='small'
-    )
+    ax.set_title(f'AiiDA overhead, {result["runs"]} runs of the fast protocol', fontsize='small')
+    ax.legend(fontsize='small')
     return figure
 
 
 if __name__ == '__main__':
-    aiida_child() if sys.argv[1:] == ['--aiida-child'] else main()
+    if sys.argv[1:2] == ['--aiida-child']:
+        aiida_child(int(sys.argv[2]))
+    else:
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument('--steps-factors', type=int, nargs='+', default=[1], help='multiply the MD steps by these')
+        main(parser.parse_args().steps_factors)

@@ -76,12 +76,37 @@ def test_sample_command_writes_clusters_with_core_centre_and_source(cli, lammps_
     assert bad.exit_code != 0 and 'unknown scenario(s) cheese' in bad.output
 
 
+#: A shorter anneal than the `fast` protocol's, where the test is about the machinery, not the sampling.
+SHORT_ANNEAL = {'polycrystal': {'steps': 400}, 'dump_every': 100}
+
+
 @pytest.mark.slow
 def test_the_daemon_runs_a_sampling(aiida_profile, lammps_code, python_code, eam_w, w_active_set, submit_and_await):
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
-        output_group='daemon-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0},
+        output_group='daemon-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
     )  # fmt: skip
     node = submit_and_await(builder, timeout=600)
     assert node.is_finished_ok, node.exit_message
     assert 0 < node.outputs.summary['clusters'] == len(orm.load_group('daemon-clusters').nodes) <= 2
+
+
+@pytest.mark.slow
+def test_two_eips_sample_the_same_scenario(aiida_profile, lammps_code, python_code, eam_w, w_active_set):
+    """EAM and MEAM W anneal the same polycrystal; each cluster names, and descends from, its own potential."""
+    from aiida_defectgenome.tools.potentials import load_potential
+
+    meam_w = load_potential('meam-W')
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, [eam_w, meam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
+        output_group='two-eip-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
+    )  # fmt: skip
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    clusters = list(orm.load_group('two-eip-clusters').nodes)
+    by_potential = {}
+    for cluster in clusters:
+        lammps = cluster.creator.inputs.parent_folder.creator
+        assert lammps.inputs.potential.label == cluster.base.extras.get('dg_potential')
+        by_potential.setdefault(lammps.inputs.potential.uuid, []).append(cluster)
+    assert set(by_potential) == {eam_w.uuid, meam_w.uuid}

@@ -1,8 +1,9 @@
 """CalcJobs of the package, and what the ones that run this package's own executables share."""
 
+from aiida import orm
 from aiida.common import datastructures
 
-__all__ = ('python_module_codeinfo',)
+__all__ = ('define_training_ports', 'python_module_codeinfo', 'serial_job_defaults')
 
 
 def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
@@ -12,3 +13,26 @@ def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
     codeinfo.cmdline_params = ['-m', module]
     codeinfo.stdout_name = calcjob.options.output_filename
     return codeinfo
+
+
+def serial_job_defaults(spec, parser_name: str) -> None:
+    """One process on one machine, no MPI, stdout in ``aiida.out``, parsed by ``parser_name``."""
+    options = spec.inputs['metadata']['options']
+    options['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
+    options['withmpi'].default = False
+    options['parser_name'].default = parser_name
+    options['output_filename'].default = 'aiida.out'
+
+
+def define_training_ports(spec, parser_name: str, validator, parameters_help: str) -> None:
+    """The ports every MLIP training job shares: the labelled frames and settings in; the potential,
+    metrics and parity plot out; exit codes 300 (no output) and 301 (unreadable output)."""
+    spec.input('training_set', valid_type=orm.SinglefileData, help='Labelled frames; `info["dg_group"]` names groups.')
+    spec.input('parameters', valid_type=orm.Dict, validator=validator, help=parameters_help)
+    serial_job_defaults(spec, parser_name)
+    spec.output('potential', valid_type=orm.Data, help='The trained potential, ready for LAMMPS.')
+    spec.output('metrics', valid_type=orm.Dict, help='Energy (meV/atom) and force (meV/A) RMSE/MAE per split.')
+    spec.output('parity_plot', valid_type=orm.SinglefileData, help='Energy and force parity plots (PNG).')
+    spec.default_output_node = 'metrics'
+    spec.exit_code(300, 'ERROR_NO_OUTPUT', message='The training wrote no potential or metrics: {error}')
+    spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The training output could not be read: {error}')

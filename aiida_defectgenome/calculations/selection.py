@@ -17,7 +17,7 @@ from aiida.engine import CalcJob
 from ..core.lammps_input import TRAJECTORY_DUMP
 from ..core.screening import validate_selection_parameters
 from ..data.active_set import ActiveSetData
-from . import python_module_codeinfo
+from . import python_module_codeinfo, serial_job_defaults
 
 __all__ = ('SelectionCalculation',)
 
@@ -61,10 +61,7 @@ class SelectionCalculation(CalcJob):
             help='`species`, `every`, `provenance` (copied into each cluster) and the selection settings.',
         )
         spec.inputs.validator = _validate_inputs
-        spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
-        spec.inputs['metadata']['options']['withmpi'].default = False
-        spec.inputs['metadata']['options']['parser_name'].default = 'defectgenome.selection'
-        spec.inputs['metadata']['options']['output_filename'].default = 'aiida.out'
+        serial_job_defaults(spec, 'defectgenome.selection')
         spec.output_namespace('clusters', valid_type=orm.StructureData, dynamic=True, help='One cluster per selected centre.')
         spec.output('cluster_info', valid_type=orm.Dict, help='Per cluster (same keys): centre, gamma, snapshot, step, ...')
         spec.output('summary', valid_type=orm.Dict, help='Snapshots, atoms, gamma histogram, selection counts, timing.')

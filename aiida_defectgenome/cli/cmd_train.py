@@ -21,7 +21,7 @@ TRAINER_CHOICES = ('snap', 'mtp', 'pace')
     '--output', 'directory', required=True, type=click.Path(file_okay=False), help='DIR for potential files and metrics.json.'
 )
 @click.option('--weight', 'weights', multiple=True, metavar='GROUP=W', help='Weight of one group (repeatable; default 1).')
-@click.option('--code', default='python@localhost', show_default=True, help='Python code that runs the training job.')
+@click.option('--code', help='Code of the training job: a Python (snap; default python@localhost) or pacemaker (pace).')
 @click.pass_context
 @user_errors
 def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code):
@@ -31,11 +31,10 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     DIR receives the LAMMPS potential files, potential.json (how to load them), metrics.json (energy
     RMSE in meV/atom, force RMSE in meV/A, per split and group), the parity plot and the learning curve.
     """
-    if trainer != 'snap':
-        raise click.UsageError(
-            f'--trainer {trainer} needs {"MLIP-3 (mlp)" if trainer == "mtp" else "pacemaker"}, '
-            'which this version does not drive yet; use --trainer snap (the built-in trainer)'
-        )
+    if trainer == 'mtp':
+        raise click.UsageError('--trainer mtp needs MLIP-3 (mlp), which this version does not drive yet; use snap or pace')
+    if trainer == 'pace' and (ensemble or not code):
+        raise click.UsageError('--trainer pace needs --code (a `pacemaker` code) and trains no ensemble (--ensemble 0)')
     load_profile_or_fail(ctx)
     from aiida import orm
 
@@ -45,11 +44,12 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
 
     groups = [_genome_group(value) for value in inputs]
     group_weights = _parse_weights(weights, groups)
+    code = code or 'python@localhost'
     try:
-        python = orm.load_code(code)
+        training_code = orm.load_code(code)
     except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
         raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
-    builder = TrainingWorkChain.get_builder_from_protocol(python, groups, protocol, group_weights, ensemble)
+    builder = TrainingWorkChain.get_builder_from_protocol(training_code, groups, protocol, group_weights, ensemble, trainer=trainer)
     results, node = run_or_fail(builder)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -68,10 +68,7 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
         if output in results:
             (directory / filename).write_bytes(results[output].get_content(mode='rb'))
     test = metrics['test']
-    click.echo(
-        f'{node.process_label}<{node.pk}>: potential `{results["potential"].label}` ({metrics["coefficients"]} coefficients, '
-        f'{metrics["training_configurations"]} training configurations)'
-    )
+    click.echo(f'{node.process_label}<{node.pk}>: {trainer} potential `{results["potential"].label}`')
     if test['configurations']:
         click.echo(f'  test: {test["energy_rmse_mev_per_atom"]:.2f} meV/atom, {test["force_rmse_mev_per_a"]:.1f} meV/A')
     click.echo(f'Wrote {directory}: {", ".join(sorted(p.name for p in directory.iterdir()))}')

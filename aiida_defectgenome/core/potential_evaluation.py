@@ -27,8 +27,11 @@ def lammps_predictions(potential: PotentialSpec, structures: Sequence[Atoms]) ->
     try:
         for atoms in structures:
             species = load_atoms(lmp, atoms)
-            apply_potential(lmp, potential, species)
-            lmp.commands_list(['thermo_style custom pe', 'thermo_modify norm no', 'run 0 post no'])
+            try:
+                apply_potential(lmp, potential, species)
+                lmp.commands_list(['thermo_style custom pe', 'thermo_modify norm no', 'run 0 post no'])
+            except Exception as exc:  # LAMMPS raises a plain Exception with its own message
+                raise ValueError(f'LAMMPS cannot run `{potential.name}` ({potential.pair_style}) here: {exc}') from exc
             order = per_atom_order(lmp)
             forces = np.empty((len(atoms), 3))
             forces[order] = lmp.numpy.extract_atom('f')[: len(order)]

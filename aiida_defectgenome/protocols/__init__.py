@@ -6,7 +6,7 @@ from importlib import resources
 
 import yaml
 
-__all__ = ('protocol_file', 'protocol_names', 'read_protocol')
+__all__ = ('merge_overrides', 'protocol_file', 'protocol_names', 'read_protocol')
 
 
 def protocol_file(workflow: str) -> dict:
@@ -26,3 +26,14 @@ def read_protocol(workflow: str, name: str | None = None) -> tuple[str, dict]:
     if name not in data['protocols']:
         raise ValueError(f'unknown protocol `{name}`; known: {", ".join(data["protocols"])}')
     return name, data['protocols'][name]
+
+
+def merge_overrides(values: dict, overrides: dict | None) -> dict:
+    """Return ``values`` with ``overrides`` applied: nested dicts are merged key by key, anything else replaced."""
+    merged = dict(values)
+    for key, value in (overrides or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_overrides(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -18,7 +18,7 @@ from ..core.sampling_plan import plan_runs
 from ..core.screening import validate_selection_parameters
 from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
-from ..protocols import read_protocol
+from ..protocols import merge_overrides, read_protocol
 from ..tools.structures import structure_from_atoms
 from .eip_run import EipRunWorkChain
 
@@ -147,14 +147,17 @@ class EipSamplingWorkChain(WorkChain):
         selection: dict | None = None,
         lattice_constant: float | None = None,
         seed: int = 1,
+        overrides: dict | None = None,
     ):
         """Return a builder running ``scenarios`` (names of :data:`..core.sampling_plan.SCENARIOS` or ``all``)
         with ``protocol`` (``fast``, ``production``) for the element of the first potential.
 
         :param lattice_constant: bcc lattice constant (A); default: the first potential's own.
         :param selection: selection settings (threshold 2, limit, radius 8 A, ...).
+        :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
         """
         _, settings = read_protocol('eip_sampling', protocol)
+        settings = merge_overrides(settings, overrides)
         species = potentials[0].species
         if len(species) != 1:
             raise ValueError('the built-in scenarios are single-element: give a potential of one element')

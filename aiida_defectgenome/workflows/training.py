@@ -3,7 +3,9 @@
 The labelled members of the groups become one training file (calcfunction ``training_set``, whose
 inputs are the configurations and their labels tables, so the model's ancestry reaches every DFT run
 that labelled its data); the training job fits the model and scores it per group. Configurations
-without labels are left out and reported. The built-in trainer is SNAP (``trainer='snap'``).
+without labels are left out and reported. The built-in trainer is SNAP (``trainer='snap'``, namespace
+``snap``: a Python code); ``trainer='pace'`` fits ACE with pacemaker (namespace ``pace``: a ``pacemaker``
+code). Both give ``potential``, ``metrics`` and ``parity_plot``; ensembles and learning curves are SNAP's.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain
 
 from ..calculations.functions.training_set import training_set
+from ..calculations.pace import PaceTrainingCalculation
 from ..calculations.training import SnapTrainingCalculation
+from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
 from ..data.genome import GenomeGroup
-from ..protocols import read_protocol
+from ..protocols import merge_overrides, read_protocol
 from ..tools.labels import labels_of
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
-TRAINERS = ('snap',)
-_PROTOCOL_KEYS = ('basis', 'weights', 'test_fraction', 'seed', 'learning_curve')
+TRAINERS = {'snap': SnapTrainingCalculation, 'pace': PaceTrainingCalculation}
+_SNAP_KEYS = ('basis', 'weights', 'test_fraction', 'seed', 'learning_curve')
+_OPTIONAL = {'required': False, 'populate_defaults': False}
+_OUTPUTS = ('potential', 'metrics', 'parity_plot', 'learning_curve_plot')
 
 
 def _validate_trainer(trainer, _):
@@ -29,17 +35,26 @@ def _validate_trainer(trainer, _):
         return f'trainer must be one of {", ".join(TRAINERS)}, not `{trainer.value}`'
 
 
-def _validate_parameters(parameters, _):
-    try:
-        validate_settings(parameters.get_dict(), need_species=False)
-    except ValueError as exc:
-        return str(exc)
-
-
 def _validate_groups(groups, _):
     labels = groups.get_list()
     if not labels or not all(isinstance(label, str) for label in labels):
         return 'give at least one genome group label'
+
+
+def _validate_inputs(inputs, _):
+    trainer = inputs['trainer'].value if 'trainer' in inputs else 'snap'
+    if trainer not in TRAINERS:
+        return None  # the port's own validator says so
+    if 'code' not in inputs.get(trainer, {}):
+        return f'trainer `{trainer}` needs `{trainer}.code`'
+    values = inputs['parameters'].get_dict() if 'parameters' in inputs else {}
+    try:
+        if trainer == 'snap':
+            validate_settings(values, need_species=False)
+        else:
+            pacemaker_input(values.get('elements') or ['W'], {k: v for k, v in values.items() if k != 'elements'})
+    except ValueError as exc:
+        return str(exc)
 
 
 class TrainingWorkChain(WorkChain):
@@ -51,15 +66,21 @@ class TrainingWorkChain(WorkChain):
         spec.input('groups', valid_type=orm.List, validator=_validate_groups, help='Labels of the genome groups to train on.')
         spec.input('trainer', valid_type=orm.Str, default=lambda: orm.Str('snap'), validator=_validate_trainer)
         spec.input('group_weights', valid_type=orm.Dict, required=False, help='`{group label: weight}` (default 1 each).')
-        spec.expose_inputs(SnapTrainingCalculation, namespace='snap', exclude=('training_set', 'parameters'))
         spec.input(
             'parameters',
             valid_type=orm.Dict,
-            validator=_validate_parameters,
-            help="Training settings (see `core.training_job.validate_settings`); species default to the data's.",
+            help='Settings of the trainer (snap: `core.training_job.validate_settings`; pace: keys of '
+            "`core.pace_files.PACE_DEFAULTS`); the elements default to the data's.",
         )
+        for name, process in TRAINERS.items():
+            spec.expose_inputs(process, namespace=name, exclude=('training_set', 'parameters'), namespace_options=_OPTIONAL)
+        spec.inputs.validator = _validate_inputs
         spec.outline(cls.collect, cls.train, cls.results)
-        spec.expose_outputs(SnapTrainingCalculation)
+        spec.output('potential', valid_type=orm.Data, help='The trained potential, ready for LAMMPS.')
+        spec.output('metrics', valid_type=orm.Dict, help='Energy (meV/atom) and force (meV/A) errors per split (and group).')
+        spec.output('parity_plot', valid_type=orm.SinglefileData, help='Energy and force parity plots (PNG).')
+        spec.output('learning_curve_plot', valid_type=orm.SinglefileData, required=False, help='SNAP: test RMSE vs data.')
+        spec.output_namespace('ensemble', valid_type=orm.Data, dynamic=True, help='SNAP: the bootstrap members.')
         spec.output('training_set', valid_type=orm.SinglefileData, help='The labelled frames the model was trained on.')
         spec.exit_code(400, 'ERROR_NO_GROUP', message='Genome group `{label}` does not exist.')
         spec.exit_code(401, 'ERROR_NO_LABELLED_DATA', message='The groups hold no labelled configuration: label them first.')
@@ -103,54 +124,74 @@ class TrainingWorkChain(WorkChain):
         self.out('training_set', self.ctx.training_set)
 
     def train(self):
-        inputs = self.exposed_inputs(SnapTrainingCalculation, namespace='snap')
+        trainer = self.inputs.trainer.value
+        process = TRAINERS[trainer]
+        inputs = self.exposed_inputs(process, namespace=trainer)
         parameters = self.inputs.parameters.get_dict()
-        parameters['species'] = parameters.get('species') or self.ctx.species
-        if 'group_weights' in self.inputs:
-            parameters['group_weights'] = self.inputs.group_weights.get_dict()
+        weights = self.inputs.group_weights.get_dict() if 'group_weights' in self.inputs else {}
+        if trainer == 'snap':
+            parameters['species'] = parameters.get('species') or self.ctx.species
+            parameters['group_weights'] = weights
+        else:
+            parameters['elements'] = parameters.get('elements') or self.ctx.species
+            if weights:
+                self.report('pacemaker gets no group weights: every configuration weighs the same')
         inputs.update(training_set=self.ctx.training_set, parameters=orm.Dict(parameters))
-        inputs.setdefault('metadata', {})['call_link_label'] = 'snap_training'
-        return ToContext(calculation=self.submit(SnapTrainingCalculation, **inputs))
+        inputs.setdefault('metadata', {})['call_link_label'] = f'{trainer}_training'
+        return ToContext(calculation=self.submit(process, **inputs))
 
     def results(self):
         calculation = self.ctx.calculation
         if not calculation.is_finished_ok:
-            return self.exit_codes.ERROR_TRAINING_FAILED.format(
-                message=f'{calculation.process_label}<{calculation.pk}> exit {calculation.exit_status}'
-            )
-        self.out_many(self.exposed_outputs(calculation, SnapTrainingCalculation))
-        test, train = calculation.outputs.metrics['test'], calculation.outputs.metrics['train']
-        self.report(
-            f'model {calculation.outputs.potential.label}: train {train["energy_rmse_mev_per_atom"]:.2f} meV/atom, '
-            f'{train["force_rmse_mev_per_a"]:.1f} meV/A; test '
-            + (
-                f'{test["energy_rmse_mev_per_atom"]:.2f} meV/atom, {test["force_rmse_mev_per_a"]:.1f} meV/A'
-                if test['configurations']
-                else 'none'
-            )
-        )
+            message = f'{calculation.process_label}<{calculation.pk}> exit {calculation.exit_status}'
+            return self.exit_codes.ERROR_TRAINING_FAILED.format(message=message)
+        for label in _OUTPUTS:
+            if label in calculation.outputs:
+                self.out(label, calculation.outputs[label])
+        if 'ensemble' in calculation.outputs:
+            self.out('ensemble', dict(calculation.outputs.ensemble))
+        metrics = calculation.outputs.metrics.get_dict()
+        scores = [
+            f'{split} {values["energy_rmse_mev_per_atom"]:.2f} meV/atom, {values["force_rmse_mev_per_a"]:.1f} meV/A'
+            for split, values in metrics.items()
+            if split in ('train', 'test') and values.get('configurations')
+        ]
+        self.report(f'model {calculation.outputs.potential.label}: {"; ".join(scores)}')
 
     @classmethod
     def get_builder_from_protocol(
-        cls, code, groups, protocol=None, group_weights=None, ensemble: int = 0, overrides: dict | None = None, options=None
+        cls,
+        code,
+        groups,
+        protocol=None,
+        group_weights=None,
+        ensemble: int = 0,
+        overrides: dict | None = None,
+        options=None,
+        trainer: str = 'snap',
     ):
         """Return a builder for training on ``groups`` (labels) with a protocol of ``training.yaml``.
 
-        :param ensemble: extra bootstrap models for the force spread (0: none; the paper uses 5).
+        :param code: a Python code (snap) or a ``pacemaker`` code (pace).
+        :param ensemble: extra bootstrap models for the force spread (snap; 0: none; the paper uses 5).
         :param overrides: settings replacing the protocol's (e.g. ``{'basis': {'twojmax': 8}}``).
         """
+        if trainer not in TRAINERS:
+            raise ValueError(f'trainer must be one of {", ".join(TRAINERS)}, not `{trainer}`')
+        if ensemble and trainer != 'snap':
+            raise ValueError('ensembles are trained by the built-in SNAP trainer only')
         _, values = read_protocol('training', protocol)
-        parameters = {key: values[key] for key in _PROTOCOL_KEYS if key in values}
-        for key, value in (overrides or {}).items():
-            parameters[key] = {**parameters.get(key, {}), **value} if isinstance(value, dict) else value
+        defaults = {key: values[key] for key in _SNAP_KEYS if key in values} if trainer == 'snap' else values.get('pace', {})
+        parameters = merge_overrides(defaults, overrides)
         if ensemble:
             parameters['ensemble'] = ensemble
         builder = cls.get_builder()
         builder.groups = orm.List(list(groups))
+        builder.trainer = orm.Str(trainer)
         if group_weights:
             builder.group_weights = orm.Dict(dict(group_weights))
-        builder.snap.code = code
+        builder[trainer].code = code
         builder.parameters = orm.Dict(parameters)
         if options:
-            builder.snap.metadata.options = options
+            builder[trainer].metadata.options = options
         return builder

@@ -1,0 +1,60 @@
+"""Parser of ``PaceTrainingCalculation``: the ACE potential, metrics from pacemaker's predictions, a parity plot."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from aiida import orm
+from aiida.parsers import Parser
+
+from ..core.pace_files import prediction_errors, prediction_parity
+from ..core.plots import plot_parity
+from ..core.potentials import PotentialSpec
+from ..data.potential import InteratomicPotentialData
+
+__all__ = ('PaceTrainingParser',)
+
+
+class PaceTrainingParser(Parser):
+    """Turn ``output_potential.yace`` (+ ``.asi``) into an ``InteratomicPotentialData`` named ``ace-<uuid8>``."""
+
+    def parse(self, **kwargs):
+        repository = self.retrieved.base.repository
+        names = repository.list_object_names()
+        if 'output_potential.yace' not in names:
+            tail = repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
+            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip() or 'see the job folder')
+        elements = self.node.inputs.parameters['elements']
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp)
+                for name in names:
+                    (folder / name).write_bytes(repository.get_object_content(name, mode='rb'))
+                metrics = {
+                    split: prediction_errors(folder / f'{split}_pred.pckl.gzip')
+                    for split in ('train', 'test')
+                    if f'{split}_pred.pckl.gzip' in names
+                }
+                parity = {split: prediction_parity(folder / f'{split}_pred.pckl.gzip') for split in metrics}
+                files = [folder / 'output_potential.yace'] + (
+                    [folder / 'output_potential.asi'] if 'output_potential.asi' in names else []
+                )
+                spec = PotentialSpec(
+                    name=f'ace-{self.node.uuid[:8]}',
+                    files=tuple(files),
+                    species=tuple(elements),
+                    pair_style='pace',
+                    pair_coeff='* * {files[0]} {elements}',
+                    citation='ACE fitted with pacemaker (Bochkarev et al., Phys. Rev. Mater. 6, 013804 (2022))',
+                )
+                potential = InteratomicPotentialData(spec)
+        except (OSError, ValueError, KeyError) as exc:
+            return self.exit_codes.ERROR_READING_OUTPUT.format(error=f'{type(exc).__name__}: {exc}')
+        plot = io.BytesIO()
+        plot_parity(parity, plot, title=f'ACE (pacemaker), {", ".join(elements)}')
+        self.out('potential', potential)
+        self.out('metrics', orm.Dict(metrics))
+        self.out('parity_plot', orm.SinglefileData(io.BytesIO(plot.getvalue()), filename='parity.png'))
+        return None
