@@ -5,11 +5,20 @@ Every ``every`` steps the per-atom grade gamma of the current snapshot is comput
 MLIP-3-style grade). A snapshot whose largest gamma exceeds ``save_threshold`` is kept (with a per-atom
 ``gamma`` array); the run stops at the first snapshot above ``break_threshold``. Atoms LAMMPS loses (the
 usual end of a run that extrapolates badly) stop the run as well and are reported, not raised.
+
+As a job (``python -m aiida_defectgenome.core.gamma_md``, what ``GammaMdCalculation`` starts): reads
+``watch.json`` (the keyword arguments of :func:`run_watched_md` but the first three), ``structure.extxyz``,
+``active_set.npz`` and the potential in ``potential/`` (``potential.json`` and its files); writes
+``saved.extxyz`` (the kept snapshots) and ``summary.json`` (steps, checks, gamma_max per check, why it
+stopped).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import sys
+from pathlib import Path
 
 from ase import Atoms
 
@@ -19,7 +28,18 @@ from .lammps_library import apply_potential, current_positions, load_atoms, open
 from .potentials import PotentialSpec
 from .snap_model import SnapModel
 
-__all__ = ('WatchedRun', 'model_descriptor', 'run_watched_md')
+__all__ = ('WATCH_KEYS', 'WatchedRun', 'main', 'model_descriptor', 'run_watched_md', 'validate_watch')
+
+#: Settings of a watched run (``watch.json``), with their defaults; ``temperature`` (K) and ``steps`` are required.
+WATCH_KEYS = {
+    'temperature': None,
+    'steps': None,
+    'every': 10,
+    'save_threshold': 2.0,
+    'break_threshold': 10.0,
+    'timestep': 0.001,
+    'seed': 12345,
+}
 
 
 def model_descriptor(model: SnapModel) -> SnapDescriptor:
@@ -63,10 +83,9 @@ def run_watched_md(
 
     :raises ValueError: on thresholds out of order or non-positive step counts.
     """
-    if not 1 <= save_threshold <= break_threshold:
-        raise ValueError(f'need 1 <= save_threshold <= break_threshold, got {save_threshold} and {break_threshold}')
-    if steps < 1 or every < 1:
-        raise ValueError('steps and every must be positive')
+    validate_watch(
+        dict(temperature=temperature, steps=steps, every=every, save_threshold=save_threshold, break_threshold=break_threshold)
+    )
     descriptor = descriptor_from_parameters(active_set.descriptor)
     lmp = open_lammps()
     run = WatchedRun(0, [], [], [], '')
@@ -105,3 +124,51 @@ def run_watched_md(
     finally:
         lmp.close()
     return run
+
+
+def validate_watch(settings: dict) -> dict:
+    """Return ``settings`` with defaults filled in; raise ``ValueError`` on unknown keys or missing values."""
+    unknown = sorted(set(settings) - set(WATCH_KEYS))
+    if unknown:
+        raise ValueError(f'unknown watch settings: {", ".join(unknown)}; known: {", ".join(WATCH_KEYS)}')
+    values = {**WATCH_KEYS, **settings}
+    missing = [key for key, value in values.items() if value is None]
+    if missing:
+        raise ValueError(f'watch settings need {", ".join(missing)}')
+    if not 1 <= values['save_threshold'] <= values['break_threshold']:
+        raise ValueError('need 1 <= save_threshold <= break_threshold')
+    if values['steps'] < 1 or values['every'] < 1 or values['temperature'] <= 0:
+        raise ValueError('steps, every and temperature must be positive')
+    return values
+
+
+def main() -> int:
+    """Run the job in the working directory (see the module docstring); exit 2 on bad input."""
+    import ase.io
+
+    from .active_set import load_active_set
+    from .potential_evaluation import read_potential_directory
+
+    try:
+        settings = validate_watch(json.loads(Path('watch.json').read_text()))
+        atoms = ase.io.read('structure.extxyz')
+        run = run_watched_md(atoms, read_potential_directory('potential'), load_active_set('active_set.npz'), **settings)
+    except (ValueError, OSError) as exc:
+        print(f'watched MD failed: {exc}', file=sys.stderr)
+        return 2
+    ase.io.write('saved.extxyz', run.saved, format='extxyz')
+    summary = {
+        'steps': run.steps,
+        'check_steps': run.check_steps,
+        'gamma_max': run.gamma_max,
+        'saved': len(run.saved),
+        'stopped': run.stopped,
+        'message': run.message[-500:],
+    }
+    Path('summary.json').write_text(json.dumps(summary, indent=1))
+    print(f'{run.steps} steps, {len(run.saved)} snapshots saved, stopped: {run.stopped or "no"}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
