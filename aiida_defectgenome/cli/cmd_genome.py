@@ -79,13 +79,20 @@ def cmd_show(ctx, label, as_json):
 
 @cmd_genome.command('export')
 @click.argument('label')
-@click.option('--format', 'fmt', type=click.Choice(['extxyz']), default='extxyz', show_default=True, help='Output format.')
+@click.option(
+    '--format',
+    'fmt',
+    type=click.Choice(['extxyz', 'pacemaker']),
+    default='extxyz',
+    show_default=True,
+    help="extxyz, or pacemaker's gzip-pickled DataFrame (.pckl.gzip).",
+)
 @click.option('--output', required=True, type=click.Path(dir_okay=False, writable=True), help='File to write.')
 @click.pass_context
 @user_errors
 def cmd_export(ctx, label, fmt, output):
     """Write the genome group LABEL to a file: energy (eV), forces (eV/A), stress (eV/A^3) and each
-    configuration's UUID (info key `uuid`)."""
+    configuration's UUID (extxyz info key `uuid`; pacemaker column `name`)."""
     load_profile_or_fail(ctx)
     from ..tools.genome import export_genome
 

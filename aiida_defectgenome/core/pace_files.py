@@ -26,8 +26,11 @@ __all__ = ('PACE_DEFAULTS', 'pacemaker_input', 'prediction_errors', 'prediction_
 PACE_DEFAULTS = {'cutoff': 5.0, 'functions_per_element': 300, 'maxiter': 1500, 'kappa': 0.3, 'test_size': 0.1, 'seed': 42}
 
 
-def write_pacemaker_dataset(configurations: Sequence[tuple[Atoms, Labels]], path, groups: Sequence[str] | None = None) -> Path:
-    """Write the training DataFrame (gzip pickle) of ``configurations``; ``groups`` go to column ``dg_group``.
+def write_pacemaker_dataset(
+    configurations: Sequence[tuple[Atoms, Labels]], path, groups: Sequence[str] | None = None, names: Sequence[str] | None = None
+) -> Path:
+    """Write the training DataFrame (gzip pickle) of ``configurations``; ``groups`` go to column ``dg_group``,
+    ``names`` (e.g. node UUIDs) to column ``name``.
 
     Strings are stored as plain objects (column names too), not as pandas 3's string dtype: pacemaker
     needs pandas < 3, which cannot unpickle that dtype.
@@ -42,6 +45,8 @@ def write_pacemaker_dataset(configurations: Sequence[tuple[Atoms, Labels]], path
             'dg_group': pd.Series(list(groups) if groups is not None else ['all'] * len(configurations), dtype=object),
         }
     )
+    if names is not None:
+        frame['name'] = pd.Series(list(names), dtype=object)
     frame.columns = pd.Index(list(frame.columns), dtype=object)
     for atoms in frame['ase_atoms']:
         atoms.calc = None

@@ -12,6 +12,7 @@ from aiida.manage import get_manager
 
 from ..calculations.functions.import_configurations import import_configurations
 from ..core.datasets import DatasetError, fingerprint, labelled_atoms, read_configurations
+from ..core.pace_files import write_pacemaker_dataset
 from ..data.genome import GenomeGroup
 from .labels import labels_of
 
@@ -73,9 +74,7 @@ def import_genome(path, group_label: str, engine: str = 'DFT') -> ImportReport:
 def _stored_by_fingerprint(prints: list[str]) -> dict[str, orm.StructureData]:
     found = {}
     wanted = set(prints)
-    query = orm.QueryBuilder().append(
-        orm.StructureData, filters={'extras.dg_fingerprint': {'in': sorted(wanted)}}, project=['*']
-    )
+    query = orm.QueryBuilder().append(orm.StructureData, filters={'extras.dg_fingerprint': {'in': sorted(wanted)}}, project=['*'])
     for (node,) in query.iterall():
         found.setdefault(node.base.extras.get('dg_fingerprint'), node)
     return found
@@ -119,14 +118,33 @@ def genome_summary(label: str) -> dict:
     }
 
 
-def export_genome(label: str, output, format: str = 'extxyz') -> int:
-    """Write genome group ``label`` to ``output``; every frame's info carries ``uuid``. Return the count.
+EXPORT_FORMATS = ('extxyz', 'pacemaker')
 
-    Frames carry energy (eV), forces (eV/A) and stress (eV/A^3) where known, readable back through
-    ``Atoms.get_potential_energy()`` and friends.
+
+def export_genome(label: str, output, format: str = 'extxyz') -> int:
+    """Write genome group ``label`` to ``output``; return the number of configurations written.
+
+    ``extxyz``: every frame carries energy (eV), forces (eV/A) and stress (eV/A^3) where known, readable
+    through ``Atoms.get_potential_energy()`` and friends, and ``info['uuid']``. ``pacemaker``: the
+    gzip-pickled DataFrame pacemaker trains on (``ase_atoms``, ``energy``, ``forces``, ``name`` = UUID,
+    ``dg_group``); every configuration must be labelled.
+
+    :raises DatasetError: on an unknown format, or an unlabelled configuration for ``pacemaker``.
     """
+    if format not in EXPORT_FORMATS:
+        raise DatasetError(f'unknown export format `{format}`; known: {", ".join(EXPORT_FORMATS)}')
+    members = _members(load_genome(label))
+    if format == 'pacemaker':
+        unlabelled = [structure.uuid for structure, labels, _ in members if labels is None]
+        if unlabelled:
+            raise DatasetError(
+                f'{len(unlabelled)} configurations of `{label}` have no labels (e.g. {unlabelled[0]}): label them first'
+            )
+        configurations = [(structure.get_ase(), labels) for structure, labels, _ in members]
+        write_pacemaker_dataset(configurations, output, [label] * len(members), [s.uuid for s, _, _ in members])
+        return len(members)
     frames = []
-    for structure, labels, _ in _members(load_genome(label)):
+    for structure, labels, _ in members:
         atoms = structure.get_ase()
         if labels is not None:
             atoms = labelled_atoms(atoms, labels)
