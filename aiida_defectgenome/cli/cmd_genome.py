@@ -77,6 +77,45 @@ def cmd_show(ctx, label, as_json):
     click.echo(f'Engines:        {", ".join(f"{k} {v}" for k, v in sorted(summary["engines"].items()))}')
 
 
+@cmd_genome.command('stats')
+@click.argument('labels', metavar='LABEL...', nargs=-1, required=True)
+@click.option('--reference', metavar='GROUP', help='Grade every atom against the active set of this genome group.')
+@click.option('--plot', type=click.Path(dir_okay=False, writable=True), help='PNG of the gamma distributions (needs --reference).')
+@click.option('--json', 'as_json', is_flag=True, help='Print the statistics as JSON.')
+@click.pass_context
+@user_errors
+def cmd_stats(ctx, labels, reference, plot, as_json):
+    """Statistics of genome groups: configurations, atoms, energy per atom and, with --reference, the
+    distribution of the extrapolation grade gamma (as in the paper's Fig. 3e-f)."""
+    if plot and not reference:
+        raise click.UsageError('--plot needs --reference (the group whose active set grades the atoms)')
+    load_profile_or_fail(ctx)
+    from ..core.plots import plot_gamma_distributions
+    from ..tools.genome import genome_stats
+
+    stats, gammas = genome_stats(list(labels), reference)
+    if plot:
+        plot_gamma_distributions(gammas, plot, title=f'extrapolation grade against `{reference}`')
+    if as_json:
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(
+        f'{"group":<24} {"configs":>8} {"atoms":>9} {"E/atom min..max (eV)":>24}'
+        + ('  gamma median/p99/max  >1    >2' if reference else '')
+    )
+    for label, entry in stats.items():
+        energy = entry.get('energy_per_atom')
+        span = f'{energy["min"]:.3f}..{energy["max"]:.3f}' if energy else 'unlabelled'
+        line = f'{label:<24} {entry["configurations"]:>8} {entry["atoms"]:>9} {span:>24}'
+        if 'gamma' in entry:
+            g = entry['gamma']
+            line += f'  {g["median"]:.2f}/{g["p99"]:.2f}/{g["max"]:.2f}'
+            line += f'  {100 * g["fraction_above_1"]:4.1f}% {100 * g["fraction_above_2"]:4.1f}%'
+        click.echo(line)
+    if plot:
+        click.echo(f'Wrote {plot}.')
+
+
 @cmd_genome.command('export')
 @click.argument('label')
 @click.option(

@@ -118,6 +118,39 @@ def genome_summary(label: str) -> dict:
     }
 
 
+def genome_stats(labels: list[str], reference: str | None = None) -> tuple[dict, dict]:
+    """Return ``(stats, gamma)`` for genome groups ``labels``.
+
+    ``stats[label]``: the :func:`genome_summary` plus ``energy_per_atom`` (eV: min, mean, max over labelled
+    configurations) and, against the active set of group ``reference``, ``gamma`` (median, 99th
+    percentile, max, and the fractions of atoms above 1 and 2). ``gamma[label]``: per-atom grades ``(n,)``.
+    """
+    import numpy as np
+
+    from .d_optimality import active_set_for_group, grade_group, grades_of
+
+    active_set = active_set_for_group(reference)[0] if reference else None
+    stats, gammas = {}, {}
+    for label in labels:
+        entry = genome_summary(label)
+        energies = [labels_row.energy / len(s.sites) for s, labels_row, _ in _members(load_genome(label)) if labels_row is not None]
+        if energies:
+            entry['energy_per_atom'] = {'min': min(energies), 'mean': float(np.mean(energies)), 'max': max(energies)}
+        if active_set is not None and entry['configurations']:
+            gamma = grades_of(grade_group(active_set, label)).gamma
+            gammas[label] = gamma
+            entry['gamma'] = {
+                'reference': reference,
+                'median': float(np.median(gamma)),
+                'p99': float(np.percentile(gamma, 99)),
+                'max': float(gamma.max()),
+                'fraction_above_1': float((gamma > 1).mean()),
+                'fraction_above_2': float((gamma > 2).mean()),
+            }
+        stats[label] = entry
+    return stats, gammas
+
+
 EXPORT_FORMATS = ('extxyz', 'pacemaker')
 
 

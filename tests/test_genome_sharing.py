@@ -1,5 +1,5 @@
-"""Sharing a genome: a trained model's provenance survives `verdi archive` export and import into a fresh profile,
-and a genome exports to pacemaker's DataFrame."""
+"""Sharing and inspecting genomes: a trained model's provenance survives `verdi archive` export and import into
+a fresh profile; a genome exports to pacemaker's DataFrame; `genome stats` grades groups against a reference."""
 
 import json
 import os
@@ -76,3 +76,22 @@ def test_genome_exports_to_pacemaker_dataframe(cli, small_genome, tmp_path):
     assert len(frame) == 40 and set(frame['dg_group']) == {small_genome}
     assert sorted(frame['energy']) == pytest.approx(sorted(a.get_potential_energy() for a in frames))
     assert all(orm.load_node(uuid).get_ase().get_chemical_formula() for uuid in frame['name'][:3])
+
+
+def test_genome_stats_grade_groups_against_a_reference(cli, small_genome, tmp_path):
+    from aiida_defectgenome.tools.genome import import_genome
+
+    path = tmp_path / 'w-other.extxyz'
+    ase.io.write(path, ase.io.read(BASIC_W_DATASET, index='400:420'))
+    import_genome(path, 'w-other')
+    plot = tmp_path / 'gamma.png'
+    result = cli('genome', 'stats', small_genome, 'w-other', '--reference', small_genome, '--plot', plot, '--json')
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    assert stats['w-small']['configurations'] == 40 and stats['w-other']['configurations'] == 20
+    assert stats['w-small']['gamma']['max'] <= 1.001 + 1e-6  # the reference interpolates itself
+    assert stats['w-other']['gamma']['max'] > 1  # 20 configurations the reference has not seen
+    assert -13.5 < stats['w-other']['energy_per_atom']['mean'] < -12
+    assert plot.read_bytes()[:4] == b'\x89PNG'
+    bad = cli('genome', 'stats', small_genome, '--plot', plot)
+    assert bad.exit_code != 0 and '--plot needs --reference' in bad.output
