@@ -11,6 +11,7 @@ from aiida_defectgenome.core.datasets import read_structures
 from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
 from aiida_defectgenome.core.structure_analysis import adaptive_cna
 from aiida_defectgenome.data.active_set import ActiveSetData
+from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
 
@@ -50,6 +51,13 @@ def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_pot
         frame = read_structures(dump, selection.inputs.parameters['species'])[extras['dg_snapshot']]
         assert adaptive_cna(frame)[extras['dg_source_atom']] != 'bcc', (extras['dg_scenario'], extras['dg_variant'])
         assert extras['dg_gamma'] >= 2.0 and np.isfinite(extras['dg_gamma'])
+    chain = {step['step']: step for step in provenance_chain(clusters[0])}
+    assert (
+        chain['potential']['uuid'] == eam_w.uuid
+        and chain['loading']['uuid'] == clusters[0].creator.inputs.parent_folder.creator.uuid
+    )
+    assert f'snapshot {clusters[0].base.extras.get("dg_snapshot")}' in chain['snapshot']['text']
+    assert f'atom {clusters[0].base.extras.get("dg_source_atom")} ' in chain['centre atom']['text']
 
 
 @pytest.mark.slow

@@ -95,3 +95,27 @@ def test_genome_stats_grade_groups_against_a_reference(cli, small_genome, tmp_pa
     assert plot.read_bytes()[:4] == b'\x89PNG'
     bad = cli('genome', 'stats', small_genome, '--plot', plot)
     assert bad.exit_code != 0 and '--plot needs --reference' in bad.output
+
+
+def test_show_provenance_of_an_imported_configuration_used_by_a_model(cli, python_code, small_genome):
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    results, node = run_get_node(TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], 'fast'))
+    assert node.is_finished_ok, node.exit_message
+    member = next(iter(orm.load_group(small_genome).nodes))
+    result = cli('genome', 'show', small_genome, '--provenance', member.uuid[:8])
+    assert result.exit_code == 0, result.output
+    assert 'origin       made by import_configurations<' in result.output
+    assert 'DFT run      DFT labels imported from w-small.extxyz' in result.output
+    models = next(line for line in result.output.splitlines() if line.strip().startswith('models'))
+    assert f'{results["potential"].label} (SnapTrainingCalculation<' in models  # (earlier tests' models may be there too)
+    missing = cli('genome', 'show', small_genome, '--provenance', 'ffffffff')
+    assert missing.exit_code != 0 and 'no configuration of `w-small` has UUID ffffffff' in missing.output
+
+
+def test_import_takes_a_relative_path(cli, tmp_path, monkeypatch):
+    ase.io.write(tmp_path / 'w-rel.extxyz', ase.io.read(BASIC_W_DATASET, index='100:103'))
+    monkeypatch.chdir(tmp_path)
+    result = cli('genome', 'import', 'w-rel.extxyz', '--group', 'w-rel')
+    assert result.exit_code == 0, result.output
+    assert len(orm.load_group('w-rel').nodes) == 3

@@ -12,6 +12,7 @@ from ase.build import bulk
 from aiida_defectgenome.calculations.functions.pcc_gcmc import assess_pcc_boxes
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.core.clusters import cut_neighbourhood
+from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.tools.structures import structure_from_atoms
 from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
 
@@ -45,6 +46,9 @@ def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code
     assert results['energy_map_plot'].get_content(mode='rb')[:4] == b'\x89PNG'
     seeded_from = {link.node.uuid for link in box_runs[0].inputs.structure.creator.base.links.get_incoming().all()}
     assert cluster.uuid in seeded_from and eam_w.uuid in {run.inputs.potential.uuid for run in box_runs}
+    chain = {step['step']: step for step in provenance_chain(cell)}
+    assert chain['box']['uuid'] in {run.uuid for run in box_runs} and f'{len(cell.sites)} atoms' in chain['box']['text']
+    assert chain['DFT run']['text'] == 'not labelled' and chain['models']['text'] == 'none yet'
 
 
 def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_code, eam_w):

@@ -58,12 +58,40 @@ def cmd_list(ctx):
 @cmd_genome.command('show')
 @click.argument('label')
 @click.option('--json', 'as_json', is_flag=True, help='Print the summary as JSON.')
+@click.option('--provenance', 'uuid', metavar='UUID', help='Instead: the chain that made this configuration of LABEL.')
 @click.pass_context
 @user_errors
-def cmd_show(ctx, label, as_json):
-    """Summarise the genome group LABEL: configurations, atoms, elements and the labels present."""
+def cmd_show(ctx, label, as_json, uuid):
+    """Summarise the genome group LABEL: configurations, atoms, elements and the labels present.
+
+    With --provenance UUID (or its start): the chain potential -> loading -> snapshot -> centre atom -> box
+    -> DFT run -> models of one configuration of LABEL, which may be any group of structures (sampled
+    clusters, PCC-GCMC cells, a genome).
+    """
     load_profile_or_fail(ctx)
     from ..tools.genome import genome_summary
+
+    if uuid:
+        from aiida import orm
+
+        from ..tools.provenance import provenance_chain
+
+        try:
+            group = orm.load_group(label)  # any group: sampled clusters and cells too
+        except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError
+            raise click.ClickException(f'no group `{label}`') from exc
+        members = {node.uuid: node for node in group.nodes if isinstance(node, orm.StructureData)}
+        found = [node for key, node in members.items() if key.startswith(uuid)]
+        if len(found) != 1:
+            raise click.ClickException(f'{"no" if not found else "more than one"} configuration of `{label}` has UUID {uuid}')
+        steps = provenance_chain(found[0])
+        if as_json:
+            click.echo(json.dumps(steps, indent=2))
+            return
+        click.echo(f'Configuration {found[0].uuid} ({len(found[0].sites)} atoms) of `{label}`:')
+        for step in steps:
+            click.echo(f'  {step["step"]:<12} {step["text"]}')
+        return
 
     summary = genome_summary(label)
     if as_json:

@@ -64,7 +64,7 @@ def import_genome(path, group_label: str, engine: str = 'DFT') -> ImportReport:
             group.add_nodes(reused)
         process_pk = None
         if new:
-            source = orm.SinglefileData(path)
+            source = orm.SinglefileData(path.absolute())
             outputs, node = import_configurations.run_get_node(source, orm.List(new), orm.Str(engine))
             group.add_nodes([node for label, node in sorted(outputs.items()) if label.startswith('structure_')])
             process_pk = node.pk
