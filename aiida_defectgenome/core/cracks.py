@@ -15,7 +15,7 @@ from ase import Atoms
 
 from .scenarios import cylinder_cell, line_cylinder
 
-__all__ = ('BCC_CRACK_SYSTEMS', 'EV_PER_A25_PER_MPA_SQRT_M', 'crack_slab', 'k_field')
+__all__ = ('BCC_CRACK_SYSTEMS', 'EV_PER_A25_PER_MPA_SQRT_M', 'EV_PER_A3_PER_GPA', 'crack_slab', 'k_field')
 
 #: The four bcc crack systems of the issue: name -> (crack-plane normal, crack front).
 BCC_CRACK_SYSTEMS = {
@@ -26,7 +26,7 @@ BCC_CRACK_SYSTEMS = {
 }
 #: 1 MPa m^1/2 in eV/A^(5/2) (1 MPa = 6.2415e-6 eV/A^3, 1 m^1/2 = 1e5 A^1/2).
 EV_PER_A25_PER_MPA_SQRT_M = 6.241509e-6 * 1e5
-_EV_PER_A3_PER_GPA = 6.241509e-3
+EV_PER_A3_PER_GPA = 6.241509e-3
 
 
 def k_field(xy: np.ndarray, k: float, shear_modulus: float, poisson: float) -> np.ndarray:
@@ -35,7 +35,7 @@ def k_field(xy: np.ndarray, k: float, shear_modulus: float, poisson: float) -> n
     r = np.hypot(xy[:, 0], xy[:, 1])
     theta = np.arctan2(xy[:, 1], xy[:, 0])
     kappa = 3 - 4 * poisson
-    scale = k * EV_PER_A25_PER_MPA_SQRT_M / (2 * shear_modulus * _EV_PER_A3_PER_GPA) * np.sqrt(r / (2 * np.pi))
+    scale = k * EV_PER_A25_PER_MPA_SQRT_M / (2 * shear_modulus * EV_PER_A3_PER_GPA) * np.sqrt(r / (2 * np.pi))
     ux = scale * np.cos(theta / 2) * (kappa - 1 + 2 * np.sin(theta / 2) ** 2)
     uy = scale * np.sin(theta / 2) * (kappa + 1 - 2 * np.cos(theta / 2) ** 2)
     return np.column_stack([ux, uy])

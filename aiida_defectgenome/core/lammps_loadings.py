@@ -1,4 +1,4 @@
-"""Loading stages of a LAMMPS run (see :mod:`.lammps_input`): deformation at a strain rate and indentation.
+"""Loading stages of a LAMMPS run (see :mod:`.lammps_input`): deformation at a strain rate, indentation, crack loading.
 
 - ``deform``: MD while the box deforms at a constant engineering strain rate (``fix deform ... erate``):
   ``mode`` ``tension`` or ``compression`` along ``axis`` (``x``, ``y``, ``z``; the other periodic axes
@@ -10,6 +10,12 @@
   the structure's frame); atoms below ``thermostat_below`` (z, A) are thermostatted and the rest
   integrated at constant energy (``None``: all thermostatted), frozen atoms (the slab's bottom) held;
   ``steps``, ``temperature``, ``timestep``, ``tdamp``, ``seed``.
+- ``k_ramp``: crack loading that raises the stress intensity step by step: ``increments`` times, the held
+  atoms (the outer shell of a :func:`.cracks.crack_slab`, ``frozen``) are displaced by the isotropic
+  mode-I K field of ``k_step`` (MPa m^1/2) about the tip at ``tip`` = [x, y] (A, the structure's frame),
+  evaluated at their positions when the stage starts, then ``steps`` of NVT MD let the crack respond;
+  ``shear_modulus`` (GPa), ``poisson``, ``temperature``, ``timestep``, ``tdamp``, ``seed``. K rises by
+  ``increments x k_step`` in all.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ _MD = {'steps': 1000, 'temperature': 300.0, 'timestep': 0.001, 'tdamp': 0.1, 'se
 LOADING_DEFAULTS = {
     'deform': {'mode': 'tension', 'axis': 'x', 'strain_rate': 1.0e-3, 'pdamp': 1.0, **_MD},
     'indent': {'radius': 20.0, 'velocity': 0.1, 'force_constant': 10.0, 'start': None, 'thermostat_below': None, **_MD},
+    'k_ramp': {'tip': None, 'k_step': 0.1, 'increments': 5, 'shear_modulus': 160.0, 'poisson': 0.28, **_MD},
 }
 
 
@@ -41,6 +48,13 @@ def validate_loading(where: str, stage: dict) -> None:
             raise ValueError(f'{where}: axis of {stage["mode"]} must be one of {", ".join(axes[stage["mode"]])}')
         if not stage['strain_rate'] > 0 or not stage['pdamp'] > 0:
             raise ValueError(f'{where}: strain_rate (1/ps) and pdamp (ps) must be positive')
+    elif stage['type'] == 'k_ramp':
+        if stage['tip'] is None or len(stage['tip']) != 2:
+            raise ValueError(f'{where}: tip must be the crack tip [x, y] (A)')
+        if not isinstance(stage['increments'], int) or stage['increments'] < 1 or not stage['k_step'] > 0:
+            raise ValueError(f'{where}: increments must be a positive integer and k_step (MPa m^1/2) positive')
+        if not stage['shear_modulus'] > 0 or not 0 <= stage['poisson'] < 0.5:
+            raise ValueError(f'{where}: shear_modulus (GPa) must be positive and poisson in [0, 0.5)')
     else:
         if not stage['radius'] > 0 or not stage['velocity'] > 0 or not stage['force_constant'] > 0:
             raise ValueError(f'{where}: radius, velocity and force_constant must be positive')
@@ -57,6 +71,8 @@ def render_loading(stage: dict, pbc, mobile: str, cell) -> list[str]:
     nvt = f'nvt temp {temperature:g} {temperature:g} {stage["tdamp"]:g}'
     if stage['type'] == 'deform':
         return lines + _render_deform(stage, pbc, mobile, nvt)
+    if stage['type'] == 'k_ramp':
+        return lines + _render_k_ramp(stage, mobile, nvt, cell)
     return lines + _render_indent(stage, mobile, nvt, cell)
 
 
@@ -81,11 +97,38 @@ def _render_deform(stage: dict, pbc, mobile: str, nvt: str) -> list[str]:
     ]
 
 
-def _render_indent(stage: dict, mobile: str, nvt: str, cell) -> list[str]:
+def _in_lammps_frame(point, cell) -> np.ndarray:
+    """A point (A, the structure's frame) in the frame of the LAMMPS box :mod:`.lammps_input` writes."""
     from .lammps_input import lammps_frame
 
     lammps_cell, _ = lammps_frame(cell)
-    x, y, z = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(stage['start'], dtype=float)) @ lammps_cell
+    return np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(point, dtype=float)) @ lammps_cell
+
+
+def _render_k_ramp(stage: dict, mobile: str, nvt: str, cell) -> list[str]:
+    from .cracks import EV_PER_A3_PER_GPA, EV_PER_A25_PER_MPA_SQRT_M
+
+    if mobile == 'all':
+        raise ValueError('k_ramp needs held atoms (frozen > 0): the outer shell that carries the K field')
+    x, y, _ = _in_lammps_frame([*stage['tip'], 0.0], cell)
+    scale = stage['k_step'] * EV_PER_A25_PER_MPA_SQRT_M / (2 * stage['shear_modulus'] * EV_PER_A3_PER_GPA)
+    kappa = 3 - 4 * stage['poisson']
+    r, t = 'v_dg_kr', 'v_dg_kt'
+    lines = [
+        'fix dg_kref dg_frozen store/state 0 x y',
+        f'variable dg_kr atom sqrt((f_dg_kref[1]-({x:.10g}))^2+(f_dg_kref[2]-({y:.10g}))^2)',
+        f'variable dg_kt atom atan2(f_dg_kref[2]-({y:.10g}),f_dg_kref[1]-({x:.10g}))',
+        f'variable dg_kux atom {scale:.10g}*sqrt({r}/(2*PI))*cos({t}/2)*({kappa - 1:.10g}+2*sin({t}/2)^2)',
+        f'variable dg_kuy atom {scale:.10g}*sqrt({r}/(2*PI))*sin({t}/2)*({kappa + 1:.10g}-2*cos({t}/2)^2)',
+        f'fix dg_md {mobile} {nvt}',
+    ]
+    for _ in range(stage['increments']):
+        lines += ['displace_atoms dg_frozen move v_dg_kux v_dg_kuy 0 units box', f'run {stage["steps"]}']
+    return lines + ['unfix dg_md', 'unfix dg_kref', *(f'variable dg_k{v} delete' for v in ('r', 't', 'ux', 'uy'))]
+
+
+def _render_indent(stage: dict, mobile: str, nvt: str, cell) -> list[str]:
+    x, y, z = _in_lammps_frame(stage['start'], cell)
     lines = [
         f'variable dg_zind equal "{z:.10g} - {stage["velocity"]:g}*elapsed*dt"',
         f'fix dg_indent {mobile} indent {stage["force_constant"]:g} '

@@ -2,7 +2,8 @@
 
 Scenario names (the ``sample`` command's): ``polycrystal`` (anneal at each temperature), ``tension``,
 ``compression``, ``shear`` (a polycrystal deformed at a strain rate), ``loop`` (<100> and 1/2<111>
-interstitial loops, a 1/2<111> glide loop), ``indentation``, ``crack`` (the four bcc systems under mode I),
+interstitial loops, a 1/2<111> glide loop), ``indentation``, ``crack`` (the four bcc systems, mode I K raised
+step by step from ``k`` by ``increments`` of ``k_step``),
 ``dislocation`` (screw, edge, mixed); ``all`` for every one. Sizes and run lengths come from a protocol
 (``protocols/eip_sampling.yaml``). Atoms to hold (a dislocation's or crack's outer shell, an indented
 slab's bottom) come first and the run freezes them.
@@ -122,7 +123,18 @@ def _cracks(name, symbol, a, s, protocol, seed):
     runs = []
     for system in BCC_CRACK_SYSTEMS:
         atoms, held = _held_first(crack_slab(symbol, a, system, radius=s['radius'], k=s['k']))
-        runs.append(_run(name, system, atoms, [_RELAX, _md(s, protocol, seed)], protocol, held))
+        increments = s['increments']
+        ramp = {
+            'type': 'k_ramp',
+            'tip': atoms.info['tip'],
+            'k_step': s['k_step'],
+            'increments': increments,
+            'steps': s['steps'] // increments,
+            'temperature': s['temperature'],
+            'timestep': protocol['timestep'],
+            'seed': seed,
+        }
+        runs.append(_run(name, system, atoms, [_RELAX, ramp], protocol, held))
     return runs
 
 

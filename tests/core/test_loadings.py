@@ -1,9 +1,10 @@
-"""Loading stages on real LAMMPS: tension, compression, shear at a strain rate, indentation of a slab."""
+"""Loading stages on real LAMMPS: tension, compression, shear at a strain rate, indentation of a slab, a K ramp."""
 
 import numpy as np
 import pytest
 from ase.build import bulk
 
+from aiida_defectgenome.core.cracks import crack_slab, k_field
 from aiida_defectgenome.core.lammps_input import validate_parameters
 from aiida_defectgenome.core.lammps_local import run_lammps
 from aiida_defectgenome.core.potentials import bundled_potential
@@ -66,3 +67,27 @@ def test_loading_stages_are_checked():
         validate_parameters({'stages': [{'type': 'indent'}]})
     with pytest.raises(ValueError, match='strain_rate'):
         validate_parameters({'stages': [{'type': 'deform', 'strain_rate': 0}]})
+
+
+def test_a_k_ramp_moves_the_shell_by_the_k_field_and_opens_the_crack(eam):
+    """Three increments of 0.3 MPa m^1/2: the held shell moves by exactly the K field of 0.9 MPa m^1/2 at its
+    start positions, and the crack behind the tip opens wider than under plain MD at the starting K."""
+    slab = crack_slab('W', A0, '(010)[001]', radius=20.0, k=1.0)
+    slab, held = slab[np.argsort(~slab.arrays['fixed'], kind='stable')], int(slab.arrays['fixed'].sum())  # held first
+    tip = slab.info['tip']
+    ramp = {'type': 'k_ramp', 'tip': tip, 'k_step': 0.3, 'increments': 3, 'steps': 100, 'timestep': 0.002, 'temperature': 10.0}
+    plain = {'type': 'md', 'steps': 300, 'timestep': 0.002, 'temperature': 10.0}
+    ramped = run_lammps(slab, eam, {'stages': [ramp], 'frozen': held})['atoms']
+    still = run_lammps(slab, eam, {'stages': [plain], 'frozen': held})['atoms']
+    expected = k_field(slab.positions[:held, :2] - tip, 0.9, 160.0, 0.28)
+    assert np.allclose(ramped.positions[:held, :2] - slab.positions[:held, :2], expected, atol=1e-6)
+    assert np.allclose(ramped.positions[:held, 2], slab.positions[:held, 2], atol=1e-9)
+
+    def opening(atoms):
+        p = atoms.positions[:, :2] - tip
+        behind = (p[:, 0] < -5) & (p[:, 0] > -12)
+        return p[behind & (p[:, 1] > 0), 1].min() - p[behind & (p[:, 1] < 0), 1].max()
+
+    assert opening(ramped) > opening(still) + 0.1
+    with pytest.raises(ValueError, match='needs held atoms'):
+        run_lammps(slab, eam, {'stages': [ramp]})
