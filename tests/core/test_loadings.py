@@ -91,3 +91,18 @@ def test_a_k_ramp_moves_the_shell_by_the_k_field_and_opens_the_crack(eam):
     assert opening(ramped) > opening(still) + 0.1
     with pytest.raises(ValueError, match='needs held atoms'):
         run_lammps(slab, eam, {'stages': [ramp]})
+
+
+def test_the_planned_crack_runs_raise_k_in_the_protocols_steps(eam):
+    from aiida_defectgenome.core.sampling_plan import plan_runs
+    from aiida_defectgenome.protocols import merge_overrides, read_protocol
+
+    protocol = merge_overrides(read_protocol('eip_sampling', 'fast')[1], {'crack': {'steps': 60}})
+    runs = plan_runs(['crack'], 'W', A0, protocol)
+    assert [run.variant for run in runs] == ['(010)[001]', '(-110)[001]', '(112)[1-10]', '(-110)[-1-11]']
+    ramp = runs[0].parameters['stages'][1]
+    assert (ramp['type'], ramp['k_step'], ramp['increments'], ramp['steps']) == ('k_ramp', 0.1, 6, 10)
+    atoms, held = runs[1].atoms, runs[1].parameters['frozen']
+    final = run_lammps(atoms, eam, {**runs[1].parameters, 'dump_every': 0})['atoms']
+    expected = k_field(atoms.positions[:held, :2] - atoms.info['tip'], 0.6, 160.0, 0.28)
+    assert np.allclose(final.positions[:held, :2] - atoms.positions[:held, :2], expected, atol=1e-6)
