@@ -10,6 +10,7 @@ from aiida import orm
 from aiida.parsers import Parser
 
 from ..tools.structures import structure_from_atoms
+from . import missing_output
 
 __all__ = ('GammaMdParser',)
 
@@ -20,9 +21,9 @@ class GammaMdParser(Parser):
     def parse(self, **kwargs):
         repository = self.retrieved.base.repository
         names = repository.list_object_names()
-        if 'summary.json' not in names:
-            tail = repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
-            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip() or 'see the job folder')
+        missing = missing_output(self, 'summary.json')
+        if missing is not None:
+            return missing
         try:
             summary = json.loads(repository.get_object_content('summary.json'))
             text = repository.get_object_content('saved.extxyz') if 'saved.extxyz' in names else ''

@@ -13,6 +13,7 @@ from ..core.pace_files import prediction_errors, prediction_parity
 from ..core.plots import plot_parity
 from ..core.potentials import PotentialSpec
 from ..data.potential import InteratomicPotentialData
+from . import missing_output
 
 __all__ = ('PaceTrainingParser',)
 
@@ -23,9 +24,9 @@ class PaceTrainingParser(Parser):
     def parse(self, **kwargs):
         repository = self.retrieved.base.repository
         names = repository.list_object_names()
-        if 'output_potential.yace' not in names:
-            tail = repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
-            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip() or 'see the job folder')
+        missing = missing_output(self, 'output_potential.yace')
+        if missing is not None:
+            return missing
         elements = self.node.inputs.parameters['elements']
         try:
             with tempfile.TemporaryDirectory() as tmp:

@@ -10,6 +10,7 @@ from aiida import orm
 from aiida.parsers import Parser
 
 from ..tools.structures import structure_from_atoms
+from . import missing_output
 
 __all__ = ('SelectionParser',)
 
@@ -22,9 +23,9 @@ class SelectionParser(Parser):
 
     def parse(self, **kwargs):
         names = self.retrieved.base.repository.list_object_names()
-        if 'summary.json' not in names:
-            tail = self.retrieved.base.repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
-            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip())
+        missing = missing_output(self, 'summary.json')
+        if missing is not None:
+            return missing
         try:
             summary = json.loads(self.retrieved.base.repository.get_object_content('summary.json'))
             text = self.retrieved.base.repository.get_object_content('clusters.extxyz') if 'clusters.extxyz' in names else ''

@@ -12,6 +12,7 @@ from aiida.parsers import Parser
 
 from ..core.snap_model import read_snap_files
 from ..data.potential import InteratomicPotentialData
+from . import missing_output
 
 __all__ = ('SnapTrainingParser',)
 
@@ -22,9 +23,9 @@ class SnapTrainingParser(Parser):
     def parse(self, **kwargs):
         repository = self.retrieved.base.repository
         names = repository.list_object_names()
-        if 'metrics.json' not in names:
-            tail = repository.get_object_content('aiida.out')[-500:] if 'aiida.out' in names else 'no output'
-            return self.exit_codes.ERROR_NO_OUTPUT.format(error=tail.strip() or 'see the job folder')
+        missing = missing_output(self, 'metrics.json')
+        if missing is not None:
+            return missing
         stem = f'snap-{self.node.uuid[:8]}'
         try:
             metrics = json.loads(repository.get_object_content('metrics.json'))
