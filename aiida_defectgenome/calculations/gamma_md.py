@@ -12,10 +12,11 @@ import json
 
 import ase.io
 from aiida import orm
+from aiida.common import datastructures
 from aiida.engine import CalcJob
 
 from ..core.gamma_md import validate_watch
-from ..core.potential_evaluation import POTENTIAL_FILE
+from ..core.potential_evaluation import POTENTIAL_FILE, potential_description
 from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
 from ..tools.structures import atoms_from_structure
@@ -55,27 +56,18 @@ class GammaMdCalculation(CalcJob):
         spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The watched MD output could not be read: {error}')
 
     def prepare_for_submission(self, folder):
-        from aiida.common import datastructures
-
         folder.create_file_from_filelike(io.StringIO(json.dumps(self.inputs.parameters.get_dict())), 'watch.json', mode='w')
         text = io.StringIO()
         ase.io.write(text, atoms_from_structure(self.inputs.structure), format='extxyz')
-        folder.create_file_from_filelike(io.StringIO(text.getvalue()), 'structure.extxyz', mode='w')
+        text.seek(0)
+        folder.create_file_from_filelike(text, 'structure.extxyz', mode='w')
         self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
         potential = self.inputs.potential
-        target = folder.get_subfolder('potential', create=True)
-        for name in potential.filenames:
-            target.create_file_from_filelike(io.BytesIO(potential.file_bytes(name)), name, mode='wb')
-        description = {
-            'name': potential.name,
-            'pair_style': potential.pair_style,
-            'pair_coeff': potential.pair_coeff,
-            'species': potential.species,
-            'files': potential.filenames,
-        }
-        target.create_file_from_filelike(io.StringIO(json.dumps(description)), POTENTIAL_FILE, mode='w')
+        description = json.dumps(potential_description(potential))
+        folder.get_subfolder('potential', create=True).create_file_from_filelike(io.StringIO(description), POTENTIAL_FILE, mode='w')
 
         calcinfo = datastructures.CalcInfo()
         calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.gamma_md')]
+        calcinfo.local_copy_list = [(potential.uuid, name, f'potential/{name}') for name in potential.filenames]
         calcinfo.retrieve_list = ['saved.extxyz', 'summary.json', self.options.output_filename]
         return calcinfo

@@ -39,7 +39,7 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     from aiida import orm
 
     from ..core.potential_evaluation import write_potential_directory
-    from ..tools.potentials import potential_files
+    from ..tools.potentials import write_potential_files
     from ..workflows.training import TrainingWorkChain
 
     groups = [_genome_group(value) for value in inputs]
@@ -53,14 +53,10 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     results, node = run_or_fail(builder)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
     for name, potential in [('model', results['potential'])] + sorted(results.get('ensemble', {}).items()):
         target = directory if name == 'model' else directory / name
-        with potential_files(potential) as spec:
-            for path in spec.files:
-                (target / path.name).parent.mkdir(parents=True, exist_ok=True)
-                (target / path.name).write_bytes(path.read_bytes())
-            written.append(write_potential_directory(spec, target))
+        write_potential_files(potential, target)
+        write_potential_directory(potential, target)
     metrics = results['metrics'].get_dict()
     metrics.update(potential_uuid=results['potential'].uuid, workchain_pk=node.pk, groups=groups)
     (directory / 'metrics.json').write_text(json.dumps(metrics, indent=1))

@@ -57,7 +57,8 @@ def model_descriptor(model: SnapModel) -> SnapDescriptor:
 class WatchedRun:
     """What a watched run did: ``steps`` run, ``gamma_max`` per check ``(checks,)`` at ``check_steps``,
     ``saved`` snapshots (each with ``info['step']``, ``info['gamma_max']`` and a ``gamma`` array),
-    ``stopped`` (``'break_threshold'``, ``'lost_atoms'`` or ``''`` when all steps ran), and ``message``."""
+    ``stopped`` (``'break_threshold'``, ``'lost_atoms'``, ``'lammps_error'``, or ``''`` when all steps
+    ran), and ``message`` (LAMMPS' own, when it stopped the run)."""
 
     steps: int
     check_steps: list[int]

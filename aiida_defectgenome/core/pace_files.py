@@ -17,7 +17,7 @@ import numpy as np
 from ase import Atoms
 
 from .datasets import Labels
-from .snap_fit import errors
+from .snap_fit import errors, parity_arrays
 
 __all__ = ('PACE_DEFAULTS', 'pacemaker_input', 'prediction_errors', 'prediction_parity', 'write_pacemaker_dataset')
 
@@ -116,10 +116,4 @@ def prediction_errors(path) -> dict:
 def prediction_parity(path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return the four parity arrays of :func:`..plots.plot_parity` (energies per atom, force components)."""
     reference, predicted = _predictions(path)
-    natoms = np.array([len(labels.forces) for labels in reference])
-    return (
-        np.array([labels.energy for labels in reference]) / natoms,
-        np.array([energy for energy, _ in predicted]) / natoms,
-        np.concatenate([labels.forces.ravel() for labels in reference]),
-        np.concatenate([forces.ravel() for _, forces in predicted]),
-    )
+    return parity_arrays(predicted, reference)

@@ -14,7 +14,14 @@ from .lammps_library import apply_potential, lammps_rotation, load_atoms, open_l
 from .potentials import PotentialSpec
 from .snap_fit import errors
 
-__all__ = ('POTENTIAL_FILE', 'evaluate_potential', 'lammps_predictions', 'read_potential_directory', 'write_potential_directory')
+__all__ = (
+    'POTENTIAL_FILE',
+    'evaluate_potential',
+    'lammps_predictions',
+    'potential_description',
+    'read_potential_directory',
+    'write_potential_directory',
+)
 
 #: Description of the potential in a directory written by ``aiida-defectgenome train``.
 POTENTIAL_FILE = 'potential.json'
@@ -48,18 +55,23 @@ def evaluate_potential(potential: PotentialSpec, configurations: Sequence[tuple[
     return errors(predicted, [labels for _, labels in configurations])
 
 
-def write_potential_directory(spec: PotentialSpec, directory) -> Path:
-    """Write ``potential.json`` (pair style, ``pair_coeff`` template, species, file names) beside the files."""
-    path = Path(directory) / POTENTIAL_FILE
-    description = {
-        'name': spec.name,
-        'pair_style': spec.pair_style,
-        'pair_coeff': spec.pair_coeff,
-        'species': list(spec.species),
-        'files': list(spec.filenames),
-        'citation': spec.citation,
+def potential_description(potential) -> dict:
+    """Return what ``potential.json`` holds for a :class:`PotentialSpec` or a stored potential node: name,
+    pair style, ``pair_coeff`` template, species, file names, citation."""
+    return {
+        'name': potential.name,
+        'pair_style': potential.pair_style,
+        'pair_coeff': potential.pair_coeff,
+        'species': list(potential.species),
+        'files': list(potential.filenames),
+        'citation': potential.citation,
     }
-    path.write_text(json.dumps(description, indent=1))
+
+
+def write_potential_directory(potential, directory) -> Path:
+    """Write ``potential.json`` (:func:`potential_description`) into ``directory``, beside the files."""
+    path = Path(directory) / POTENTIAL_FILE
+    path.write_text(json.dumps(potential_description(potential), indent=1))
     return path
 
 

@@ -107,15 +107,8 @@ class SnapBasis:
     def columns(self) -> int:
         return len(self.species) * self.columns_per_element
 
-    @property
-    def parameters(self) -> dict:
-        """JSON-serialisable settings that rebuild the basis (``SnapBasis(**parameters)``)."""
-        values = dataclasses.asdict(self)
-        values['species'] = list(self.species)
-        return values
-
     def flags(self) -> str:
-        """Keywords shared by ``compute snap`` and ``compute sna/atom``."""
+        """The keywords of ``compute snap`` that :meth:`param_file` gives ``pair_style snap``."""
         return f'rmin0 {self.rmin0:.17g} quadraticflag {int(self.quadratic)} switchflag {self.switchflag} bzeroflag 1'
 
     def param_file(self) -> str:

@@ -18,7 +18,7 @@ import scipy.linalg
 from .datasets import Labels
 from .snap_basis import SnapRows
 
-__all__ = ('FitWeights', 'NormalEquations', 'errors', 'split_configurations')
+__all__ = ('FitWeights', 'NormalEquations', 'errors', 'parity_arrays', 'split_configurations')
 
 KINDS = ('energy', 'force', 'stress')
 
@@ -60,14 +60,12 @@ class NormalEquations:
     def __init__(self, columns: int):
         self.gram = {kind: np.zeros((columns, columns)) for kind in KINDS}
         self.moment = {kind: np.zeros(columns) for kind in KINDS}
-        self.rows = dict.fromkeys(KINDS, 0)
 
     def add(self, rows: SnapRows, labels: Labels, natoms: int, volume: float | None, weight: float = 1.0) -> None:
         """Add one configuration (``volume`` in A^3, ``None`` if not 3D periodic) with its own ``weight``."""
         for kind, (design, target) in _target_blocks(rows, labels, natoms, volume).items():
             self.gram[kind] += weight**2 * (design.T @ design)
             self.moment[kind] += weight**2 * (design.T @ target)
-            self.rows[kind] += len(target)
 
     def solve(self, weights: FitWeights) -> np.ndarray:
         """Return the coefficients ``(columns,)`` minimising the weighted residuals plus the ridge."""
@@ -113,3 +111,17 @@ def errors(predicted: Sequence[tuple[float, np.ndarray]], reference: Sequence[La
         'force_rmse_mev_per_a': float(1e3 * np.sqrt(np.mean(force**2))),
         'force_mae_mev_per_a': float(1e3 * np.mean(np.abs(force))),
     }
+
+
+def parity_arrays(predicted: Sequence[tuple[float, np.ndarray]], reference: Sequence[Labels]):
+    """Return the four arrays of a parity plot (:func:`..plots.plot_parity`): reference and predicted energies
+    per atom (eV/atom), reference and predicted force components (eV/A); inputs as in :func:`errors`."""
+    natoms = np.array([len(ref.forces) for ref in reference])
+    if not len(natoms):
+        return np.empty(0), np.empty(0), np.empty(0), np.empty(0)
+    return (
+        np.array([ref.energy for ref in reference]) / natoms,
+        np.array([energy for energy, _ in predicted]) / natoms,
+        np.concatenate([ref.forces.ravel() for ref in reference]),
+        np.concatenate([np.asarray(forces).ravel() for _, forces in predicted]),
+    )

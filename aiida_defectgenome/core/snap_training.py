@@ -120,7 +120,8 @@ def learning_curve(
 ) -> list[dict]:
     """Refit on growing random shares of ``result.train`` and score each fit on ``result.test``.
 
-    :returns: one entry per fraction: ``fraction``, ``configurations``, and the test scores (no groups).
+    :returns: one entry per fraction: ``fraction``, ``training_configurations``, and the test scores of
+        :func:`..snap_fit.errors` (no groups). The whole training split is ``result.model`` itself, not fitted again.
     """
     order = np.random.default_rng(0).permutation(result.train)
     curve = []
@@ -128,7 +129,10 @@ def learning_curve(
         if not 0 < fraction <= 1:
             raise ValueError(f'learning-curve fractions must lie in (0, 1], got {fraction!r}')
         subset = np.sort(order[: max(1, int(round(fraction * len(order))))])
-        model = _fit(data, subset, np.ones(len(subset)), fit_weights, dict(group_weights or {}))
+        if len(subset) == len(result.train):
+            model = result.model
+        else:
+            model = _fit(data, subset, np.ones(len(subset)), fit_weights, dict(group_weights or {}))
         scores, _ = _scores(model, data, result.test)
         scores.pop('groups')
         curve.append({'fraction': fraction, 'training_configurations': len(subset), **scores})

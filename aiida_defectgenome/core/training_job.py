@@ -14,12 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .datasets import DatasetError, read_configurations
 from .plots import plot_learning_curve, plot_parity
 from .snap_basis import SnapBasis
-from .snap_fit import FitWeights
+from .snap_fit import FitWeights, parity_arrays
 from .snap_training import TrainingData, learning_curve, train_snap
 
 __all__ = ('SETTINGS_FILE', 'TRAINING_FILE', 'run_training', 'validate_settings')
@@ -56,18 +54,9 @@ def validate_settings(settings: dict, need_species: bool = True) -> tuple[SnapBa
 
 
 def _parity_sets(data: TrainingData, result) -> dict:
-    sets = {}
-    for name in ('train', 'test'):
-        indices = getattr(result, name)
-        predicted = result.predictions[name]
-        natoms = np.array([len(data.atoms[i]) for i in indices])
-        sets[name] = (
-            np.array([data.labels[i].energy for i in indices]) / np.maximum(natoms, 1),
-            np.array([e for e, _ in predicted]) / np.maximum(natoms, 1),
-            np.concatenate([data.labels[i].forces.ravel() for i in indices]) if len(indices) else np.empty(0),
-            np.concatenate([f.ravel() for _, f in predicted]) if len(indices) else np.empty(0),
-        )
-    return sets
+    return {
+        name: parity_arrays(result.predictions[name], [data.labels[i] for i in getattr(result, name)]) for name in ('train', 'test')
+    }
 
 
 def run_training(settings: dict, training_file, directory) -> dict:

@@ -93,7 +93,10 @@ def _members(group: GenomeGroup) -> list[tuple[orm.StructureData, object, str | 
 
 def genome_summary(label: str) -> dict:
     """Return counts for genome group ``label``: configurations, atoms, elements, labels present, engines."""
-    members = _members(load_genome(label))
+    return _summary(label, _members(load_genome(label)))
+
+
+def _summary(label: str, members: list) -> dict:
     present = Counter()
     engines = Counter()
     natoms = []
@@ -132,8 +135,9 @@ def genome_stats(labels: list[str], reference: str | None = None) -> tuple[dict,
     active_set = active_set_for_group(reference)[0] if reference else None
     stats, gammas = {}, {}
     for label in labels:
-        entry = genome_summary(label)
-        energies = [labels_row.energy / len(s.sites) for s, labels_row, _ in _members(load_genome(label)) if labels_row is not None]
+        members = _members(load_genome(label))
+        entry = _summary(label, members)
+        energies = [labels_row.energy / len(s.sites) for s, labels_row, _ in members if labels_row is not None]
         if energies:
             entry['energy_per_atom'] = {'min': min(energies), 'mean': float(np.mean(energies)), 'max': max(energies)}
         if active_set is not None and entry['configurations']:

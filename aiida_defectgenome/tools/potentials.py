@@ -11,7 +11,14 @@ from aiida import orm
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
-__all__ = ('list_potentials', 'load_potential', 'potential_files', 'register_bundled_potentials', 'register_potential')
+__all__ = (
+    'list_potentials',
+    'load_potential',
+    'potential_files',
+    'register_bundled_potentials',
+    'register_potential',
+    'write_potential_files',
+)
 
 _COMPARED = ('species', 'pair_style', 'pair_coeff', 'filenames', 'sha256')
 
@@ -49,9 +56,11 @@ def _store(spec: PotentialSpec) -> tuple[InteratomicPotentialData, bool]:
 
 
 def _find(name: str) -> InteratomicPotentialData | None:
-    query = orm.QueryBuilder().append(
-        InteratomicPotentialData, filters={'label': name}, tag='p', project='*'
-    ).order_by({'p': {'ctime': 'desc'}})
+    query = (
+        orm.QueryBuilder()
+        .append(InteratomicPotentialData, filters={'label': name}, tag='p', project='*')
+        .order_by({'p': {'ctime': 'desc'}})
+    )
     found = query.first()
     return found[0] if found else None
 
@@ -78,15 +87,23 @@ def register_bundled_potentials() -> list[tuple[InteratomicPotentialData, bool]]
     return [_store(bundled_potential(name)) for name in BUNDLED_POTENTIALS]
 
 
+def write_potential_files(node: InteratomicPotentialData, directory) -> list[Path]:
+    """Write the files of a stored potential into ``directory`` (created if missing); return their paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in node.filenames:
+        path = directory / name
+        path.write_bytes(node.file_bytes(name))
+        paths.append(path)
+    return paths
+
+
 @contextlib.contextmanager
 def potential_files(node: InteratomicPotentialData):
     """Yield a :class:`PotentialSpec` of a stored potential with its files written to a scratch folder."""
     with tempfile.TemporaryDirectory(prefix='dg-potential-') as folder:
-        paths = []
-        for name in node.filenames:
-            path = Path(folder) / name
-            path.write_bytes(node.file_bytes(name))
-            paths.append(path)
+        paths = write_potential_files(node, folder)
         yield PotentialSpec(
             name=node.name,
             files=tuple(paths),
