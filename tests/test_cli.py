@@ -67,7 +67,8 @@ def test_potential_register_bad_input_is_one_clear_line(cli, args, message):
     assert result.output.strip() == f'Error: {message}'
 
 
-def test_genome_import_show_export_round_trip(cli, tmp_path):
+def test_genome_import_show_export_round_trip(aiida_profile_clean, cli, tmp_path):
+    # a clean database: the counts below assume none of these configurations is stored yet
     result = cli('genome', 'import', BASIC_W, '--group', 'W-basic')
     assert result.exit_code == 0, result.output
     assert '678 configurations imported' in result.output
@@ -96,7 +97,8 @@ def test_genome_import_show_export_round_trip(cli, tmp_path):
         assert np.allclose(frame.cell.array, atoms.cell.array)
 
 
-def test_genome_import_provenance_reaches_the_file(cli):
+def test_genome_import_provenance_reaches_the_file(aiida_profile_clean, cli):
+    # a clean database: the first import of these configurations must be this file's
     from aiida import orm
 
     from aiida_defectgenome.tools.genome import load_genome
