@@ -274,14 +274,17 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
             'group dg_mobile subtract all dg_frozen',
             'fix dg_hold dg_frozen setforce 0.0 0.0 0.0',
         ]
-    if parameters['dump_every']:
-        lines += [
-            f'dump dg_traj all custom {parameters["dump_every"]} {TRAJECTORY_DUMP} id type x y z c_dg_pe',
-            'dump_modify dg_traj sort id format float %.10g',
-        ]
     stages = parameters['stages'] or [None]
+    # snapshots start with the first stage that is not a minimisation: a structure as built (its
+    # overlaps, its unrelaxed core) is not a state of the material and must not be sampled
+    dumped_from = next((i for i, stage in enumerate(stages) if stage and stage['type'] != 'minimize'), 0)
     mobile = 'dg_mobile' if frozen else 'all'
     for index, stage in enumerate(stages):
+        if parameters['dump_every'] and index == dumped_from:
+            lines += [
+                f'dump dg_traj all custom {parameters["dump_every"]} {TRAJECTORY_DUMP} id type x y z c_dg_pe',
+                'dump_modify dg_traj sort id format float %.10g',
+            ]
         lines.append(f'# stage {index}: {stage["type"] if stage else "single point"}')
         lines += _render_stage(stage, list(pbc), mobile, cell)
     json_fields = ', '.join(f'"{key}": $({key}:%.16g)' for key in _FINAL_KEYS)

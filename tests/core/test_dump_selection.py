@@ -21,7 +21,9 @@ from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 from ..defect_cells import A0
 
-SETTINGS = {'threshold': 2.0, 'limit': 6, 'radius': 6.0}
+#: Threshold 1.5: relaxed grain boundaries of W grade 1.6-1.9 against the basic set in the default
+#: descriptor (only the as-built, unrelaxed structure went above 2, and it is no longer dumped).
+SETTINGS = {'threshold': 1.5, 'limit': 6, 'radius': 6.0}
 
 
 @pytest.fixture(scope='module')
