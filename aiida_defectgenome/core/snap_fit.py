@@ -55,17 +55,27 @@ def _target_blocks(rows: SnapRows, labels: Labels, natoms: int, volume: float | 
 
 
 class NormalEquations:
-    """``A^T A`` and ``A^T b`` per residual kind, accumulated one configuration at a time."""
+    """``A^T A`` and ``A^T b`` per residual kind, accumulated one configuration at a time.
 
-    def __init__(self, columns: int):
-        self.gram = {kind: np.zeros((columns, columns)) for kind in KINDS}
-        self.moment = {kind: np.zeros(columns) for kind in KINDS}
+    ``offsets`` extra columns, after the model's, enter the energy residuals only: energy shifts per atom
+    between label sources (two DFT codes or setups give energies on different scales, forces alike).
+    """
 
-    def add(self, rows: SnapRows, labels: Labels, natoms: int, volume: float | None, weight: float = 1.0) -> None:
-        """Add one configuration (``volume`` in A^3, ``None`` if not 3D periodic) with its own ``weight``."""
+    def __init__(self, columns: int, offsets: int = 0):
+        self.gram = {kind: np.zeros((columns + offsets, columns + offsets)) for kind in KINDS}
+        self.moment = {kind: np.zeros(columns + offsets) for kind in KINDS}
+
+    def add(
+        self, rows: SnapRows, labels: Labels, natoms: int, volume: float | None, weight: float = 1.0, offset=None
+    ) -> None:
+        """Add one configuration (``volume`` in A^3, ``None`` if not 3D periodic) with its own ``weight``;
+        ``offset`` ``(offsets,)``: its atoms counted into the offset columns that apply to it."""
         for kind, (design, target) in _target_blocks(rows, labels, natoms, volume).items():
-            self.gram[kind] += weight**2 * (design.T @ design)
-            self.moment[kind] += weight**2 * (design.T @ target)
+            if kind == 'energy' and offset is not None and len(offset):
+                design = np.concatenate([design, np.asarray(offset, dtype=float)[None, :] / natoms], axis=1)
+            n = design.shape[1]
+            self.gram[kind][:n, :n] += weight**2 * (design.T @ design)
+            self.moment[kind][:n] += weight**2 * (design.T @ target)
 
     def solve(self, weights: FitWeights) -> np.ndarray:
         """Return the coefficients ``(columns,)`` minimising the weighted residuals plus the ridge."""

@@ -4,6 +4,11 @@ A training set is split by configuration into train and test (``test_fraction``,
 fitted on train and scored on both, overall and per dataset group. An ensemble adds ``members`` models,
 each fitted on a bootstrap resample of the training configurations (drawn with ``seed + k``); the
 per-atom force spread of the ensemble is :func:`force_spread`.
+
+Labels from more than one source (``sources``: e.g. the VASP basic set and GPAW cells) are fitted
+together with one energy shift per atom of each element for every source but the first
+(``TrainingResult.offsets``, eV/atom): codes and setups put energies on different scales, not forces.
+The model itself predicts on the scale of the first source.
 """
 
 from __future__ import annotations
@@ -31,34 +36,58 @@ class TrainingData:
     labels: list[Labels]
     groups: list[str]
     rows: list[SnapRows]
+    sources: list[str]
 
     @classmethod
-    def build(cls, basis: SnapBasis, configurations: Sequence[tuple[Atoms, Labels]], groups: Sequence[str] | None = None):
-        """Compute the design rows of every configuration (the slow step: LAMMPS ``compute snap``)."""
+    def build(
+        cls,
+        basis: SnapBasis,
+        configurations: Sequence[tuple[Atoms, Labels]],
+        groups: Sequence[str] | None = None,
+        sources: Sequence[str] | None = None,
+    ):
+        """Compute the design rows of every configuration (the slow step: LAMMPS ``compute snap``).
+
+        :param sources: where each configuration's labels come from (default: one source for all).
+        """
         atoms = [a for a, _ in configurations]
         labels = [label for _, label in configurations]
         groups = list(groups) if groups is not None else ['all'] * len(atoms)
-        if len(groups) != len(atoms):
-            raise ValueError(f'{len(groups)} group names for {len(atoms)} configurations')
+        sources = list(sources) if sources is not None else ['labels'] * len(atoms)
+        if not len(groups) == len(sources) == len(atoms):
+            raise ValueError(f'{len(groups)} group names and {len(sources)} sources for {len(atoms)} configurations')
         unknown = sorted({s for a in atoms for s in a.get_chemical_symbols()} - set(basis.species))
         if unknown:
             raise ValueError(f'the configurations hold {", ".join(unknown)}, not among the species {list(basis.species)}')
-        return cls(basis, atoms, labels, groups, basis.rows_many(atoms))
+        return cls(basis, atoms, labels, groups, basis.rows_many(atoms), sources)
+
+    @property
+    def offset_keys(self) -> list[tuple[str, str]]:
+        """``(source, element)`` of each energy-offset column: every source but the first, every element."""
+        others = [source for source in dict.fromkeys(self.sources) if source != self.sources[0]]
+        return [(source, element) for source in others for element in self.basis.species]
+
+    def offset_row(self, index: int) -> np.ndarray:
+        """Atoms of each element of configuration ``index`` in the offset columns of its source."""
+        symbols = self.atoms[index].get_chemical_symbols()
+        source = self.sources[index]
+        return np.array([symbols.count(element) if key == source else 0 for key, element in self.offset_keys], dtype=float)
 
     def normal_equations(self, indices: Sequence[int], weights: Sequence[float]) -> NormalEquations:
         """Accumulate the configurations ``indices``, each with its weight (repeats allowed)."""
-        equations = NormalEquations(self.basis.columns)
+        equations = NormalEquations(self.basis.columns, len(self.offset_keys))
         for index, weight in zip(indices, weights):
             atoms = self.atoms[index]
             volume = atoms.get_volume() if atoms.pbc.all() else None
-            equations.add(self.rows[index], self.labels[index], len(atoms), volume, weight)
+            equations.add(self.rows[index], self.labels[index], len(atoms), volume, weight, self.offset_row(index))
         return equations
 
 
 @dataclasses.dataclass
 class TrainingResult:
     """A fitted model, its metrics (``{'train': {...}, 'test': {...}}``, each with a ``groups`` entry),
-    the split, the ensemble members, and the predictions ``{'train'|'test': [(energy, forces), ...]}``."""
+    the split, the ensemble members, the predictions ``{'train'|'test': [(energy, forces), ...]}`` (on
+    each configuration's own scale), and the energy offsets ``{'<source> <element>': eV/atom}``."""
 
     model: SnapModel
     metrics: dict
@@ -66,15 +95,21 @@ class TrainingResult:
     test: np.ndarray
     members: list[SnapModel]
     predictions: dict
+    offsets: dict
 
 
-def _fit(data: TrainingData, indices, counts, fit_weights: FitWeights, group_weights: Mapping[str, float]) -> SnapModel:
+def _fit(data: TrainingData, indices, counts, fit_weights: FitWeights, group_weights: Mapping[str, float]):
+    """Return the model and its energy offsets ``(offset columns,)``."""
     weights = [np.sqrt(count) * group_weights.get(data.groups[i], 1.0) for i, count in zip(indices, counts)]
-    return SnapModel(data.basis, data.normal_equations(indices, weights).solve(fit_weights))
+    solution = data.normal_equations(indices, weights).solve(fit_weights)
+    return SnapModel(data.basis, solution[: data.basis.columns]), solution[data.basis.columns :]
 
 
-def _scores(model: SnapModel, data: TrainingData, indices: np.ndarray) -> tuple[dict, list]:
-    predicted = [model.predict_rows(data.rows[i])[:2] for i in indices]
+def _scores(model: SnapModel, offsets: np.ndarray, data: TrainingData, indices: np.ndarray) -> tuple[dict, list]:
+    predicted = []
+    for i in indices:
+        energy, forces, _ = model.predict_rows(data.rows[i])
+        predicted.append((energy + float(data.offset_row(i) @ offsets), forces))
     scores = errors(predicted, [data.labels[i] for i in indices])
     scores['groups'] = {}
     for group in sorted({data.groups[i] for i in indices}):
@@ -102,17 +137,18 @@ def train_snap(
     train, test = split_configurations(len(data.atoms), test_fraction, seed)
     if len(train) == 0:
         raise ValueError('no configuration left to train on')
-    model = _fit(data, train, np.ones(len(train)), fit_weights, group_weights)
+    model, offsets = _fit(data, train, np.ones(len(train)), fit_weights, group_weights)
     metrics, predictions = {}, {}
     for name, indices in (('train', train), ('test', test)):
-        metrics[name], predictions[name] = _scores(model, data, indices)
+        metrics[name], predictions[name] = _scores(model, offsets, data, indices)
     ensemble = []
     for k in range(members):
         draw = np.random.default_rng(seed + 1 + k).integers(len(train), size=len(train))
         counts = np.bincount(draw, minlength=len(train))
         chosen = counts > 0
-        ensemble.append(_fit(data, train[chosen], counts[chosen], fit_weights, group_weights))
-    return TrainingResult(model, metrics, train, test, ensemble, predictions)
+        ensemble.append(_fit(data, train[chosen], counts[chosen], fit_weights, group_weights)[0])
+    named = {f'{source} {element}': float(value) for (source, element), value in zip(data.offset_keys, offsets)}
+    return TrainingResult(model, metrics, train, test, ensemble, predictions, named)
 
 
 def learning_curve(
@@ -130,10 +166,10 @@ def learning_curve(
             raise ValueError(f'learning-curve fractions must lie in (0, 1], got {fraction!r}')
         subset = np.sort(order[: max(1, int(round(fraction * len(order))))])
         if len(subset) == len(result.train):
-            model = result.model
+            model, offsets = result.model, np.array(list(result.offsets.values()))
         else:
-            model = _fit(data, subset, np.ones(len(subset)), fit_weights, dict(group_weights or {}))
-        scores, _ = _scores(model, data, result.test)
+            model, offsets = _fit(data, subset, np.ones(len(subset)), fit_weights, dict(group_weights or {}))
+        scores, _ = _scores(model, offsets, data, result.test)
         scores.pop('groups')
         curve.append({'fraction': fraction, 'training_configurations': len(subset), **scores})
     return curve

