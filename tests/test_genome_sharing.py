@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import ase.io
+import numpy as np
 import pandas as pd
 import pytest
 from aiida import orm
@@ -76,6 +77,45 @@ def test_genome_exports_to_pacemaker_dataframe(cli, small_genome, tmp_path):
     assert len(frame) == 40 and set(frame['dg_group']) == {small_genome}
     assert sorted(frame['energy']) == pytest.approx(sorted(a.get_potential_energy() for a in frames))
     assert all(orm.load_node(uuid).get_ase().get_chemical_formula() for uuid in frame['name'][:3])
+
+
+def _cfg_blocks(text: str) -> list[dict]:
+    """Numbers of each block of an MLIP-3 .cfg, read line by line as mlp does."""
+    blocks = []
+    for block in text.split('BEGIN_CFG')[1:]:
+        lines = [line.strip() for line in block.split('END_CFG')[0].strip().splitlines()]
+        size = int(lines[lines.index('Size') + 1])
+        start = next(i for i, line in enumerate(lines) if line.startswith('AtomData:')) + 1
+        atoms = np.array([line.split() for line in lines[start : start + size]], dtype=float)
+        entry = {'size': size, 'atoms': atoms, 'energy': float(lines[lines.index('Energy') + 1])}
+        if 'Supercell' in lines:
+            i = lines.index('Supercell')
+            entry['cell'] = np.array([line.split() for line in lines[i + 1 : i + 4]], dtype=float)
+        stress = [i for i, line in enumerate(lines) if line.startswith('PlusStress:')]
+        if stress:
+            assert lines[stress[0]].split()[1:] == ['xx', 'yy', 'zz', 'yz', 'xz', 'xy']
+            entry['plus_stress'] = np.array(lines[stress[0] + 1].split(), dtype=float)
+        entry['features'] = dict(line.split()[1:3] for line in lines if line.startswith('Feature'))
+        blocks.append(entry)
+    return blocks
+
+
+def test_genome_exports_to_mlip3_cfg(cli, small_genome, tmp_path):
+    output = tmp_path / 'w-small.cfg'
+    result = cli('genome', 'export', small_genome, '--format', 'mlip3', '--output', output)
+    assert result.exit_code == 0, result.output
+    blocks = _cfg_blocks(output.read_text())
+    assert len(blocks) == 40
+    frames = ase.io.read(BASIC_W_DATASET, index=':40')
+    for block in blocks:
+        node = orm.load_node(block['features']['uuid'])
+        atoms, reference = node.get_ase(), frames[node.base.extras.get('dg_source_index')]
+        assert block['size'] == len(atoms) and np.allclose(block['atoms'][:, 0], np.arange(1, len(atoms) + 1))
+        assert set(block['atoms'][:, 1]) == {0.0}  # W is type 0
+        assert np.allclose(block['atoms'][:, 2:5], atoms.positions, atol=1e-8)
+        assert np.allclose(block['atoms'][:, 5:8], reference.get_forces(), atol=1e-8)
+        assert block['energy'] == pytest.approx(reference.get_potential_energy(), abs=1e-8)
+        assert 'plus_stress' not in block  # the W basic set has no stresses (the virial sign: tests/core)
 
 
 def test_genome_stats_grade_groups_against_a_reference(cli, small_genome, tmp_path):

@@ -149,10 +149,10 @@ def cmd_stats(ctx, labels, reference, plot, as_json):
 @click.option(
     '--format',
     'fmt',
-    type=click.Choice(['extxyz', 'pacemaker']),
+    type=click.Choice(['extxyz', 'pacemaker', 'mlip3']),
     default='extxyz',
     show_default=True,
-    help="extxyz, or pacemaker's gzip-pickled DataFrame (.pckl.gzip).",
+    help="extxyz, pacemaker's gzip-pickled DataFrame (.pckl.gzip), or MLIP-3's .cfg.",
 )
 @click.option('--output', required=True, type=click.Path(dir_okay=False, writable=True), help='File to write.')
 @click.pass_context

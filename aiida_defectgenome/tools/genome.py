@@ -12,6 +12,7 @@ from aiida.manage import get_manager
 
 from ..calculations.functions.import_configurations import import_configurations
 from ..core.datasets import DatasetError, fingerprint, labelled_atoms, read_configurations
+from ..core.mlip_cfg import write_cfg
 from ..core.pace_files import write_pacemaker_dataset
 from ..data.genome import GenomeGroup
 from .labels import labels_of
@@ -155,7 +156,7 @@ def genome_stats(labels: list[str], reference: str | None = None) -> tuple[dict,
     return stats, gammas
 
 
-EXPORT_FORMATS = ('extxyz', 'pacemaker')
+EXPORT_FORMATS = ('extxyz', 'pacemaker', 'mlip3')
 
 
 def export_genome(label: str, output, format: str = 'extxyz') -> int:
@@ -164,21 +165,27 @@ def export_genome(label: str, output, format: str = 'extxyz') -> int:
     ``extxyz``: every frame carries energy (eV), forces (eV/A) and stress (eV/A^3) where known, readable
     through ``Atoms.get_potential_energy()`` and friends, and ``info['uuid']``. ``pacemaker``: the
     gzip-pickled DataFrame pacemaker trains on (``ase_atoms``, ``energy``, ``forces``, ``name`` = UUID,
-    ``dg_group``); every configuration must be labelled.
+    ``dg_group``); ``mlip3``: MLIP-3 ``.cfg`` (:mod:`..core.mlip_cfg`, types numbered in alphabetical
+    order of the elements, feature ``uuid``). Both need every configuration labelled.
 
-    :raises DatasetError: on an unknown format, or an unlabelled configuration for ``pacemaker``.
+    :raises DatasetError: on an unknown format, or an unlabelled configuration for ``pacemaker``/``mlip3``.
     """
     if format not in EXPORT_FORMATS:
         raise DatasetError(f'unknown export format `{format}`; known: {", ".join(EXPORT_FORMATS)}')
     members = _members(load_genome(label))
-    if format == 'pacemaker':
+    if format in ('pacemaker', 'mlip3'):
         unlabelled = [structure.uuid for structure, labels, _ in members if labels is None]
         if unlabelled:
             raise DatasetError(
                 f'{len(unlabelled)} configurations of `{label}` have no labels (e.g. {unlabelled[0]}): label them first'
             )
         configurations = [(structure.get_ase(), labels) for structure, labels, _ in members]
-        write_pacemaker_dataset(configurations, output, [label] * len(members), [s.uuid for s, _, _ in members])
+        uuids = [s.uuid for s, _, _ in members]
+        if format == 'pacemaker':
+            write_pacemaker_dataset(configurations, output, [label] * len(members), uuids)
+        else:
+            species = sorted({symbol for atoms, _ in configurations for symbol in atoms.get_chemical_symbols()})
+            write_cfg(configurations, output, species, [{'uuid': uuid} for uuid in uuids])
         return len(members)
     frames = []
     for structure, labels, _ in members:
