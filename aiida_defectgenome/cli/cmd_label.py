@@ -6,7 +6,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_profile_or_fail, run_or_fail, user_errors
+from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('label')
@@ -40,10 +40,7 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     if engine == 'vasp' and not (code and potential_family):
         raise click.UsageError('--engine vasp needs --code (a vasp.vasp code) and --potential-family')
     code = code or 'gpaw@localhost'
-    try:
-        dft_code = orm.load_code(code)
-    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
-        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    dft_code = load_code_or_fail(code, '--code')
     builder = DftLabelingWorkChain.get_builder_from_protocol(
         engine, dft_code, configurations, protocol=protocol, potential_family=potential_family
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from . import cmd_root
-from .utils import load_profile_or_fail, user_errors
+from .utils import load_code_or_fail, load_profile_or_fail, user_errors
 
 
 @cmd_root.command('pcc-gcmc')
@@ -45,10 +45,7 @@ def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, grou
     from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol
 
     overrides = {'max_atoms': max_atoms} if max_atoms else {}
-    try:
-        lammps = orm.load_code(code)
-    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
-        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    lammps = load_code_or_fail(code, '--code')
     eip = load_potential(potential)
     start = time.perf_counter()
     if group:

@@ -8,7 +8,7 @@ import click
 from ..core.sampling_plan import SCENARIOS
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_profile_or_fail, run_or_fail, user_errors
+from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('sample')
@@ -61,12 +61,7 @@ def cmd_sample(
     from ..workflows.eip_sampling import EipSamplingWorkChain
 
     names = [name.strip() for name in scenarios.split(',') if name.strip()]
-    codes = []
-    for label in (lammps_code, selection_code):
-        try:
-            codes.append(orm.load_code(label))
-        except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
-            raise click.ClickException(f'no code `{label}`: run `aiida-defectgenome setup` or give the code option') from exc
+    codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(

@@ -7,7 +7,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_profile_or_fail, run_or_fail, user_errors
+from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 TRAINER_CHOICES = ('snap', 'mtp', 'pace')
 
@@ -36,7 +36,6 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     if trainer == 'pace' and (ensemble or not code):
         raise click.UsageError('--trainer pace needs --code (a `pacemaker` code) and trains no ensemble (--ensemble 0)')
     load_profile_or_fail(ctx)
-    from aiida import orm
 
     from ..core.potential_evaluation import write_potential_directory
     from ..tools.potentials import write_potential_files
@@ -45,10 +44,7 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     groups = [_genome_group(value) for value in inputs]
     group_weights = _parse_weights(weights, groups)
     code = code or 'python@localhost'
-    try:
-        training_code = orm.load_code(code)
-    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
-        raise click.ClickException(f'no code `{code}`: run `aiida-defectgenome setup` or give --code') from exc
+    training_code = load_code_or_fail(code, '--code')
     builder = TrainingWorkChain.get_builder_from_protocol(training_code, groups, protocol, group_weights, ensemble, trainer=trainer)
     results, node = run_or_fail(builder)
     directory = Path(directory)

@@ -6,7 +6,7 @@ import functools
 
 import click
 
-__all__ = ('load_profile_or_fail', 'run_or_fail', 'user_errors')
+__all__ = ('load_code_or_fail', 'load_profile_or_fail', 'run_or_fail', 'user_errors')
 
 
 def load_profile_or_fail(ctx: click.Context):
@@ -20,6 +20,16 @@ def load_profile_or_fail(ctx: click.Context):
     except (MissingConfigurationError, ProfileConfigurationError, ConfigurationError) as exc:
         hint = f'profile `{name}` does not exist' if name else 'no AiiDA profile is configured'
         raise click.ClickException(f'{hint}: run `aiida-defectgenome setup` first ({type(exc).__name__}).') from exc
+
+
+def load_code_or_fail(label: str, option: str = 'the code option'):
+    """Load code ``label`` (``name@computer``), or stop with a message naming ``option`` to give another."""
+    from aiida import orm
+
+    try:
+        return orm.load_code(label)
+    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+        raise click.ClickException(f'no code `{label}`: run `aiida-defectgenome setup` or give {option}') from exc
 
 
 def user_errors(function):
