@@ -17,13 +17,20 @@ pytestmark = pytest.mark.slow
 def test_demo_on_a_fresh_aiida_path(tmp_path):
     env = {**os.environ, 'AIIDA_PATH': str(tmp_path)}
     command = [str(Path(sys.executable).parent / 'aiida-defectgenome'), 'demo']
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     a0 = float(re.search(rf'a0 += {NUMBER} A', result.stdout).group(1))
     e_coh = float(re.search(rf'E_coh = {NUMBER} eV/atom', result.stdout).group(1))
     assert a0 == pytest.approx(3.1648, abs=2e-4) and e_coh == pytest.approx(-8.760, abs=5e-4)
     assert '678 imported' in result.stdout
     assert re.search(r'-> import_configurations <\d+> -> 678 StructureData \+ labels table <\d+>', result.stdout)
+    # the demo campaign: every stage ran, the final model is scored, and the four figures are written
+    assert re.search(r'DefectGenomeWorkChain<\d+> finished in \d+ s', result.stdout)
+    for stage in ('eip_sampling', 'pcc_gcmc', 'dft_labeling_cells', 'active_learning', 'training_0', 'md_divacancy_iter1'):
+        assert stage in result.stdout, stage
+    assert re.search(r'final model: test \d+\.\d+ meV/atom', result.stdout)
+    for name in ('gamma.png', 'pcc_energy_map.png', 'parity.png', 'learning_curve.png'):
+        assert (tmp_path / 'defectgenome-demo' / name).stat().st_size > 10_000, name
 
 
 def test_docs_build_without_warnings(tmp_path):

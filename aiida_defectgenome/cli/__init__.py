@@ -21,4 +21,15 @@ def cmd_root(profile):
     """
 
 
-from . import cmd_demo, cmd_gamma, cmd_genome, cmd_label, cmd_pcc_gcmc, cmd_potential, cmd_sample, cmd_setup, cmd_train  # noqa: E402,F401  (registers the subcommands)
+from . import (  # noqa: E402,F401  (registers the subcommands)
+    cmd_campaign,
+    cmd_demo,
+    cmd_gamma,
+    cmd_genome,
+    cmd_label,
+    cmd_pcc_gcmc,
+    cmd_potential,
+    cmd_sample,
+    cmd_setup,
+    cmd_train,
+)

@@ -11,7 +11,16 @@ from ase import Atoms
 from scipy.spatial import cKDTree
 from scipy.spatial.transform import Rotation
 
-__all__ = ('BASES', 'cylinder_cell', 'direction_period', 'indentation_slab', 'line_cylinder', 'oriented_crystal', 'polycrystal')
+__all__ = (
+    'BASES',
+    'cylinder_cell',
+    'direction_period',
+    'indentation_slab',
+    'line_cylinder',
+    'oriented_crystal',
+    'polycrystal',
+    'vacancy_cluster',
+)
 
 #: Fractional sites of the conventional cubic cell of each lattice.
 BASES = {
@@ -92,6 +101,17 @@ def oriented_crystal(
     atoms.wrap()
     atoms.info.update(lattice=lattice, directions=[list(map(int, d)) for d in directions])
     return atoms
+
+
+def vacancy_cluster(symbol: str, a: float, lattice: str = 'bcc', repeat: int = 4, vacancies: int = 2) -> Atoms:
+    """Return a periodic ``repeat``-cubed supercell of conventional cells with its ``vacancies`` sites
+    nearest the centre removed (a compact vacancy cluster; 0: the perfect crystal)."""
+    if not 0 <= vacancies < repeat**3 * len(BASES[lattice]):
+        raise ValueError(f'cannot remove {vacancies} atoms from {repeat}^3 {lattice} cells')
+    crystal = oriented_crystal(symbol, a, lattice, size=(repeat * a,) * 3)
+    distance = np.linalg.norm(crystal.positions - crystal.cell.lengths() / 2 + 1e-3, axis=1)
+    del crystal[np.argsort(distance, kind='stable')[:vacancies].tolist()]
+    return crystal
 
 
 def polycrystal(

@@ -1,14 +1,17 @@
-"""The demo job: relax bcc W with EAM-Zhou through AiiDA, import the W basic set, summarise provenance."""
+"""The demo job: relax bcc W with EAM-Zhou, import the W basic set, run the `demo` campaign, summarise and plot."""
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 
 from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
+from ..workflows.campaign import DefectGenomeWorkChain
 from ..workflows.lammps_base import LammpsBaseWorkChain
+from .campaign import campaign_status, stage_times, write_campaign_plots
 from .genome import import_genome
 from .potentials import load_potential
 
@@ -34,8 +37,8 @@ def relax_bulk(potential: str, element: str, lattice: str, a_guess: float, code:
     return node
 
 
-def run_demo(echo=print, group_label: str = 'W-basic') -> dict:
-    """Run the demo and ``echo`` what happened; return its numbers."""
+def run_demo(echo=print, group_label: str = 'W-basic', output='defectgenome-demo') -> dict:
+    """Run the demo and ``echo`` what happened; write its plots into folder ``output``; return its numbers."""
     echo('1. Relaxing bcc W (EAM-Zhou) with LAMMPS through AiiDA ...')
     relax = relax_bulk('eam-zhou-W', 'W', 'bcc', a_guess=3.10)
     if not relax.is_finished_ok:
@@ -49,22 +52,42 @@ def run_demo(echo=print, group_label: str = 'W-basic') -> dict:
     echo(f'2. Importing the W basic DFT set (678 configurations) into genome group `{group_label}` ...')
     report = import_genome(BASIC_W_DATASET, group_label, engine='VASP')
     echo(f'   {report.created} imported, {report.reused} reused, {report.present} already in the group.')
-
-    calc = relax.called[-1]
-    echo('3. Provenance:')
-    echo(f'   potential `{relax.inputs.lammps.potential.label}` <{relax.inputs.lammps.potential.pk}> '
-         f'+ structure <{relax.inputs.lammps.structure.pk}> -> {calc.process_label} <{calc.pk}> '
-         f'-> relaxed structure <{relax.outputs.structure.pk}>, output_parameters <{relax.outputs.output_parameters.pk}>')
     imports = orm.QueryBuilder().append(orm.CalcFunctionNode, filters={'attributes.function_name': 'import_configurations'})
     for (node,) in imports.iterall():
-        source = node.inputs.source
         outputs = node.base.links.get_outgoing().all_link_labels()
         structures = sum(label.startswith('structure_') for label in outputs)
-        echo(f'   file `{source.filename}` <{source.pk}> -> import_configurations <{node.pk}> '
-             f'-> {structures} StructureData + labels table <{node.outputs.labels.pk}>')
-    counts = {cls.__name__: orm.QueryBuilder().append(cls).count()
-              for cls in (orm.StructureData, orm.ArrayData, orm.CalcJobNode, orm.WorkChainNode, orm.CalcFunctionNode)}
-    echo('   nodes in this profile: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))
-    echo(f'   explore: `verdi process show {relax.pk}`, `verdi node graph generate {relax.pk}`, '
-         f'`aiida-defectgenome genome show {group_label}`')
-    return {'a0': a0, 'e_coh': out['energy_per_atom'], 'relax_pk': relax.pk, 'import': report}
+        echo(
+            f'   file `{node.inputs.source.filename}` <{node.inputs.source.pk}> -> import_configurations <{node.pk}> '
+            f'-> {structures} StructureData + labels table <{node.outputs.labels.pk}>'
+        )
+
+    prefix = time.strftime('demo-%Y%m%d-%H%M%S')
+    echo(f'3. The demo campaign (groups `{prefix}/...`): EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning ...')
+    start = time.perf_counter()
+    codes = [orm.load_code(f'{label}@localhost') for label in ('lammps', 'python', 'gpaw')]
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(*codes, basic_group=group_label, protocol='demo', group_prefix=prefix)
+    _, campaign = run_get_node(builder)
+    if not campaign.is_finished_ok:
+        raise RuntimeError(f'the campaign failed: {campaign.exit_message} (`verdi process report {campaign.pk}`)')
+    echo(f'   DefectGenomeWorkChain<{campaign.pk}> finished in {time.perf_counter() - start:.0f} s.')
+
+    echo('4. Summary:')
+    status = campaign_status(campaign)
+    for row in stage_times(campaign):
+        count = f' x{row["count"]}' if row.get('count', 1) > 1 else ''
+        echo(f'   {row["stage"] + count:<32} {row["process"]:<26} {row["seconds"]:>7.0f} s')
+    for label, count in status['groups'].items():
+        echo(f'   group {label:<44} {count:>5} structures')
+    metrics = campaign.outputs.metrics.get_dict()
+    echo(
+        f'   final model: test {metrics["test"]["energy_rmse_mev_per_atom"]:.2f} meV/atom, '
+        f'{metrics["test"]["force_rmse_mev_per_a"]:.0f} meV/A; energy offsets {metrics.get("energy_offsets", {})}'
+    )
+    echo('   gamma_max of the watched MD runs: ' + ', '.join(f'{e["run"]} {e["gamma_max"]:.2f}' for e in status['gamma_max']))
+    plots = write_campaign_plots(campaign, group_label, output)
+    echo(f'   plots in {output}/: ' + ', '.join(path.name for path in plots))
+    echo(
+        f'   explore: `aiida-defectgenome campaign status {campaign.pk}`, `verdi process status {campaign.pk}`, '
+        f'`aiida-defectgenome genome show {prefix}/pcc-gcmc`'
+    )
+    return {'a0': a0, 'e_coh': out['energy_per_atom'], 'relax_pk': relax.pk, 'import': report, 'campaign': campaign.pk}

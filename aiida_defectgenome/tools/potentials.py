@@ -9,14 +9,17 @@ from pathlib import Path
 from aiida import orm
 
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
+from ..core.snap_model import SnapModel, read_snap_files
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
 __all__ = (
+    'bcc_lattice_constant',
     'list_potentials',
     'load_potential',
     'potential_files',
     'register_bundled_potentials',
     'register_potential',
+    'snap_model_of',
     'write_potential_files',
 )
 
@@ -112,3 +115,25 @@ def potential_files(node: InteratomicPotentialData):
             pair_coeff=node.pair_coeff,
             citation=node.citation,
         )
+
+
+def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
+    """Return the :class:`SnapModel` of a stored ``pair_style snap`` potential.
+
+    :raises ValueError: if ``node`` is not a SNAP potential in the files this package writes.
+    """
+    if node.pair_style != 'snap':
+        raise ValueError(f'potential `{node.name}` is `{node.pair_style}`, not a SNAP model')
+    with potential_files(node) as spec:
+        paths = {path.suffix: path for path in spec.files}
+        if {'.snapcoeff', '.snapparam'} - set(paths):
+            raise ValueError(f'potential `{node.name}` lacks its .snapcoeff or .snapparam file')
+        return read_snap_files(paths['.snapcoeff'], paths['.snapparam'])
+
+
+def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
+    """Relaxed bcc lattice constant (A) of the potential's (first) element, from the local LAMMPS."""
+    from ..core.lammps_local import relaxed_lattice_constant
+
+    with potential_files(node) as spec:
+        return relaxed_lattice_constant(spec, node.species[0])

@@ -17,8 +17,10 @@ from ..core.lammps_input import type_elements
 from ..core.sampling_plan import plan_runs
 from ..core.screening import validate_selection_parameters
 from ..data.active_set import ActiveSetData
+from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import merge_overrides, read_protocol
+from ..tools.potentials import bcc_lattice_constant
 from ..tools.structures import structure_from_atoms
 from .eip_run import EipRunWorkChain
 
@@ -112,7 +114,7 @@ class EipSamplingWorkChain(WorkChain):
             self.report(f'run {run} with {name} failed, skipped: {failures[-1]}')
 
     def collect(self):
-        group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
+        group, _ = GenomeGroup.collection.get_or_create(self.inputs.output_group.value)
         summary, failures, total = {}, [], 0
         for run, name, node in self._finished(failures):
             info = node.outputs.cluster_info.get_dict()
@@ -140,7 +142,7 @@ class EipSamplingWorkChain(WorkChain):
         lammps_code,
         selection_code,
         potentials: list,
-        active_set: ActiveSetData,
+        active_set: ActiveSetData | None,
         scenarios=('all',),
         protocol: str | None = None,
         output_group: str = 'eip-sampling-clusters',
@@ -161,14 +163,15 @@ class EipSamplingWorkChain(WorkChain):
         species = potentials[0].species
         if len(species) != 1:
             raise ValueError('the built-in scenarios are single-element: give a potential of one element')
-        a = lattice_constant or _lattice_constant(potentials[0])
+        a = lattice_constant or bcc_lattice_constant(potentials[0])
         builder = cls.get_builder()
         runs = plan_runs(list(scenarios), species[0], a, settings, seed)
         builder.runs = orm.Dict({f'r{k:02d}': {'scenario': run.scenario, 'variant': run.variant} for k, run in enumerate(runs)})
         builder.structures = {f'r{k:02d}': structure_from_atoms(run.atoms) for k, run in enumerate(runs)}
         builder.run_parameters = {f'r{k:02d}': orm.Dict(run.parameters) for k, run in enumerate(runs)}
         builder.potentials = {_key(p.name): p for p in potentials}
-        builder.active_set = active_set
+        if active_set is not None:  # the campaign builds it from its basic set
+            builder.active_set = active_set
         builder.selection = orm.Dict(selection or {})
         builder.lammps_code, builder.selection_code = lammps_code, selection_code
         builder.output_group = orm.Str(output_group)
@@ -197,12 +200,3 @@ def _extra(key, value):
 
 def _key(name: str) -> str:
     return ''.join(c if c.isalnum() else '_' for c in name)
-
-
-def _lattice_constant(potential: InteratomicPotentialData) -> float:
-    """Relaxed bcc lattice constant (A) of the potential's element, from the local LAMMPS."""
-    from ..core.lammps_local import relaxed_lattice_constant
-    from ..tools.potentials import potential_files
-
-    with potential_files(potential) as spec:
-        return relaxed_lattice_constant(spec, potential.species[0])

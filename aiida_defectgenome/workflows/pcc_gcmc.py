@@ -15,6 +15,7 @@ from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive
 from ..calculations.lammps import LammpsCalculation
 from ..core import gcmc
 from ..core.box_search import ImpossibleBox
+from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
 
@@ -167,7 +168,7 @@ class PccGcmcWorkChain(WorkChain):
 
 class PccGcmcGroupWorkChain(WorkChain):
     """Run ``PccGcmcWorkChain`` on every cluster of a group, at most ``max_concurrent`` at a time, and
-    add the cells to an output group. Clusters that fail are reported and skipped."""
+    add the cells to an output genome group. Clusters that fail are reported and skipped."""
 
     @classmethod
     def define(cls, spec):
@@ -209,7 +210,7 @@ class PccGcmcGroupWorkChain(WorkChain):
         return ToContext(**running)
 
     def collect(self):
-        group, _ = orm.Group.collection.get_or_create(self.inputs.output_group.value)
+        group, _ = GenomeGroup.collection.get_or_create(self.inputs.output_group.value)
         for key in [k for k in self.ctx if k.startswith('cluster_') and k[8:] not in self.ctx.summary]:
             process = self.ctx[key]
             pk = key[8:]

@@ -18,7 +18,6 @@ from ..calculations.pace import PaceTrainingCalculation
 from ..calculations.training import SnapTrainingCalculation
 from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
-from ..data.genome import GenomeGroup
 from ..protocols import merge_overrides, read_protocol
 from ..tools.labels import labels_of
 
@@ -99,8 +98,8 @@ class TrainingWorkChain(WorkChain):
         structures, tables, assignment, species = {}, {}, {}, set()
         for label in labels:
             try:
-                group = GenomeGroup.collection.get(label=label)
-            except Exception:  # NotExistent, or a plain Group of another type
+                group = orm.load_group(label)
+            except Exception:  # NotExistent
                 return self.exit_codes.ERROR_NO_GROUP.format(label=label)
             members = [node for node in group.nodes if isinstance(node, orm.StructureData)]
             skipped = 0

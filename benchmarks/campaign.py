@@ -1,0 +1,101 @@
+"""Wall time of the `demo` campaign per stage, and the AiiDA overhead as a share of the total.
+
+- Stages: each child of the DefectGenomeWorkChain and each step of its active learning, creation to
+  last change (tools.campaign.stage_times).
+- Busy time: the union of the intervals in which at least one calculation (CalcJob, from creation to
+  its end, upload and parsing included, or calcfunction) was in progress.
+- AiiDA overhead: total wall time minus busy time, in percent of the total: the time in which only the
+  engine worked (workchain steps, launching, waiting for the next step). Goal (issue 8): <= 5 %.
+  The upload, polling and parsing inside each CalcJob are in the busy time, so this is a lower bound.
+
+Runs the `demo` campaign in a fresh SQLite profile (temporary AIIDA_PATH), or reads a finished campaign
+of the current profile with --pk (e.g. the one `aiida-defectgenome demo` ran). Writes benchmarks/results/campaign.json and .png.
+Run: python benchmarks/campaign.py [--pk PK] (about 10 minutes on 2 cores)
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import write_results  # noqa: E402
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float('-inf')
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
+
+
+def measure(pk: int) -> dict:
+    from aiida import orm
+
+    from aiida_defectgenome.tools.campaign import campaign_groups, stage_times
+
+    node = orm.load_node(pk)
+    origin = node.ctime
+    calculations = [n for n in node.called_descendants if isinstance(n, orm.CalculationNode)]
+    intervals = [((n.ctime - origin).total_seconds(), (n.mtime - origin).total_seconds()) for n in calculations]
+    total = (node.mtime - origin).total_seconds()
+    busy = _union(intervals)
+    jobs = [n for n in calculations if isinstance(n, orm.CalcJobNode)]
+    return {
+        'campaign': pk,
+        'exit_status': node.exit_status,
+        'total_s': round(total, 1),
+        'busy_s': round(busy, 1),
+        'overhead_percent': round(100 * (total - busy) / total, 2),
+        'calcjobs': len(jobs),
+        'calcfunctions': len(calculations) - len(jobs),
+        'processes': len(node.called_descendants) + 1,
+        'stages': [{**row, 'seconds': round(row['seconds'], 1)} for row in stage_times(node)],
+        'groups': campaign_groups(node.inputs.group_prefix.value),
+    }
+
+
+def fresh_demo() -> None:
+    """Set up a fresh profile, run the demo campaign, and measure it (this script with --pk, in that profile)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, 'AIIDA_PATH': tmp, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'}
+        command = str(Path(sys.executable).parent / 'aiida-defectgenome')
+        subprocess.run([command, 'setup'], env=env, check=True, capture_output=True)
+        run = subprocess.run([command, 'campaign', 'run', '--protocol', 'demo'], env=env, capture_output=True, text=True)
+        if run.returncode:
+            raise SystemExit(run.stdout + run.stderr)
+        pk = run.stdout.split('<')[1].split('>')[0]
+        subprocess.run([sys.executable, __file__, '--pk', pk], env=env, check=True)
+
+
+def draw(plt, result):
+    stages = [row for row in result['stages'] if not row['stage'].startswith(' ') and row['process'] != 'calcfunction']
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.barh([row['stage'] for row in stages][::-1], [row['seconds'] for row in stages][::-1], color='tab:blue')
+    ax.set_xlabel('wall time (s)')
+    ax.set_title(f'demo campaign: {result["total_s"]:.0f} s, AiiDA overhead {result["overhead_percent"]:.1f} %')
+    fig.tight_layout()
+    return fig
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--pk', type=int, help='Measure this finished campaign of the current profile.')
+    args = parser.parse_args()
+    if not args.pk:
+        fresh_demo()
+        return
+    from aiida import load_profile
+
+    load_profile()
+    result = write_results('campaign', measure(args.pk), draw)
+    print(json.dumps({key: value for key, value in result.items() if key != 'stages'}, indent=1))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,129 @@
+"""The demo campaign end to end (EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning), in this
+process and through the daemon with a restart in the middle; the provenance of every labelled configuration."""
+
+import time
+
+import ase.io
+import pytest
+from aiida import orm
+
+from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+from aiida_defectgenome.tools.genome import import_genome
+from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def campaign_codes(lammps_code, python_code, gpaw_code):
+    return ['--lammps-code', lammps_code.full_label, '--python-code', python_code.full_label, '--dft-code', gpaw_code.full_label]
+
+
+@pytest.fixture
+def basic_set(aiida_profile, tmp_path):
+    """The W basic set under its own label (other tests import parts of it as `W-basic`)."""
+    if not orm.QueryBuilder().append(orm.Group, filters={'label': 'campaign-basic'}).count():
+        path = tmp_path / 'campaign-basic.extxyz'
+        ase.io.write(path, ase.io.read(BASIC_W_DATASET, index=':'))
+        import_genome(path, 'campaign-basic', engine='VASP')
+    return 'campaign-basic'
+
+
+def _ancestors(node) -> list:
+    query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
+    query.append(orm.Node, with_descendants='node', project='*')
+    return query.all(flat=True)
+
+
+def _labelled(prefix: str) -> list:
+    query = orm.QueryBuilder().append(orm.Group, filters={'label': {'like': f'{prefix}/%'}}, tag='group')
+    query.append(orm.StructureData, with_group='group', filters={'extras': {'has_key': 'dg_labels'}})
+    return query.all(flat=True)
+
+
+def _check_provenance(prefix: str) -> int:
+    """Every labelled configuration descends from the EIP, a LAMMPS run and (PCC cells) its cluster and
+    box run; its labels come from a GPAW run of exactly it. Returns how many were checked."""
+    configurations = _labelled(prefix)
+    for structure in configurations:
+        ancestors = _ancestors(structure)
+        processes = {node.process_label for node in ancestors if isinstance(node, orm.ProcessNode)}
+        potentials = {node.label for node in ancestors if node.node_type.startswith('data.defectgenome.potential')}
+        assert 'eam-zhou-W' in potentials, structure.pk
+        assert 'LammpsCalculation' in processes and 'SelectionCalculation' in processes, structure.pk
+        cluster = structure.base.extras.get('dg_cluster', None)
+        if cluster:  # a PCC-GCMC cell: its cluster and the box runs are ancestors
+            assert cluster in {node.uuid for node in ancestors}
+            assert 'assess_pcc_boxes' in processes
+        if structure.base.extras.get('dg_iteration', None):  # found by active learning
+            assert 'GammaMdCalculation' in processes and 'SnapTrainingCalculation' in processes
+        table = orm.load_node(structure.base.extras.get('dg_labels'))
+        assert table.creator.process_label == 'GpawCalculation' and table.creator.inputs.structure.pk == structure.pk
+    return len(configurations)
+
+
+@pytest.fixture
+def broken_eip(aiida_profile, tmp_path):
+    """An EAM file cut after its header: LAMMPS stops with "premature end of EAM potential file"."""
+    from aiida_defectgenome.core.potentials import bundled_potential
+    from aiida_defectgenome.tools.potentials import register_potential
+
+    source = bundled_potential('eam-zhou-W').files[0]
+    path = tmp_path / 'W_broken.eam.alloy'
+    path.write_text(''.join(source.read_text().splitlines(keepends=True)[:8]))
+    return register_potential([path], 'broken-W', ['W'], 'eam/alloy')[0]
+
+
+def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip):
+    """The demo with a second, broken EIP: its runs fail and are reported, the campaign finishes."""
+    from aiida.engine import run_get_node
+
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, gpaw_code, basic_group=basic_set, protocol='demo', group_prefix='ci-demo',
+        overrides={'potentials': ['eam-zhou-W', 'broken-W']},
+    )  # fmt: skip
+    _, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    summary = node.outputs.summary.get_dict()
+    assert summary['eip_sampling']['clusters'] >= 1 and summary['pcc_gcmc']['cells'] >= 1
+    assert summary['dft_labeling_cells']['labelled'] >= 1 and summary['active_learning']['rounds']
+    assert _check_provenance('ci-demo') >= summary['dft_labeling_cells']['labelled']
+    assert node.outputs.potential.pair_style == 'snap'
+    sampling = next(n for n in node.called if n.process_label == 'EipSamplingWorkChain')
+    failed = sampling.outputs.summary['failed']
+    assert len(failed) == 3 and all('broken_W' in line for line in failed)  # the three loops with the broken EIP
+
+    status = cli('campaign', 'status', node.pk)
+    assert status.exit_code == 0, status.output
+    assert 'finished [0]' in status.output and 'gamma_max of the watched MD runs' in status.output
+    assert 'ci-demo/pcc-gcmc' in status.output and status.output.count('failed: ') >= 3
+    assert cli('campaign', 'status', 10**9).exit_code != 0
+
+
+def test_demo_campaign_through_the_daemon_survives_a_restart(cli, basic_set, campaign_codes, started_daemon_client):
+    """Submitted, the daemon stopped while a DFT job runs, started again: the campaign finishes and no
+    configuration is labelled twice."""
+    options = ['--protocol', 'demo', '--basic', basic_set, '--group-prefix', 'ci-daemon', '--submit', *campaign_codes]
+    result = cli('campaign', 'run', *options)
+    assert result.exit_code == 0, result.output
+    node = orm.load_node(int(result.output.split('<')[1].split('>')[0]))
+
+    def gpaw_jobs():
+        return [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
+
+    deadline = time.time() + 900
+    while not any(not job.is_terminated for job in gpaw_jobs()):
+        assert time.time() < deadline and not node.is_terminated, 'no DFT job started'
+        time.sleep(2)
+    started_daemon_client.stop_daemon(wait=True)
+    assert not node.is_terminated
+    time.sleep(5)
+    started_daemon_client.start_daemon()
+    deadline = time.time() + 2400
+    while not node.is_terminated:
+        assert time.time() < deadline, 'the campaign did not finish after the restart'
+        time.sleep(5)
+    assert node.is_finished_ok, node.exit_message
+    structures = [job.inputs.structure.pk for job in gpaw_jobs() if job.is_finished_ok]
+    assert structures and len(structures) == len(set(structures))  # nothing labelled twice
+    assert _check_provenance('ci-daemon') >= 1
