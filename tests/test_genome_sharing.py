@@ -24,10 +24,10 @@ ensure_profile('roundtrip')
 import_archive(sys.argv[1])
 nodes = orm.QueryBuilder().append(orm.Node).count()
 links = orm.QueryBuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
-potential = orm.load_node(sys.argv[2])
-ancestors = orm.QueryBuilder().append(orm.Node, filters={'id': potential.pk}, tag='p')
-ancestors.append(orm.StructureData, with_descendants='p')
-print(json.dumps({'nodes': nodes, 'links': links, 'structures': ancestors.count()}))
+from aiida_defectgenome.tools.provenance import ancestors
+made_from = list(ancestors(orm.load_node(sys.argv[2])))
+structures = orm.QueryBuilder().append(orm.StructureData, filters={'id': {'in': made_from}}).count()
+print(json.dumps({'nodes': nodes, 'links': links, 'structures': structures}))
 """
 
 

@@ -4,10 +4,30 @@
 from __future__ import annotations
 
 from aiida import orm
+from aiida.common.links import LinkType
+from aiida.tools.graph.graph_traversers import traverse_graph
 
 from ..data.potential import InteratomicPotentialData
 
-__all__ = ('provenance_chain',)
+__all__ = ('ancestors', 'descendants', 'provenance_chain')
+
+#: Data provenance: data -> calculation (inputs) and calculation -> data (outputs), no workflow links.
+_DATA_LINKS = (LinkType.INPUT_CALC, LinkType.CREATE)
+
+
+def ancestors(node: orm.Node) -> set[int]:
+    """Pks of every node ``node`` descends from through calculations.
+
+    A set-based traversal: ``QueryBuilder``'s ``with_descendants`` enumerates paths, and a campaign's graph
+    has so many (every basic configuration reaches a model through every box run of every cell) that it
+    ran out of 24 GB of memory.
+    """
+    return traverse_graph([node.pk], links_backward=_DATA_LINKS)['nodes'] - {node.pk}
+
+
+def descendants(node: orm.Node) -> set[int]:
+    """Pks of every node made, through calculations, from ``node`` (see :func:`ancestors`)."""
+    return traverse_graph([node.pk], links_forward=_DATA_LINKS)['nodes'] - {node.pk}
 
 
 def _process(node) -> str:
@@ -49,6 +69,30 @@ def _eip_steps(cluster: orm.StructureData) -> list[dict]:
     return steps
 
 
+def _watched_md_steps(cluster: orm.StructureData) -> list[dict]:
+    """Model, watched MD, snapshot and centre of a cluster found by active learning."""
+    snapshot = orm.load_node(cluster.base.extras.get('dg_source'))
+    md = snapshot.creator
+    model = md.inputs.potential
+    extras = snapshot.base.extras.all
+    return [
+        {'step': 'potential', 'text': f'{model.label} ({model.pair_style}) by {_process(model.creator)}', 'uuid': model.uuid},
+        {
+            'step': 'loading',
+            'text': f'{extras.get("dg_scenario")}: watched NVT MD at {md.inputs.parameters["temperature"]} K, '
+            f'active-learning round {extras.get("dg_iteration")}, in {_process(md)}',
+            'uuid': md.uuid,
+        },
+        {'step': 'snapshot', 'text': f'MD step {extras.get("dg_step")}, gamma_max {extras.get("dg_gamma_max", float("nan")):.2f}'},
+        {
+            'step': 'centre atom',
+            'text': f'atom {cluster.base.extras.get("dg_centre_atom")} of the snapshot, gamma '
+            f'{cluster.base.extras.get("dg_gamma", float("nan")):.2f}, cut by {_process(cluster.creator)}',
+            'uuid': cluster.uuid,
+        },
+    ]
+
+
 def _box_step(cell: orm.StructureData) -> dict:
     """The PCC-GCMC box run that made a periodic cell."""
     assess = cell.creator
@@ -85,23 +129,25 @@ def _dft_step(structure: orm.StructureData) -> dict:
 def provenance_chain(structure: orm.StructureData) -> list[dict]:
     """Return the steps (``step``, ``text``, optional ``uuid``) that made ``structure`` and used it.
 
-    Handles EIP clusters (extras ``dg_scenario`` ...), PCC-GCMC cells (``dg_cluster``) and imported
-    configurations; ``models`` lists every trained potential that descends from the configuration.
+    Handles EIP clusters (extras ``dg_scenario`` ...), clusters cut from watched MLIP MD (active learning),
+    PCC-GCMC cells (``dg_cluster``) and imported configurations; ``models`` lists every trained potential
+    that descends from the configuration.
     """
     steps = []
     cluster_uuid = structure.base.extras.get('dg_cluster', None)
     cluster = orm.load_node(cluster_uuid) if cluster_uuid else structure
     if cluster.base.extras.get('dg_scenario', None) is not None:
         steps.extend(_eip_steps(cluster))
+    elif cluster.creator is not None and cluster.creator.process_label == 'cut_neighbourhoods':
+        steps.extend(_watched_md_steps(cluster))
     else:
         creator = cluster.creator
         steps.append({'step': 'origin', 'text': f'made by {_process(creator)}', 'uuid': creator.uuid if creator else None})
     if cluster_uuid:
         steps.append(_box_step(structure))
     steps.append(_dft_step(structure))
-    query = orm.QueryBuilder().append(orm.StructureData, filters={'id': structure.pk}, tag='s')
-    query.append(InteratomicPotentialData, with_ancestors='s', project=['*'])
-    models = [node for (node,) in query.iterall()]
+    made = list(descendants(structure))
+    models = orm.QueryBuilder().append(InteratomicPotentialData, filters={'id': {'in': made}}).all(flat=True) if made else []
     text = ', '.join(f'{m.label} ({_process(m.creator)})' for m in models) or 'none yet'
     steps.append({'step': 'models', 'text': text, 'uuids': [m.uuid for m in models]})
     return steps
