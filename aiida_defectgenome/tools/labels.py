@@ -14,7 +14,7 @@ from aiida import orm
 
 from ..core.datasets import Labels
 
-__all__ = ('UNITS', 'labels_of', 'labels_rows', 'labels_table', 'point_to_labels')
+__all__ = ('UNITS', 'label_tables', 'labels_of', 'labels_rows', 'labels_table', 'point_to_labels')
 
 UNITS = {'energy': 'eV', 'forces': 'eV/A', 'stress': 'eV/A^3'}
 
@@ -36,10 +36,7 @@ def labels_rows(node: orm.ArrayData) -> list[Labels]:
     energy, natoms = node.get_array('energy'), node.get_array('natoms')
     forces = np.split(node.get_array('forces'), np.cumsum(natoms)[:-1])
     stress = node.get_array('stress')
-    return [
-        Labels(energy=float(e), forces=f, stress=None if np.isnan(s).all() else s)
-        for e, f, s in zip(energy, forces, stress)
-    ]
+    return [Labels(energy=float(e), forces=f, stress=None if np.isnan(s).all() else s) for e, f, s in zip(energy, forces, stress)]
 
 
 def point_to_labels(structure: orm.StructureData, table: orm.ArrayData, row: int) -> None:
@@ -47,14 +44,22 @@ def point_to_labels(structure: orm.StructureData, table: orm.ArrayData, row: int
     structure.base.extras.set_many({'dg_labels': table.uuid, 'dg_labels_row': row})
 
 
+def label_tables(structures: list[orm.StructureData]) -> dict[str, orm.ArrayData]:
+    """The labels tables that ``structures`` point to, by UUID, loaded in one query (a pointer to a
+    table that no longer exists is left out)."""
+    uuids = sorted({s.base.extras.get('dg_labels', None) for s in structures} - {None})
+    if not uuids:
+        return {}
+    query = orm.QueryBuilder().append(orm.ArrayData, filters={'uuid': {'in': uuids}})
+    return {node.uuid: node for (node,) in query.iterall()}
+
+
 def labels_of(structures: list[orm.StructureData]) -> list[tuple[Labels | None, str | None]]:
     """Return ``(labels, engine)`` for each structure (``(None, None)`` where it has none), loading each table once."""
     pointers = [(s.base.extras.get('dg_labels', None), s.base.extras.get('dg_labels_row', None)) for s in structures]
-    uuids = sorted({uuid for uuid, _ in pointers if uuid})
-    tables = {}
-    if uuids:
-        query = orm.QueryBuilder().append(orm.ArrayData, filters={'uuid': {'in': uuids}})
-        tables = {node.uuid: (labels_rows(node), node.base.attributes.get('engine', 'unknown')) for (node,) in query.iterall()}
+    tables = {
+        uuid: (labels_rows(node), node.base.attributes.get('engine', 'unknown')) for uuid, node in label_tables(structures).items()
+    }
     result = []
     for uuid, row in pointers:
         if uuid in tables:

@@ -19,7 +19,7 @@ from ..calculations.training import SnapTrainingCalculation
 from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
 from ..protocols import merge_overrides, read_protocol
-from ..tools.labels import labels_of
+from ..tools.labels import label_tables
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
@@ -102,12 +102,12 @@ class TrainingWorkChain(WorkChain):
             except Exception:  # NotExistent
                 return self.exit_codes.ERROR_NO_GROUP.format(label=label)
             members = [node for node in group.nodes if isinstance(node, orm.StructureData)]
-            skipped = 0
-            for structure, (labels_row, _) in zip(members, labels_of(members)):
-                if labels_row is None:
+            found, skipped = label_tables(members), 0
+            for structure in members:
+                table = found.get(structure.base.extras.get('dg_labels', None))
+                if table is None:
                     skipped += 1
                     continue
-                table = orm.load_node(structure.base.extras.get('dg_labels'))
                 key, table_key = f's{structure.pk}', f't{table.pk}'
                 structures[key], tables[table_key] = structure, table
                 assignment[key] = {'group': label, 'labels': table_key, 'row': structure.base.extras.get('dg_labels_row')}
