@@ -1,6 +1,10 @@
 """The demo campaign end to end (EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning), in this
 process and through the daemon with a restart in the middle; the provenance of every labelled configuration."""
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import ase.io
@@ -29,10 +33,21 @@ def basic_set(aiida_profile, tmp_path):
     return 'campaign-basic'
 
 
-def _ancestors(node) -> list:
-    query = orm.QueryBuilder().append(orm.Node, filters={'id': node.pk}, tag='node')
-    query.append(orm.Node, with_descendants='node', project='*')
-    return query.all(flat=True)
+def _ancestors(node) -> dict:
+    """Process labels, potential labels and UUIDs of everything ``node`` descends from."""
+    from aiida_defectgenome.data.potential import InteratomicPotentialData
+    from aiida_defectgenome.tools.provenance import ancestors
+
+    pks = {'id': {'in': list(ancestors(node))}}
+
+    def projected(cls, key):
+        return set(orm.QueryBuilder().append(cls, filters=pks, project=key).all(flat=True))
+
+    return {
+        'processes': projected(orm.ProcessNode, 'attributes.process_label'),
+        'potentials': projected(InteratomicPotentialData, 'label'),
+        'uuids': projected(orm.Node, 'uuid'),
+    }
 
 
 def _labelled(prefix: str) -> list:
@@ -46,14 +61,13 @@ def _check_provenance(prefix: str) -> int:
     box run; its labels come from a GPAW run of exactly it. Returns how many were checked."""
     configurations = _labelled(prefix)
     for structure in configurations:
-        ancestors = _ancestors(structure)
-        processes = {node.process_label for node in ancestors if isinstance(node, orm.ProcessNode)}
-        potentials = {node.label for node in ancestors if node.node_type.startswith('data.defectgenome.potential')}
-        assert 'eam-zhou-W' in potentials, structure.pk
+        ancestry = _ancestors(structure)
+        processes = ancestry['processes']
+        assert 'eam-zhou-W' in ancestry['potentials'], structure.pk
         assert 'LammpsCalculation' in processes and 'SelectionCalculation' in processes, structure.pk
         cluster = structure.base.extras.get('dg_cluster', None)
         if cluster:  # a PCC-GCMC cell: its cluster and the box runs are ancestors
-            assert cluster in {node.uuid for node in ancestors}
+            assert cluster in ancestry['uuids']
             assert 'assess_pcc_boxes' in processes
         if structure.base.extras.get('dg_iteration', None):  # found by active learning
             assert 'GammaMdCalculation' in processes and 'SnapTrainingCalculation' in processes
@@ -74,7 +88,7 @@ def broken_eip(aiida_profile, tmp_path):
     return register_potential([path], 'broken-W', ['W'], 'eam/alloy')[0]
 
 
-def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip):
+def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip, tmp_path):
     """The demo with a second, broken EIP: its runs fail and are reported, the campaign finishes."""
     from aiida.engine import run_get_node
 
@@ -93,11 +107,39 @@ def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw
     failed = sampling.outputs.summary['failed']
     assert len(failed) == 3 and all('broken_W' in line for line in failed)  # the three loops with the broken EIP
 
+    # the whole campaign travels as an archive: a fresh profile gets every node and link, and the final
+    # model still descends from every configuration, the basic set's and the campaign's
+    from aiida.tools.archive import create_archive
+    from aiida.tools.archive.abstract import get_format
+
+    from .test_genome_sharing import _COUNT_IN_FRESH_PROFILE
+
+    archive = tmp_path / 'campaign.aiida'
+    create_archive([node], filename=archive)
+    with get_format().open(archive, 'r') as reader:
+        nodes = reader.querybuilder().append(orm.Node).count()
+        links = reader.querybuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
+    env = {**os.environ, 'AIIDA_PATH': str(tmp_path / 'fresh')}
+    done = subprocess.run([sys.executable, '-c', _COUNT_IN_FRESH_PROFILE, str(archive), node.outputs.potential.uuid],
+                          env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (counts['nodes'], counts['links']) == (nodes, links)
+    assert counts['structures'] > 678
+
     status = cli('campaign', 'status', node.pk)
     assert status.exit_code == 0, status.output
     assert 'finished [0]' in status.output and 'gamma_max of the watched MD runs' in status.output
     assert 'ci-demo/pcc-gcmc' in status.output and status.output.count('failed: ') >= 3
     assert cli('campaign', 'status', 10**9).exit_code != 0
+
+    # `genome show --provenance` tells an active-learning cell's chain: model, watched MD, snapshot, box, DFT
+    found = [s for s in _labelled('ci-demo') if s.base.extras.get('dg_iteration', None)]
+    assert found, 'the demo round of active learning labelled no cell'
+    query = orm.QueryBuilder().append(orm.Group, tag='g', project='label')
+    group = query.append(orm.StructureData, with_group='g', filters={'id': found[0].pk}).first(flat=True)
+    shown = cli('genome', 'show', group, '--provenance', found[0].uuid)
+    assert shown.exit_code == 0 and 'watched NVT MD at 3000.0 K' in shown.output and 'GpawCalculation' in shown.output
 
 
 def test_demo_campaign_through_the_daemon_survives_a_restart(cli, basic_set, campaign_codes, started_daemon_client):

@@ -24,19 +24,38 @@ def cmd_campaign():
 @click.option('--dft-code', default='gpaw@localhost', show_default=True, help='GPAW or VASP code, as the protocol asks.')
 @click.option('--potential-family', help='VASP: the POTCAR family (aiida-vasp potcar uploadfamily).')
 @click.option('--submit', is_flag=True, help='Submit to the daemon and return (default: run here and wait).')
+@click.option(
+    '--max-active',
+    type=click.IntRange(min=1),
+    help='Throttle: with this many campaigns not yet finished in the profile, wait (--wait) or refuse.',
+)
+@click.option('--wait', is_flag=True, help='With --max-active: wait for a free slot (checked every 30 s) instead of refusing.')
 @click.pass_context
 @user_errors
-def cmd_run(ctx, protocol, basic_group, group_prefix, lammps_code, python_code, dft_code, potential_family, submit):
+def cmd_run(
+    ctx, protocol, basic_group, group_prefix, lammps_code, python_code, dft_code, potential_family, submit, max_active, wait
+):
     """Run the DefectGenomeWorkChain with PROTOCOL on the basic set GROUP.
 
     The bundled W basic set is imported as `W-basic` first when that group is missing. With --submit the
     campaign goes to the daemon (start it with `verdi daemon start`); follow it with
     `aiida-defectgenome campaign status PK`.
     """
+    if wait and not max_active:
+        raise click.UsageError('--wait needs --max-active')
     load_profile_or_fail(ctx)
     from aiida.engine import submit as submit_process
 
-    from ..tools.campaign import campaign_status
+    from ..tools.campaign import active_campaigns, campaign_status
+
+    while max_active and len(active := active_campaigns()) >= max_active:
+        if not wait:
+            raise click.ClickException(
+                f'{len(active)} campaigns are not finished yet ({", ".join(map(str, active))}), --max-active {max_active}: '
+                'add --wait to queue this one'
+            )
+        click.echo(f'{len(active)} campaigns active, waiting for a slot ...')
+        time.sleep(30)
     from ..workflows.campaign import DefectGenomeWorkChain
 
     codes = [load_code_or_fail(label) for label in (lammps_code, python_code, dft_code)]

@@ -10,7 +10,7 @@ from aiida.common.links import LinkType
 from ..data.genome import GenomeGroup
 from ..workflows import process_failure
 
-__all__ = ('campaign_groups', 'campaign_status', 'stage_times', 'write_campaign_plots')
+__all__ = ('active_campaigns', 'campaign_groups', 'campaign_status', 'stage_times', 'write_campaign_plots')
 
 
 def _call_label(process: orm.ProcessNode) -> str:
@@ -21,6 +21,15 @@ def _call_label(process: orm.ProcessNode) -> str:
 
 def _seconds(process: orm.ProcessNode) -> float:
     return (process.mtime - process.ctime).total_seconds()
+
+
+def active_campaigns() -> list[int]:
+    """Pks of the campaigns not yet terminated (created, waiting or running), oldest first."""
+    from ..workflows.campaign import DefectGenomeWorkChain
+
+    states = {'attributes.process_state': {'in': ['created', 'waiting', 'running']}}
+    query = orm.QueryBuilder().append(DefectGenomeWorkChain, filters=states, project='id')
+    return sorted(query.all(flat=True))
 
 
 def campaign_groups(prefix: str) -> dict[str, int]:

@@ -5,7 +5,8 @@ basic set -> ``EipSamplingWorkChain`` (clusters) -> ``PccGcmcGroupWorkChain`` (p
 and the cells, then explores, cuts, labels and retrains). With ``label_clusters`` the vacuum-padded
 clusters (the paper's "C" set) are labelled too, in their own group, for comparison; they are not
 trained on. Groups are named ``<prefix>/eip-clusters``, ``<prefix>/eip-clusters-padded``,
-``<prefix>/pcc-gcmc`` and ``<prefix>/otf-al-<scenario>-iter<k>``.
+``<prefix>/pcc-gcmc`` and ``<prefix>/otf-al-<scenario>-iter<k>``. A stage that gives nothing (no cluster
+above the threshold, no valid cell, no label) is reported, and active learning starts from what there is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import time
 
 from aiida import orm
-from aiida.engine import ToContext, WorkChain, calcfunction
+from aiida.engine import ToContext, WorkChain, calcfunction, if_
 from aiida.engine.processes.builder import ProcessBuilderNamespace
 
 from ..core.clusters import pad_with_vacuum
@@ -62,10 +63,7 @@ class DefectGenomeWorkChain(WorkChain):
             cls.setup,
             cls.sample,
             cls.inspect_sampling,
-            cls.make_cells,
-            cls.inspect_cells,
-            cls.label,
-            cls.inspect_labels,
+            if_(cls.has_clusters)(cls.make_cells, cls.inspect_cells, if_(cls.has_cells)(cls.label, cls.inspect_labels)),
             cls.learn,
             cls.inspect_learning,
             cls.results,
@@ -74,9 +72,7 @@ class DefectGenomeWorkChain(WorkChain):
         spec.output('metrics', valid_type=orm.Dict, required=False, help='Its metrics.')
         spec.output('summary', valid_type=orm.Dict, help='Groups and counts of every stage.')
         spec.exit_code(300, 'ERROR_NO_BASIC_SET', message='The basic set cannot be used: {message}')
-        spec.exit_code(310, 'ERROR_SAMPLING_FAILED', message='EIP sampling gave no cluster: {message}')
-        spec.exit_code(320, 'ERROR_NO_CELLS', message='No cluster became a periodic cell: {message}')
-        spec.exit_code(330, 'ERROR_NO_LABELS', message='No periodic cell was labelled: {message}')
+        spec.exit_code(310, 'ERROR_SAMPLING_FAILED', message='EIP sampling failed: {message}')
         spec.exit_code(340, 'ERROR_ACTIVE_LEARNING_FAILED', message='Active learning failed: {message}')
 
     def _group(self, name: str) -> str:
@@ -91,7 +87,12 @@ class DefectGenomeWorkChain(WorkChain):
         labelled = sum(1 for node in group.nodes if node.base.extras.get('dg_labels', None))
         if not labelled:
             return self.exit_codes.ERROR_NO_BASIC_SET.format(message=f'group `{label}` holds no labelled configuration')
-        self.ctx.summary = {'basic': {'group': label, 'labelled': labelled}}
+        self.ctx.summary = {
+            'basic': {'group': label, 'labelled': labelled},
+            'eip_sampling': {'group': self._group('eip-clusters'), 'clusters': 0},
+            'pcc_gcmc': {'group': self._group('pcc-gcmc'), 'cells': 0},
+        }
+        self.ctx.training_groups = [label]
         if 'active_set' in self.inputs:
             self.ctx.active_set = self.inputs.active_set
         else:
@@ -108,11 +109,16 @@ class DefectGenomeWorkChain(WorkChain):
         node = self.ctx.sampling
         if not node.is_finished_ok:
             return self.exit_codes.ERROR_SAMPLING_FAILED.format(message=process_failure(node))
-        clusters = node.outputs.summary['clusters']
-        self.ctx.summary['eip_sampling'] = {'group': self._group('eip-clusters'), 'clusters': clusters}
-        if not clusters:
-            return self.exit_codes.ERROR_SAMPLING_FAILED.format(message='no environment above the selection threshold')
+        self.ctx.summary['eip_sampling']['clusters'] = node.outputs.summary['clusters']
+        if not self.has_clusters():
+            self.report('EIP sampling found no environment above the selection threshold: active learning on the basic set')
         return None
+
+    def has_clusters(self):
+        return bool(self.ctx.summary['eip_sampling']['clusters'])
+
+    def has_cells(self):
+        return bool(self.ctx.summary['pcc_gcmc']['cells'])
 
     def make_cells(self):
         inputs = self.exposed_inputs(PccGcmcGroupWorkChain, namespace='pcc_gcmc')
@@ -129,10 +135,9 @@ class DefectGenomeWorkChain(WorkChain):
     def inspect_cells(self):
         node = self.ctx.cells
         if not node.is_finished_ok:
-            return self.exit_codes.ERROR_NO_CELLS.format(message=process_failure(node))
-        cells = sum('cell' in entry for entry in node.outputs.summary.get_dict().values())
-        self.ctx.summary['pcc_gcmc'] = {'group': self._group('pcc-gcmc'), 'cells': cells}
-        return None
+            self.report(f'no cluster became a periodic cell ({process_failure(node)}): active learning on the basic set')
+            return
+        self.ctx.summary['pcc_gcmc']['cells'] = sum('cell' in entry for entry in node.outputs.summary.get_dict().values())
 
     def label(self):
         inputs = self.exposed_inputs(DftLabelingWorkChain, namespace='dft_labeling')
@@ -154,17 +159,18 @@ class DefectGenomeWorkChain(WorkChain):
             self.ctx.summary[f'dft_labeling_{key[5:]}'] = counts
             self.report(f'DFT ({key[5:]}): {counts["labelled"]} labelled, {counts["skipped"]} reused, {counts["failed"]} failed')
         counts = self.ctx.summary['dft_labeling_cells']
-        if not counts['labelled'] + counts['skipped']:
-            node = self.ctx['dft__cells']
-            return self.exit_codes.ERROR_NO_LABELS.format(message=process_failure(node))
-        return None
+        if counts['labelled'] + counts['skipped']:
+            self.ctx.training_groups.append(self._group('pcc-gcmc'))
+        else:
+            failure = process_failure(self.ctx['dft__cells'])
+            self.report(f'no periodic cell was labelled ({failure}): active learning on the basic set')
 
     def learn(self):
         inputs = self.exposed_inputs(ActiveLearningWorkChain, namespace='active_learning')
         inputs['training'] = self.exposed_inputs(TrainingWorkChain, namespace='training')
         inputs['pcc_gcmc'] = self.exposed_inputs(PccGcmcGroupWorkChain, namespace='pcc_gcmc')
         inputs['dft_labeling'] = self.exposed_inputs(DftLabelingWorkChain, namespace='dft_labeling')
-        inputs['groups'] = orm.List([self.inputs.basic_group.value, self._group('pcc-gcmc')])
+        inputs['groups'] = orm.List(self.ctx.training_groups)
         inputs['group_prefix'] = orm.Str(self._group('otf-al'))
         inputs['metadata'] = {'call_link_label': 'active_learning'}
         return ToContext(learning=self.submit(ActiveLearningWorkChain, **inputs))
