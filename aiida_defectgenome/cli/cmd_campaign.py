@@ -120,7 +120,7 @@ def _echo_status(status: dict) -> None:
     if status['exit_message']:
         click.echo(f'  exit message: {status["exit_message"]}')
     for label, count in status['groups'].items():
-        click.echo(f'  group {label:<45} {count:>5} structures')
+        click.echo(f'  group {label:<60} {count:>5} structures')
     for job in status['running']:
         click.echo(f'  running {job["process"]}<{job["pk"]}> ({job["state"]})')
     if status['gamma_max']:

@@ -77,7 +77,7 @@ def run_demo(echo=print, group_label: str = 'W-basic', output='defectgenome-demo
         count = f' x{row["count"]}' if row.get('count', 1) > 1 else ''
         echo(f'   {row["stage"] + count:<32} {row["process"]:<26} {row["seconds"]:>7.0f} s')
     for label, count in status['groups'].items():
-        echo(f'   group {label:<44} {count:>5} structures')
+        echo(f'   group {label:<60} {count:>5} structures')
     metrics = campaign.outputs.metrics.get_dict()
     echo(
         f'   final model: test {metrics["test"]["energy_rmse_mev_per_atom"]:.2f} meV/atom, '
