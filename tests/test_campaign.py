@@ -1,10 +1,6 @@
 """The demo campaign end to end (EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning), in this
 process and through the daemon with a restart in the middle; the provenance of every labelled configuration."""
 
-import json
-import os
-import subprocess
-import sys
 import time
 
 import ase.io
@@ -109,22 +105,10 @@ def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw
 
     # the whole campaign travels as an archive: a fresh profile gets every node and link, and the final
     # model still descends from every configuration, the basic set's and the campaign's
-    from aiida.tools.archive import create_archive
-    from aiida.tools.archive.abstract import get_format
+    from .test_genome_sharing import archive_round_trip
 
-    from .test_genome_sharing import _COUNT_IN_FRESH_PROFILE
-
-    archive = tmp_path / 'campaign.aiida'
-    create_archive([node], filename=archive)
-    with get_format().open(archive, 'r') as reader:
-        nodes = reader.querybuilder().append(orm.Node).count()
-        links = reader.querybuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
-    env = {**os.environ, 'AIIDA_PATH': str(tmp_path / 'fresh')}
-    done = subprocess.run([sys.executable, '-c', _COUNT_IN_FRESH_PROFILE, str(archive), node.outputs.potential.uuid],
-                          env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    counts = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (counts['nodes'], counts['links']) == (nodes, links)
+    exported, counts = archive_round_trip(node, node.outputs.potential, tmp_path)
+    assert (counts['nodes'], counts['links']) == exported
     assert counts['structures'] > 678
 
     status = cli('campaign', 'status', node.pk)

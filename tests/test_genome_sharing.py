@@ -31,6 +31,25 @@ print(json.dumps({'nodes': nodes, 'links': links, 'structures': structures}))
 """
 
 
+def archive_round_trip(node, potential, tmp_path) -> tuple[tuple[int, int], dict]:
+    """Export ``node`` (and what it needs) to an archive, import it into a fresh profile in another process;
+    return the archive's ``(nodes, links)`` and the fresh profile's ``nodes``, ``links`` and ``structures``
+    (those ``potential`` descends from)."""
+    from aiida.tools.archive import create_archive
+    from aiida.tools.archive.abstract import get_format
+
+    archive = tmp_path / 'export.aiida'
+    create_archive([node], filename=archive)
+    with get_format().open(archive, 'r') as reader:
+        nodes = reader.querybuilder().append(orm.Node).count()
+        links = reader.querybuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
+    env = {**os.environ, 'AIIDA_PATH': str(tmp_path / 'fresh')}
+    done = subprocess.run([sys.executable, '-c', _COUNT_IN_FRESH_PROFILE, str(archive), potential.uuid],
+                          env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return (nodes, links), json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def small_genome(tmp_path):
     path = tmp_path / 'w-small.extxyz'
@@ -42,29 +61,13 @@ def small_genome(tmp_path):
 
 
 def test_archive_round_trip_keeps_every_node_and_link(aiida_profile, python_code, small_genome, tmp_path):
-    from aiida.tools.archive import create_archive
-
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     builder = TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], 'fast')
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
-    archive = tmp_path / 'campaign.aiida'
-    create_archive([node], filename=archive)
-
-    from aiida.tools.archive.abstract import get_format
-
-    with get_format().open(archive, 'r') as reader:
-        builder_nodes = reader.querybuilder().append(orm.Node).count()
-        builder_links = reader.querybuilder().append(orm.Node, tag='a').append(orm.Node, with_incoming='a').count()
-    env = {**os.environ, 'AIIDA_PATH': str(tmp_path / 'fresh')}
-    done = subprocess.run(
-        [sys.executable, '-c', _COUNT_IN_FRESH_PROFILE, str(archive), results['potential'].uuid],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    counts = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (counts['nodes'], counts['links']) == (builder_nodes, builder_links)
+    exported, counts = archive_round_trip(node, results['potential'], tmp_path)
+    assert (counts['nodes'], counts['links']) == exported
     assert counts['structures'] == 40  # the model still descends from every configuration it was trained on
 
 
