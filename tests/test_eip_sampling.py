@@ -84,7 +84,8 @@ def test_sample_command_writes_clusters_with_core_centre_and_source(cli, lammps_
     assert bad.exit_code != 0 and 'unknown scenario(s) cheese' in bad.output
 
 
-#: A shorter anneal than the `fast` protocol's, where the test is about the machinery, not the sampling.
+#: A shorter anneal than the `fast` protocol's, where the test is about the machinery, not the sampling. Its
+#: relaxed grain boundaries grade up to 1.9 (EAM) and 3.2 (MEAM) against the basic set: threshold 1.5.
 SHORT_ANNEAL = {'polycrystal': {'steps': 400}, 'dump_every': 100}
 
 
@@ -92,7 +93,7 @@ SHORT_ANNEAL = {'polycrystal': {'steps': 400}, 'dump_every': 100}
 def test_the_daemon_runs_a_sampling(aiida_profile, lammps_code, python_code, eam_w, w_active_set, submit_and_await):
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
-        output_group='daemon-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
+        output_group='daemon-clusters', selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
     )  # fmt: skip
     node = submit_and_await(builder, timeout=600)
     assert node.is_finished_ok, node.exit_message
@@ -107,7 +108,7 @@ def test_two_eips_sample_the_same_scenario(aiida_profile, lammps_code, python_co
     meam_w = load_potential('meam-W')
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         lammps_code, python_code, [eam_w, meam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
-        output_group='two-eip-clusters', selection={'threshold': 2.0, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
+        output_group='two-eip-clusters', selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
     )  # fmt: skip
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message

@@ -14,6 +14,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+from aiida_defectgenome.tools.labels import labels_of
 
 _COUNT_IN_FRESH_PROFILE = """
 import json, sys
@@ -109,15 +110,15 @@ def test_genome_exports_to_mlip3_cfg(cli, small_genome, tmp_path):
     assert result.exit_code == 0, result.output
     blocks = _cfg_blocks(output.read_text())
     assert len(blocks) == 40
-    frames = ase.io.read(BASIC_W_DATASET, index=':40')
-    for block in blocks:
-        node = orm.load_node(block['features']['uuid'])
-        atoms, reference = node.get_ase(), frames[node.base.extras.get('dg_source_index')]
+    nodes = [orm.load_node(block['features']['uuid']) for block in blocks]
+    assert {node.pk for node in nodes} == {node.pk for node in orm.load_group(small_genome).nodes}
+    for block, node, (labels, _) in zip(blocks, nodes, labels_of(nodes)):
+        atoms = node.get_ase()
         assert block['size'] == len(atoms) and np.allclose(block['atoms'][:, 0], np.arange(1, len(atoms) + 1))
         assert set(block['atoms'][:, 1]) == {0.0}  # W is type 0
         assert np.allclose(block['atoms'][:, 2:5], atoms.positions, atol=1e-8)
-        assert np.allclose(block['atoms'][:, 5:8], reference.get_forces(), atol=1e-8)
-        assert block['energy'] == pytest.approx(reference.get_potential_energy(), abs=1e-8)
+        assert np.allclose(block['atoms'][:, 5:8], labels.forces, atol=1e-8)
+        assert block['energy'] == pytest.approx(labels.energy, abs=1e-8)
         assert 'plus_stress' not in block  # the W basic set has no stresses (the virial sign: tests/core)
 
 
