@@ -4,3 +4,16 @@
 def process_failure(node) -> str:
     """One line telling which process ended badly and why: ``Label<pk> exit N: message``."""
     return f'{node.process_label}<{node.pk}> exit {node.exit_status}: {node.exit_message or node.process_state.value}'
+
+
+def dict_validator(check):
+    """A port validator for a ``Dict`` input: ``check(dict)`` of the core raises ``ValueError``, the port says why."""
+
+    def validate(node, _):
+        try:
+            check(node.get_dict())
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return validate

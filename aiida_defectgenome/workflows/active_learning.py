@@ -26,26 +26,12 @@ from ..core.screening import validate_selection_parameters
 from ..tools.d_optimality import select_from_group
 from ..tools.extras import update_extras
 from ..tools.potentials import snap_model_of
-from . import process_failure
+from . import dict_validator, process_failure
 from .dft_labeling import DftLabelingWorkChain
 from .pcc_gcmc import PccGcmcGroupWorkChain
 from .training import TrainingWorkChain
 
 __all__ = ('ActiveLearningWorkChain',)
-
-
-def _validate_md(parameters, _):
-    try:
-        validate_watch(parameters.get_dict())
-    except ValueError as exc:
-        return str(exc)
-
-
-def _validate_selection(parameters, _):
-    try:
-        validate_selection_parameters(parameters.get_dict())
-    except ValueError as exc:
-        return str(exc)
 
 
 def _validate_inputs(inputs, _):
@@ -68,13 +54,15 @@ class ActiveLearningWorkChain(WorkChain):
         spec.input('groups', valid_type=orm.List, help='Labels of the labelled genome groups of the first model.')
         spec.expose_inputs(TrainingWorkChain, namespace='training', exclude=('groups',))
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='Scenario start structures.')
-        spec.input('md', valid_type=orm.Dict, validator=_validate_md, help='Watch settings (core.gamma_md.WATCH_KEYS).')
+        spec.input(
+            'md', valid_type=orm.Dict, validator=dict_validator(validate_watch), help='Watch settings (core.gamma_md.WATCH_KEYS).'
+        )
         spec.input('md_code', valid_type=orm.AbstractCode, help='Python with this package and LAMMPS, for the watched MD.')
         spec.input(
             'selection',
             valid_type=orm.Dict,
             default=lambda: orm.Dict({}),
-            validator=_validate_selection,
+            validator=dict_validator(validate_selection_parameters),
             help='Cluster selection (core.screening.SELECTION_DEFAULTS); threshold defaults to md.save_threshold.',
         )
         spec.expose_inputs(PccGcmcGroupWorkChain, namespace='pcc_gcmc', exclude=('clusters', 'output_group'))

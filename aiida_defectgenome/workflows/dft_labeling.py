@@ -20,6 +20,7 @@ from ..core.vasp_labels import single_point_incar
 from ..data.genome import GenomeGroup
 from ..protocols import protocol_file, read_protocol
 from ..tools.labels import point_to_labels
+from . import process_failure
 from .gpaw_base import GpawBaseWorkChain
 
 __all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
@@ -235,7 +236,7 @@ def vasp_incar(protocol: str | None = None, overrides: dict | None = None) -> di
 
 def _failure(node) -> str:
     """What went wrong in ``node``: its own exit message and that of its last failed calculation."""
-    message = f'{node.process_label}<{node.pk}> exit {node.exit_status}: {node.exit_message or node.process_state.value}'
+    message = process_failure(node)
     failed = [n for n in node.called_descendants if isinstance(n, orm.CalcJobNode) and not n.is_finished_ok]
     if failed:
         last = max(failed, key=lambda n: n.ctime)

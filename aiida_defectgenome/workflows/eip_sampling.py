@@ -22,16 +22,10 @@ from ..data.potential import InteratomicPotentialData
 from ..protocols import merge_overrides, read_protocol
 from ..tools.potentials import bcc_lattice_constant
 from ..tools.structures import structure_from_atoms
+from . import dict_validator
 from .eip_run import EipRunWorkChain
 
 __all__ = ('EipSamplingWorkChain',)
-
-
-def _validate_selection(selection, _):
-    try:
-        validate_selection_parameters(selection.get_dict())
-    except ValueError as exc:
-        return str(exc)
 
 
 def _validate_inputs(inputs, _):
@@ -58,7 +52,12 @@ class EipSamplingWorkChain(WorkChain):
             'potentials', valid_type=InteratomicPotentialData, dynamic=True, help='The EIPs; each runs every scenario.'
         )
         spec.input('active_set', valid_type=ActiveSetData, help='Active set of the reference (basic) dataset.')
-        spec.input('selection', valid_type=orm.Dict, validator=_validate_selection, help='threshold, limit, radius, ...')
+        spec.input(
+            'selection',
+            valid_type=orm.Dict,
+            validator=dict_validator(validate_selection_parameters),
+            help='threshold, limit, radius, ...',
+        )
         spec.input('lammps_code', valid_type=orm.AbstractCode)
         spec.input('selection_code', valid_type=orm.AbstractCode, help='Python with this package, on the computer of lammps_code.')
         spec.input('output_group', valid_type=orm.Str, help='Group that receives the clusters.')

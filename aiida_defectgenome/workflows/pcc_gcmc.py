@@ -18,6 +18,7 @@ from ..core.box_search import ImpossibleBox
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
+from . import dict_validator
 
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
@@ -29,13 +30,6 @@ def load_protocol(name: str | None = None) -> tuple[str, dict]:
     """Return ``(name, parameters)`` of a PCC-GCMC protocol (``fast``, ``paper``)."""
     name, protocol = read_protocol('pcc_gcmc', name)
     return name, dict(protocol['parameters'])
-
-
-def _validate_parameters(parameters, _):
-    try:
-        gcmc.validate_pcc_parameters(parameters.get_dict())
-    except ValueError as exc:
-        return str(exc)
 
 
 class PccGcmcWorkChain(WorkChain):
@@ -54,7 +48,7 @@ class PccGcmcWorkChain(WorkChain):
             'parameters',
             valid_type=orm.Dict,
             default=lambda: orm.Dict(load_protocol()[1]),
-            validator=_validate_parameters,
+            validator=dict_validator(gcmc.validate_pcc_parameters),
             help='PCC-GCMC parameters (core.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
         )
         spec.input('cohesive_energy', valid_type=orm.Float, required=False, help='EIP energy per atom (eV); else computed.')
