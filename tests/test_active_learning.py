@@ -52,10 +52,35 @@ def test_calm_bulk_converges_in_the_first_round(al_builder):
     assert not orm.QueryBuilder().append(orm.Group, filters={'label': {'like': 'otf-al-%'}}).count()
 
 
+def test_a_loaded_scenario_is_watched_under_its_loading(al_builder):
+    """A structure with a loading runs its LAMMPS stages (here a shear at a strain rate), the others NVT."""
+    builder = al_builder(300.0)
+    builder.structures['sheared'] = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True).repeat(3))
+    shear = {'type': 'deform', 'mode': 'shear', 'axis': 'xy', 'strain_rate': 0.01, 'steps': 150, 'temperature': 300.0}
+    builder.loadings = {'sheared': orm.Dict({'stages': [{'type': 'minimize'}, shear], 'frozen': 0, 'dump_every': 500})}
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    runs = {n.inputs.structure.pk: n for n in node.called_descendants if n.process_label == 'GammaMdCalculation'}
+    stages = {pk: [stage['type'] for stage in run.inputs.parameters['stages']] for pk, run in runs.items()}
+    assert stages == {builder.structures['bulk'].pk: ['md'], builder.structures['sheared'].pk: ['minimize', 'deform']}
+    scenarios = results['summary']['rounds'][0]['scenarios']
+    assert scenarios['sheared']['steps'] == 150 and scenarios['bulk']['steps'] == 100
+    assert runs[builder.structures['sheared'].pk].inputs.parameters['every'] == 50  # the watch settings are shared
+
+
 def test_bad_settings_are_refused_before_anything_runs(al_builder):
     builder = al_builder(300.0)
     with pytest.raises(ValueError, match='need 1 <= save_threshold <= break_threshold'):
         builder.md = orm.Dict({'temperature': 300.0, 'steps': 10, 'save_threshold': 5.0, 'break_threshold': 2.0})
+        run_get_node(builder)
+    builder.md = orm.Dict({'temperature': 300.0, 'steps': 10})
+    builder.loadings = {'bulk': orm.Dict({'stages': [{'type': 'minimize'}]})}
+    with pytest.raises(ValueError, match='watched MD of `bulk`: a watched run needs MD stages'):
+        run_get_node(builder)
+    builder.loadings = {'other': orm.Dict({'stages': [{'type': 'md'}]})}
+    with pytest.raises(ValueError, match='loadings for no structure: other'):
+        run_get_node(builder)
+    del builder.loadings['other']
     with pytest.raises(ValueError, match='unknown selection parameter'):
         builder.selection = orm.Dict({'radius': 4.0, 'treshold': 2})
     builder.training.trainer = orm.Str('pace')

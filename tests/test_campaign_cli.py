@@ -24,3 +24,25 @@ def test_max_active_refuses_while_enough_campaigns_are_unfinished(cli, lammps_co
 def test_status_of_what_is_not_a_campaign(cli, lammps_code):
     assert 'no node 999999999' in cli('campaign', 'status', 999999999).output
     assert 'not a campaign' in cli('campaign', 'status', lammps_code.pk).output
+
+
+def test_active_learning_scenarios_get_the_eip_loadings(aiida_profile, lammps_code, python_code, gpaw_code):
+    """`active_learning.scenarios` plans EIP runs: each structure is watched under its own stages and held atoms."""
+    from aiida_defectgenome.core.sampling_plan import plan_runs
+    from aiida_defectgenome.protocols import read_protocol
+    from aiida_defectgenome.workflows import port_name
+    from aiida_defectgenome.workflows.active_learning import _validate_inputs
+    from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
+
+    overrides = {'active_learning': {'scenarios': ['crack', 'tension']}}
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, gpaw_code, 'W-basic', 'demo', 'x', overrides
+    )
+    learning = builder.active_learning
+    planned = plan_runs(['crack', 'tension'], 'W', 3.165, read_protocol('eip_sampling', 'fast')[1])
+    assert sorted(learning.loadings) == sorted(port_name(run.label) for run in planned)
+    assert sorted(learning.structures) == sorted(['divacancy', *learning.loadings])
+    crack = learning.loadings[port_name(planned[0].label)].get_dict()
+    assert [stage['type'] for stage in crack['stages']] == ['minimize', 'k_ramp'] and crack['frozen'] > 0
+    assert learning.structures[port_name(planned[0].label)].get_ase().get_chemical_symbols().count('W') == len(planned[0].atoms)
+    assert _validate_inputs(learning._inputs(prune=True), None) is None  # every structure's watch settings hold

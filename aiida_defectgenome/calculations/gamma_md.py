@@ -33,7 +33,8 @@ def _validate_parameters(parameters: orm.Dict, _):
 
 
 class GammaMdCalculation(CalcJob):
-    """NVT MD with an MLIP; keeps snapshots with gamma above ``save_threshold``, stops above ``break_threshold``."""
+    """MLIP MD (NVT, or the LAMMPS stages of an EIP loading); keeps snapshots with gamma above
+    ``save_threshold``, stops above ``break_threshold``."""
 
     @classmethod
     def define(cls, spec):
@@ -45,7 +46,7 @@ class GammaMdCalculation(CalcJob):
             'parameters',
             valid_type=orm.Dict,
             validator=_validate_parameters,
-            help='temperature (K), steps, every, save_threshold, break_threshold, timestep (ps), seed.',
+            help='stages and frozen (or temperature (K), steps, timestep (ps), seed), every, save_threshold, break_threshold.',
         )
         serial_job_defaults(spec, 'defectgenome.gamma_md')
         spec.output_namespace('snapshots', valid_type=orm.StructureData, dynamic=True, help='Snapshots above the save threshold.')

@@ -1,16 +1,18 @@
 """MLIP molecular dynamics that watches the extrapolation grade, as on-the-fly active learning needs.
 
-Every ``every`` steps the per-atom grade gamma of the current snapshot is computed against an active set
-(for a SNAP model trained here, :func:`model_descriptor` is the model's own basis, so gamma is the model's
-MLIP-3-style grade). A snapshot whose largest gamma exceeds ``save_threshold`` is kept (with a per-atom
-``gamma`` array); the run stops at the first snapshot above ``break_threshold``. Atoms LAMMPS loses (the
-usual end of a run that extrapolates badly) stop the run as well and are reported, not raised.
+A watched run is a list of LAMMPS stages, the same scenarios and loadings as EIP sampling
+(:mod:`.lammps_input`, :mod:`.sampling_plan`: annealing, deformation, indentation, crack loading, with
+held atoms), or the shorthand NVT at ``temperature`` for ``steps``. Every ``every`` MD steps the per-atom
+grade gamma of the current snapshot is computed against an active set (for a SNAP model trained here,
+:func:`model_descriptor` is the model's own basis, so gamma is the model's MLIP-3-style grade);
+minimisations run unwatched. A snapshot whose largest gamma exceeds ``save_threshold`` is kept (with a
+per-atom ``gamma`` array); the run stops at the first snapshot above ``break_threshold``. Atoms LAMMPS
+loses (the usual end of a run that extrapolates badly) stop the run as well and are reported, not raised.
 
 As a job (``python -m aiida_defectgenome.core.gamma_md``, what ``GammaMdCalculation`` starts): reads
-``watch.json`` (the keyword arguments of :func:`run_watched_md` but the first three), ``structure.extxyz``,
-``active_set.npz`` and the potential in ``potential/`` (``potential.json`` and its files); writes
-``saved.extxyz`` (the kept snapshots) and ``summary.json`` (steps, checks, gamma_max per check, why it
-stopped).
+``watch.json`` (settings of :func:`validate_watch`), ``structure.extxyz``, ``active_set.npz`` and the
+potential in ``potential/`` (``potential.json`` and its files); writes ``saved.extxyz`` (the kept
+snapshots) and ``summary.json`` (steps, checks, gamma_max per check, why it stopped).
 """
 
 from __future__ import annotations
@@ -18,28 +20,46 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import tempfile
 from pathlib import Path
 
+import numpy as np
 from ase import Atoms
 
 from .active_set import ActiveSet
 from .descriptors import SnapDescriptor, descriptor_from_parameters
-from .lammps_library import apply_potential, current_positions, load_atoms, open_lammps
-from .potentials import PotentialSpec
+from .lammps_input import lammps_frame, render_run, validate_parameters
+from .lammps_library import open_lammps, per_atom_order
+from .potentials import PotentialSpec, pair_commands
 from .snap_model import SnapModel
 
-__all__ = ('WATCH_KEYS', 'WatchedRun', 'main', 'model_descriptor', 'run_watched_md', 'validate_watch')
+__all__ = (
+    'WATCH_KEYS',
+    'WatchedRun',
+    'current_atoms',
+    'main',
+    'model_descriptor',
+    'run_watched_md',
+    'validate_watch',
+    'watch_settings',
+)
 
-#: Settings of a watched run (``watch.json``), with their defaults; ``temperature`` (K) and ``steps`` are required.
+#: Settings of a watched run (``watch.json``) with their defaults: either ``stages`` (and ``frozen``, the
+#: number of held atoms, which come first) or the NVT shorthand ``temperature`` (K), ``steps``,
+#: ``timestep`` (ps) and ``seed``.
 WATCH_KEYS = {
+    'stages': None,
+    'frozen': 0,
     'temperature': None,
     'steps': None,
+    'timestep': 0.001,
+    'seed': 12345,
     'every': 10,
     'save_threshold': 2.0,
     'break_threshold': 10.0,
-    'timestep': 0.001,
-    'seed': 12345,
 }
+_SHORTHAND = ('temperature', 'steps', 'timestep', 'seed')
+_WATCHED_STAGES = ('md', 'deform', 'indent', 'k_ramp')  # and unwatched minimisations; no Monte Carlo
 
 
 def model_descriptor(model: SnapModel) -> SnapDescriptor:
@@ -55,10 +75,10 @@ def model_descriptor(model: SnapModel) -> SnapDescriptor:
 
 @dataclasses.dataclass
 class WatchedRun:
-    """What a watched run did: ``steps`` run, ``gamma_max`` per check ``(checks,)`` at ``check_steps``,
-    ``saved`` snapshots (each with ``info['step']``, ``info['gamma_max']`` and a ``gamma`` array),
-    ``stopped`` (``'break_threshold'``, ``'lost_atoms'``, ``'lammps_error'``, or ``''`` when all steps
-    ran), and ``message`` (LAMMPS' own, when it stopped the run)."""
+    """What a watched run did: ``steps`` (MD steps run), ``gamma_max`` per check ``(checks,)`` at
+    ``check_steps``, ``saved`` snapshots (each with ``info['step']``, ``info['gamma_max']`` and a ``gamma``
+    array), ``stopped`` (``'break_threshold'``, ``'lost_atoms'``, ``'lammps_error'``, or ``''`` when all
+    stages ran), and ``message`` (LAMMPS' own, when it stopped the run)."""
 
     steps: int
     check_steps: list[int]
@@ -68,79 +88,133 @@ class WatchedRun:
     message: str = ''
 
 
+def validate_watch(settings: dict) -> dict:
+    """Return complete settings ``{'stages', 'frozen', 'every', 'save_threshold', 'break_threshold'}``
+    (the NVT shorthand turned into one ``md`` stage); raise ``ValueError`` naming the first bad entry."""
+    unknown = sorted(set(settings) - set(WATCH_KEYS))
+    if unknown:
+        raise ValueError(f'unknown watch settings: {", ".join(unknown)}; known: {", ".join(WATCH_KEYS)}')
+    values = {**WATCH_KEYS, **settings}
+    if values['stages'] is None:
+        missing = [key for key in _SHORTHAND if values[key] is None]
+        if missing:
+            raise ValueError(f'watch settings need stages, or {", ".join(missing)} for NVT MD')
+        if not isinstance(values['steps'], int) or values['steps'] < 1 or not values['temperature'] > 0:
+            raise ValueError('steps and temperature must be positive')
+        nvt = {'type': 'md', 'ensemble': 'nvt', 'tdamp': 100 * values['timestep']}
+        values['stages'] = [{**nvt, **{key: values[key] for key in _SHORTHAND}}]
+    elif any(key in settings for key in _SHORTHAND):
+        raise ValueError(f'give either stages or the NVT shorthand ({", ".join(_SHORTHAND)}), not both')
+    run = validate_parameters({'stages': values['stages'], 'frozen': values['frozen']})
+    kinds = [stage['type'] for stage in run['stages']]
+    if not set(kinds) & set(_WATCHED_STAGES) or not set(kinds) <= {'minimize', *_WATCHED_STAGES}:
+        raise ValueError(f'a watched run needs MD stages ({", ".join(_WATCHED_STAGES)}; minimize may come between)')
+    if not 1 <= values['save_threshold'] <= values['break_threshold']:
+        raise ValueError('need 1 <= save_threshold <= break_threshold')
+    if not isinstance(values['every'], int) or values['every'] < 1:
+        raise ValueError('every must be a positive integer (MD steps between checks)')
+    keys = ('every', 'save_threshold', 'break_threshold')
+    return {'stages': run['stages'], 'frozen': run['frozen'], **{key: values[key] for key in keys}}
+
+
+def watch_settings(watch: dict, loading: dict | None = None) -> dict:
+    """Complete settings of one watched run: ``watch`` (``every`` and the thresholds, and the NVT shorthand
+    for a structure without a loading) with, when given, the ``stages`` and ``frozen`` of ``loading`` (LAMMPS
+    run parameters as EIP sampling plans them; their dump and thermo settings are not used)."""
+    if loading is None:
+        return validate_watch(watch)
+    shared = {key: value for key, value in watch.items() if key not in _SHORTHAND}
+    return validate_watch({**shared, 'stages': loading.get('stages'), 'frozen': loading.get('frozen', 0)})
+
+
 def run_watched_md(
     atoms: Atoms,
     potential: PotentialSpec,
     active_set: ActiveSet,
-    temperature: float,
-    steps: int,
+    stages: list[dict],
+    frozen: int = 0,
     every: int = 10,
     save_threshold: float = 2.0,
     break_threshold: float = 10.0,
-    timestep: float = 0.001,
-    seed: int = 12345,
 ) -> WatchedRun:
-    """Run NVT MD (K, ps) of ``atoms`` with ``potential`` and watch gamma every ``every`` steps.
+    """Run the LAMMPS ``stages`` on ``atoms`` (the first ``frozen`` held) with ``potential`` and watch
+    gamma every ``every`` MD steps. LAMMPS runs the script EIP sampling would run; each of its ``run N``
+    goes in chunks (``run n start S stop S+N``, so strain rates and indenter paths are those of one run).
 
-    :raises ValueError: on thresholds out of order or non-positive step counts.
+    :raises ValueError: on settings :func:`validate_watch` refuses.
     """
-    validate_watch(
-        dict(temperature=temperature, steps=steps, every=every, save_threshold=save_threshold, break_threshold=break_threshold)
-    )
+    thresholds = {'save_threshold': save_threshold, 'break_threshold': break_threshold}
+    settings = validate_watch({'stages': stages, 'frozen': frozen, 'every': every, **thresholds})
     descriptor = descriptor_from_parameters(active_set.descriptor)
-    lmp = open_lammps()
+    files = tuple(str(Path(path).resolve()) for path in potential.files)
+
+    def pair_lines(elements):
+        return pair_commands(potential.pair_style, potential.pair_coeff, files, potential.species, elements)
+
     run = WatchedRun(0, [], [], [], '')
+    lmp = open_lammps()
     try:
-        species = load_atoms(lmp, atoms)
-        apply_potential(lmp, potential, species)
-        lmp.commands_list(
-            [
-                f'timestep {timestep}',
-                f'velocity all create {temperature} {seed} mom yes rot yes dist gaussian',
-                f'fix dg_nvt all nvt temp {temperature} {temperature} {100 * timestep}',
-                'thermo 0',
-            ]
-        )
-        while run.steps < steps:
-            chunk = min(every, steps - run.steps)
-            try:
-                lmp.command(f'run {chunk} pre {"yes" if run.steps == 0 else "no"} post no')
-            except Exception as exc:  # LAMMPS raises a plain Exception carrying its own message
-                run.stopped, run.message = ('lost_atoms', str(exc)) if 'Lost atoms' in str(exc) else ('lammps_error', str(exc))
-                break
-            run.steps += chunk
-            snapshot = atoms.copy()
-            snapshot.positions = current_positions(lmp, atoms)
-            snapshot.wrap()
-            gamma = active_set.grade(descriptor.compute(snapshot))
-            run.check_steps.append(run.steps)
-            run.gamma_max.append(float(gamma.max()))
-            if gamma.max() > save_threshold:
-                snapshot.arrays['gamma'] = gamma
-                snapshot.info.update(step=run.steps, gamma_max=float(gamma.max()))
-                run.saved.append(snapshot)
-            if gamma.max() > break_threshold:
-                run.stopped = 'break_threshold'
-                break
+        with tempfile.TemporaryDirectory(prefix='dg-watch-') as folder:
+            data_file = Path(folder) / 'structure.data'
+            parameters = validate_parameters({'stages': settings['stages'], 'frozen': settings['frozen'], 'thermo_every': every})
+            data, script = render_run(atoms, potential.species, pair_lines, parameters, str(data_file), final_output=False)
+            data_file.write_text(data)
+            for command in script.splitlines():
+                if command.startswith('run '):
+                    _watched(lmp, int(command.split()[1]), atoms, descriptor, active_set, settings, run)
+                else:
+                    _command(lmp, command, run)
+                if run.stopped:
+                    break
     finally:
         lmp.close()
     return run
 
 
-def validate_watch(settings: dict) -> dict:
-    """Return ``settings`` with defaults filled in; raise ``ValueError`` on unknown keys or missing values."""
-    unknown = sorted(set(settings) - set(WATCH_KEYS))
-    if unknown:
-        raise ValueError(f'unknown watch settings: {", ".join(unknown)}; known: {", ".join(WATCH_KEYS)}')
-    values = {**WATCH_KEYS, **settings}
-    missing = [key for key, value in values.items() if value is None]
-    if missing:
-        raise ValueError(f'watch settings need {", ".join(missing)}')
-    if not 1 <= values['save_threshold'] <= values['break_threshold']:
-        raise ValueError('need 1 <= save_threshold <= break_threshold')
-    if values['steps'] < 1 or values['every'] < 1 or values['temperature'] <= 0:
-        raise ValueError('steps, every and temperature must be positive')
-    return values
+def _command(lmp, command: str, run: WatchedRun) -> None:
+    """Run one LAMMPS command; a LAMMPS error ends ``run`` (``stopped`` says why)."""
+    try:
+        lmp.command(command)
+    except Exception as exc:  # LAMMPS raises a plain Exception carrying its own message
+        run.stopped, run.message = ('lost_atoms', str(exc)) if 'Lost atoms' in str(exc) else ('lammps_error', str(exc))
+
+
+def _watched(lmp, steps: int, atoms: Atoms, descriptor, active_set: ActiveSet, settings: dict, run: WatchedRun) -> None:
+    """``run steps`` in chunks of ``every``, grading each snapshot; ends ``run`` above the break threshold."""
+    start, done = int(lmp.extract_global('ntimestep')), 0
+    while done < steps and not run.stopped:
+        chunk = min(settings['every'], steps - done)
+        _command(lmp, f'run {chunk} start {start} stop {start + steps} pre {"yes" if done == 0 else "no"} post no', run)
+        if run.stopped:
+            return
+        done += chunk
+        run.steps += chunk
+        snapshot = current_atoms(lmp, atoms)
+        gamma = active_set.grade(descriptor.compute(snapshot))
+        run.check_steps.append(run.steps)
+        run.gamma_max.append(float(gamma.max()))
+        if gamma.max() > settings['save_threshold']:
+            snapshot.arrays['gamma'] = gamma
+            snapshot.info.update(step=run.steps, gamma_max=float(gamma.max()))
+            run.saved.append(snapshot)
+        if gamma.max() > settings['break_threshold']:
+            run.stopped = 'break_threshold'
+
+
+def current_atoms(lmp, atoms: Atoms) -> Atoms:
+    """Return the structure LAMMPS holds now (box and positions, wrapped) in the frame of ``atoms``, for a
+    run that :func:`.lammps_input.render_run` set up from ``atoms`` (same atoms, same order)."""
+    boxlo, boxhi, xy, yz, xz, _, _ = lmp.extract_box()
+    lx, ly, lz = np.subtract(boxhi, boxlo)
+    _, rotation = lammps_frame(atoms.cell.array)
+    order = per_atom_order(lmp)
+    positions = np.empty((len(atoms), 3))
+    positions[order] = lmp.numpy.extract_atom('x')[: len(order)]  # the frame of atoms, as the LAMMPS parser gives it
+    snapshot = atoms.copy()
+    snapshot.set_cell(np.array([[lx, 0.0, 0.0], [xy, ly, 0.0], [xz, yz, lz]]) @ rotation.T)
+    snapshot.positions = positions @ rotation.T
+    snapshot.wrap()
+    return snapshot
 
 
 def main() -> int:

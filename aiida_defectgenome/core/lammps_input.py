@@ -247,10 +247,13 @@ _THERMO = 'step temp pe ke etotal press pxx pyy pzz pxy pxz pyz vol lx ly lz xy 
 _FINAL_KEYS = ('pe', 'ke', 'press', 'pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz', 'vol', 'lx', 'ly', 'lz', 'xy', 'xz', 'yz')
 
 
-def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 'structure.data', cell=None) -> str:
+def render_input(
+    parameters: dict, pair_lines: list[str], pbc, data_file: str = 'structure.data', cell=None, final_output: bool = True
+) -> str:
     """Return the LAMMPS input script for validated ``parameters`` and the potential's ``pair_lines``.
 
-    ``cell`` (``(3, 3)`` rows, A) is needed to place the region of a ``gcmc`` stage.
+    ``cell`` (``(3, 3)`` rows, A) is needed to place the region of a ``gcmc`` stage. With ``final_output``
+    the script ends by writing the final structure, forces and energies (``FINAL_DUMP``, ``FINAL_JSON``).
     """
     boundary = ' '.join('p' if periodic else 's' for periodic in pbc)
     frozen = parameters['frozen']
@@ -287,6 +290,8 @@ def render_input(parameters: dict, pair_lines: list[str], pbc, data_file: str = 
             ]
         lines.append(f'# stage {index}: {stage["type"] if stage else "single point"}')
         lines += _render_stage(stage, list(pbc), mobile, cell)
+    if not final_output:
+        return '\n'.join(lines)
     json_fields = ', '.join(f'"{key}": $({key}:%.16g)' for key in _FINAL_KEYS)
     lines += [
         f'write_dump all custom {FINAL_DUMP} id type x y z fx fy fz c_dg_pe modify sort id format float %.16g',
@@ -421,8 +426,11 @@ def atom_types(symbols, species, frozen: int) -> list[int]:
     return [index[s] + (len(species) if i < frozen else 0) for i, s in enumerate(symbols)]
 
 
-def render_run(atoms, species, pair_commands, parameters: dict, data_file: str = 'structure.data') -> tuple[str, str]:
-    """Return ``(data file, input script)`` for ASE ``atoms`` with validated ``parameters``.
+def render_run(
+    atoms, species, pair_commands, parameters: dict, data_file: str = 'structure.data', final_output: bool = True
+) -> tuple[str, str]:
+    """Return ``(data file, input script)`` for ASE ``atoms`` with validated ``parameters`` (``final_output``:
+    see :func:`render_input`).
 
     :param species: the potential's elements (type order); frozen atoms get copies (:func:`type_elements`).
     :param pair_commands: function of the element of each type -> ``pair_style``/``pair_coeff`` lines.
@@ -439,4 +447,4 @@ def render_run(atoms, species, pair_commands, parameters: dict, data_file: str =
         [atomic_masses[atomic_numbers[element]] for element in elements],
         unwrapped=frozen,
     )
-    return data, render_input(parameters, pair_commands(elements), atoms.pbc, data_file, cell=atoms.cell.array)
+    return data, render_input(parameters, pair_commands(elements), atoms.pbc, data_file, atoms.cell.array, final_output)

@@ -130,7 +130,9 @@ def _render_k_ramp(stage: dict, mobile: str, nvt: str, cell) -> list[str]:
 def _render_indent(stage: dict, mobile: str, nvt: str, cell) -> list[str]:
     x, y, z = _in_lammps_frame(stage['start'], cell)
     lines = [
-        f'variable dg_zind equal "{z:.10g} - {stage["velocity"]:g}*elapsed*dt"',
+        # elaplong counts from the run's start step, so a run split into chunks (run N start S stop E, as
+        # the watched MLIP MD does) moves the indenter as one run does
+        f'variable dg_zind equal "{z:.10g} - {stage["velocity"]:g}*elaplong*dt"',
         f'fix dg_indent {mobile} indent {stage["force_constant"]:g} '
         f'sphere {x:.10g} {y:.10g} v_dg_zind {stage["radius"]:g} units box',
     ]

@@ -17,3 +17,8 @@ def dict_validator(check):
         return None
 
     return validate
+
+
+def port_name(name: str) -> str:
+    """``name`` as a port or link label: every character but letters and digits becomes ``_``."""
+    return ''.join(c if c.isalnum() else '_' for c in name)

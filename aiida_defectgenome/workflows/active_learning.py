@@ -2,7 +2,9 @@
 
 Each round trains a model on the genome groups (``TrainingWorkChain``), builds the active set of its
 training data in the model's own basis (so gamma is the model's extrapolation grade), and runs watched
-MLIP MD (``GammaMdCalculation``) on every scenario structure. Snapshots above the save threshold are
+MLIP MD (``GammaMdCalculation``) on every scenario structure: under its loading (``loadings``: the LAMMPS
+stages EIP sampling runs, e.g. an anneal, tension, indentation, a K ramp) or, without one, NVT as ``md``
+says. Snapshots above the save threshold are
 kept; a run that loses atoms is reported as a sign of extrapolation. Around the most extrapolative atoms
 clusters are cut (D-optimal selection), made periodic (``PccGcmcGroupWorkChain``), labelled
 (``DftLabelingWorkChain``), and their group joins the training groups. It stops when a round finds no
@@ -21,7 +23,7 @@ from aiida.engine import ToContext, WorkChain, if_, while_
 from ..calculations.functions.d_optimality import compute_active_set_from_file
 from ..calculations.gamma_md import GammaMdCalculation
 from ..core.active_set import DEFAULT_TOL
-from ..core.gamma_md import model_descriptor, validate_watch
+from ..core.gamma_md import model_descriptor, watch_settings
 from ..core.screening import validate_selection_parameters
 from ..tools.d_optimality import select_from_group
 from ..tools.extras import update_extras
@@ -35,14 +37,26 @@ __all__ = ('ActiveLearningWorkChain',)
 
 
 def _validate_inputs(inputs, _):
-    if not inputs.get('structures'):
+    structures, loadings = inputs.get('structures', {}), inputs.get('loadings', {})
+    if not structures:
         return 'give at least one scenario structure (`structures`)'
+    if set(loadings) - set(structures):
+        return f'loadings for no structure: {", ".join(sorted(set(loadings) - set(structures)))}'
+    for name in sorted(structures):
+        try:
+            _watch(inputs['md'], loadings.get(name))
+        except ValueError as exc:
+            return f'watched MD of `{name}`: {exc}'
     trainer = inputs.get('training', {}).get('trainer')
     if trainer is not None and trainer.value != 'snap':
         return 'active learning grades with the model basis of the built-in SNAP trainer: use trainer `snap`'
     groups = inputs.get('groups')
     if groups is not None and not groups.get_list():
         return 'give at least one genome group to train on'
+
+
+def _watch(md: orm.Dict, loading: orm.Dict | None) -> dict:
+    return watch_settings(md.get_dict(), None if loading is None else loading.get_dict())
 
 
 class ActiveLearningWorkChain(WorkChain):
@@ -54,8 +68,9 @@ class ActiveLearningWorkChain(WorkChain):
         spec.input('groups', valid_type=orm.List, help='Labels of the labelled genome groups of the first model.')
         spec.expose_inputs(TrainingWorkChain, namespace='training', exclude=('groups',))
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='Scenario start structures.')
-        spec.input(
-            'md', valid_type=orm.Dict, validator=dict_validator(validate_watch), help='Watch settings (core.gamma_md.WATCH_KEYS).'
+        spec.input('md', valid_type=orm.Dict, help='Watch settings and NVT shorthand (core.gamma_md.WATCH_KEYS).')
+        spec.input_namespace(
+            'loadings', valid_type=orm.Dict, dynamic=True, required=False, help='Per structure: LAMMPS `stages` and `frozen`.'
         )
         spec.input('md_code', valid_type=orm.AbstractCode, help='Python with this package and LAMMPS, for the watched MD.')
         spec.input(
@@ -96,8 +111,10 @@ class ActiveLearningWorkChain(WorkChain):
         self.ctx.done = False
         self.ctx.rounds = []
         self.ctx.converged = False
-        self.ctx.md = validate_watch(self.inputs.md.get_dict())
-        selection = {'threshold': self.ctx.md['save_threshold'], **self.inputs.selection.get_dict()}
+        loadings = self.inputs.get('loadings', {})
+        self.ctx.watch = {name: _watch(self.inputs.md, loadings.get(name)) for name in self.inputs.structures}
+        save_threshold = next(iter(self.ctx.watch.values()))['save_threshold']
+        selection = {'threshold': save_threshold, **self.inputs.selection.get_dict()}
         self.ctx.selection = validate_selection_parameters(selection)
 
     def not_done(self):
@@ -140,7 +157,7 @@ class ActiveLearningWorkChain(WorkChain):
                 structure=structure,
                 potential=self.ctx.training.outputs.potential,
                 active_set=self.ctx.active_set,
-                parameters=orm.Dict(self.ctx.md),
+                parameters=orm.Dict(self.ctx.watch[name]),
                 metadata={'call_link_label': f'md_{name}_iter{self.ctx.iteration}'},
             )
         self.report(f'round {self.ctx.iteration}: {len(runs)} watched MD runs with model {self.ctx.training.outputs.potential.pk}')

@@ -18,6 +18,7 @@ from aiida.engine import ToContext, WorkChain, calcfunction, if_
 from aiida.engine.processes.builder import ProcessBuilderNamespace
 
 from ..core.clusters import pad_with_vacuum
+from ..core.sampling_plan import plan_runs
 from ..core.scenarios import vacancy_cluster
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
@@ -25,7 +26,7 @@ from ..protocols import merge_overrides, read_protocol
 from ..tools.d_optimality import DEFAULT_DESCRIPTOR, active_set_for_group
 from ..tools.potentials import bcc_lattice_constant, load_potential
 from ..tools.structures import atoms_from_structure, structure_from_atoms
-from . import process_failure
+from . import port_name, process_failure
 from .active_learning import ActiveLearningWorkChain
 from .dft_labeling import DftLabelingWorkChain
 from .eip_sampling import EipSamplingWorkChain
@@ -249,9 +250,14 @@ class DefectGenomeWorkChain(WorkChain):
 
         learning = settings['active_learning']
         element, a = potentials[0].species[0], bcc_lattice_constant(potentials[0])
-        builder.active_learning.structures = {
-            key: structure_from_atoms(vacancy_cluster(element, a, **cell)) for key, cell in learning['structures'].items()
-        }
+        cells = learning['structures']
+        structures = {key: structure_from_atoms(vacancy_cluster(element, a, **cell)) for key, cell in cells.items()}
+        eip_settings = merge_overrides(read_protocol('eip_sampling', eip['protocol'])[1], learning['overrides'])
+        for run in plan_runs(learning['scenarios'], element, a, eip_settings):
+            key = port_name(run.label)
+            structures[key] = structure_from_atoms(run.atoms)
+            builder.active_learning.loadings[key] = orm.Dict({k: run.parameters[k] for k in ('stages', 'frozen')})
+        builder.active_learning.structures = structures
         builder.active_learning.md = orm.Dict(learning['md'])
         builder.active_learning.md_code = python_code
         builder.active_learning.selection = orm.Dict(learning['selection'])

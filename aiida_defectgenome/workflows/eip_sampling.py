@@ -22,7 +22,7 @@ from ..data.potential import InteratomicPotentialData
 from ..protocols import merge_overrides, read_protocol
 from ..tools.potentials import bcc_lattice_constant
 from ..tools.structures import structure_from_atoms
-from . import dict_validator
+from . import dict_validator, port_name
 from .eip_run import EipRunWorkChain
 
 __all__ = ('EipSamplingWorkChain',)
@@ -168,7 +168,7 @@ class EipSamplingWorkChain(WorkChain):
         builder.runs = orm.Dict({f'r{k:02d}': {'scenario': run.scenario, 'variant': run.variant} for k, run in enumerate(runs)})
         builder.structures = {f'r{k:02d}': structure_from_atoms(run.atoms) for k, run in enumerate(runs)}
         builder.run_parameters = {f'r{k:02d}': orm.Dict(run.parameters) for k, run in enumerate(runs)}
-        builder.potentials = {_key(p.name): p for p in potentials}
+        builder.potentials = {port_name(p.name): p for p in potentials}
         if active_set is not None:  # the campaign builds it from its basic set
             builder.active_set = active_set
         builder.selection = orm.Dict(selection or {})
@@ -195,7 +195,3 @@ _EXTRAS = (
 
 def _extra(key, value):
     return float(value) if key in ('gamma', 'cut_radius') else value
-
-
-def _key(name: str) -> str:
-    return ''.join(c if c.isalnum() else '_' for c in name)

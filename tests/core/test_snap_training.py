@@ -161,7 +161,7 @@ def test_quadratic_descriptor_is_the_model_basis():
 
 def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
     """Gamma of the model's own basis: bulk at 300 K interpolates; a melting 8000 K run is stopped."""
-    from aiida_defectgenome.core.gamma_md import model_descriptor, run_watched_md
+    from aiida_defectgenome.core.gamma_md import model_descriptor, run_watched_md, validate_watch
     from aiida_defectgenome.core.screening import active_set_of
 
     model = w_training.model
@@ -170,13 +170,14 @@ def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
     active_set = active_set_of(w_training_atoms(), descriptor)
     spec = model.potential_spec(tmp_path, 'w-fast')
     crystal = bulk('W', 'bcc', a=3.18, cubic=True).repeat(3)
-    calm = run_watched_md(crystal, spec, active_set, 300, 200, every=20, save_threshold=1.5, break_threshold=5)
+    watch = {'every': 20, 'save_threshold': 1.5, 'break_threshold': 5}
+    calm = run_watched_md(crystal, spec, active_set, **validate_watch({'temperature': 300, 'steps': 200, **watch}))
     assert calm.steps == 200 and calm.stopped == '' and not calm.saved and max(calm.gamma_max) < 1
-    hot = run_watched_md(crystal, spec, active_set, 8000, 400, every=20, save_threshold=1.5, break_threshold=5)
+    hot = run_watched_md(crystal, spec, active_set, **validate_watch({'temperature': 8000, 'steps': 400, **watch}))
     assert hot.stopped == 'break_threshold' and hot.steps < 400 and hot.gamma_max[-1] > 5
     assert hot.saved and hot.saved[-1].arrays['gamma'].max() == pytest.approx(hot.gamma_max[-1])
     with pytest.raises(ValueError, match='save_threshold'):
-        run_watched_md(crystal, spec, active_set, 300, 10, save_threshold=5, break_threshold=2)
+        run_watched_md(crystal, spec, active_set, [{'type': 'md', 'steps': 10}], save_threshold=5, break_threshold=2)
 
 
 def w_training_atoms():
