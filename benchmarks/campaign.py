@@ -22,16 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _results import write_results  # noqa: E402
-
-
-def _union(intervals: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float('-inf')
-    for start, stop in sorted(intervals):
-        if stop > end:
-            total += stop - max(start, end)
-            end = stop
-    return total
+from _results import engine_overhead, write_results  # noqa: E402
 
 
 def measure(pk: int) -> dict:
@@ -40,18 +31,15 @@ def measure(pk: int) -> dict:
     from aiida_defectgenome.tools.campaign import campaign_groups, stage_times
 
     node = orm.load_node(pk)
-    origin = node.ctime
+    overhead = engine_overhead(node)
     calculations = [n for n in node.called_descendants if isinstance(n, orm.CalculationNode)]
-    intervals = [((n.ctime - origin).total_seconds(), (n.mtime - origin).total_seconds()) for n in calculations]
-    total = (node.mtime - origin).total_seconds()
-    busy = _union(intervals)
     jobs = [n for n in calculations if isinstance(n, orm.CalcJobNode)]
     return {
         'campaign': pk,
         'exit_status': node.exit_status,
-        'total_s': round(total, 1),
-        'busy_s': round(busy, 1),
-        'overhead_percent': round(100 * (total - busy) / total, 2),
+        'total_s': round(overhead['wall_s'], 1),
+        'busy_s': round(overhead['busy_s'], 1),
+        'overhead_percent': round(overhead['overhead_percent'], 2),
         'calcjobs': len(jobs),
         'calcfunctions': len(calculations) - len(jobs),
         'processes': len(node.called_descendants) + 1,

@@ -85,18 +85,28 @@ def broken_eip(aiida_profile, tmp_path):
 
 
 def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip, tmp_path):
-    """The demo with a second, broken EIP: its runs fail and are reported, the campaign finishes."""
+    """The demo with a second, broken EIP: its runs fail and are reported, the campaign finishes. The
+    vacuum-padded clusters (the "C" set) are labelled too, and not trained on."""
     from aiida.engine import run_get_node
 
     builder = DefectGenomeWorkChain.get_builder_from_protocol(
         lammps_code, python_code, gpaw_code, basic_group=basic_set, protocol='demo', group_prefix='ci-demo',
         overrides={'potentials': ['eam-zhou-W', 'broken-W']},
     )  # fmt: skip
+    builder.label_clusters, builder.vacuum = orm.Bool(True), orm.Float(3.0)
     _, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     summary = node.outputs.summary.get_dict()
     assert summary['eip_sampling']['clusters'] >= 1 and summary['pcc_gcmc']['cells'] >= 1
     assert summary['dft_labeling_cells']['labelled'] >= 1 and summary['active_learning']['rounds']
+    padded = orm.load_group('ci-demo/eip-clusters-padded')
+    assert padded.count() == summary['eip_sampling']['clusters'] == summary['dft_labeling_padded']['labelled']
+    clusters = {cluster.pk for cluster in orm.load_group('ci-demo/eip-clusters').nodes}
+    for structure in padded.nodes:
+        assert structure.creator.process_label == 'vacuum_padded' and structure.creator.inputs.cluster.pk in clusters
+        assert structure.pbc == (True, True, True)
+        assert structure.get_ase().cell.lengths().min() >= 6.0  # 3 A of vacuum on every side
+    assert 'ci-demo/eip-clusters-padded' not in summary['active_learning']['groups']
     assert _check_provenance('ci-demo') >= summary['dft_labeling_cells']['labelled']
     assert node.outputs.potential.pair_style == 'snap'
     sampling = next(n for n in node.called if n.process_label == 'EipSamplingWorkChain')
@@ -123,7 +133,7 @@ def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw
     query = orm.QueryBuilder().append(orm.Group, tag='g', project='label')
     group = query.append(orm.StructureData, with_group='g', filters={'id': found[0].pk}).first(flat=True)
     shown = cli('genome', 'show', group, '--provenance', found[0].uuid)
-    assert shown.exit_code == 0 and 'watched NVT MD at 3000.0 K' in shown.output and 'GpawCalculation' in shown.output
+    assert shown.exit_code == 0 and 'watched MLIP MD (md 3000 K 400 steps)' in shown.output and 'GpawCalculation' in shown.output
 
 
 def test_demo_campaign_through_the_daemon_survives_a_restart(cli, basic_set, campaign_codes, started_daemon_client):

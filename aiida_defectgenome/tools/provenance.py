@@ -7,6 +7,7 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.tools.graph.graph_traversers import traverse_graph
 
+from ..core.gamma_md import validate_watch
 from ..data.potential import InteratomicPotentialData
 
 __all__ = ('ancestors', 'descendants', 'provenance_chain')
@@ -75,11 +76,12 @@ def _watched_md_steps(cluster: orm.StructureData) -> list[dict]:
     md = snapshot.creator
     model = md.inputs.potential
     extras = snapshot.base.extras.all
+    stages = validate_watch(md.inputs.parameters.get_dict())['stages']  # also the NVT shorthand of older runs
     return [
         {'step': 'potential', 'text': f'{model.label} ({model.pair_style}) by {_process(model.creator)}', 'uuid': model.uuid},
         {
             'step': 'loading',
-            'text': f'{extras.get("dg_scenario")}: watched NVT MD at {md.inputs.parameters["temperature"]} K, '
+            'text': f'{extras.get("dg_scenario")}: watched MLIP MD ({", ".join(map(_stage_text, stages))}), '
             f'active-learning round {extras.get("dg_iteration")}, in {_process(md)}',
             'uuid': md.uuid,
         },
