@@ -163,3 +163,33 @@ def test_demo_campaign_through_the_daemon_survives_a_restart(cli, basic_set, cam
     structures = [job.inputs.structure.pk for job in gpaw_jobs() if job.is_finished_ok]
     assert structures and len(structures) == len(set(structures))  # nothing labelled twice
     assert _check_provenance('ci-daemon') >= 1
+
+
+def test_demo_campaign_with_a_reference_labeler(cli, basic_set, campaign_codes):
+    """`--reference-labeler meam-W`: no DFT anywhere; the basic set is copied and labelled by the reference,
+    every labelled configuration of the campaign carries reference labels, the DFT basic set keeps its own."""
+    pointers = {s.pk: s.base.extras.get('dg_labels') for s in orm.load_group(basic_set).nodes}
+    options = ['--protocol', 'demo', '--basic', basic_set, '--group-prefix', 'ci-ref', '--reference-labeler', 'meam-W']
+    result = cli('campaign', 'run', *options, *campaign_codes)
+    assert result.exit_code == 0, result.output
+    node = orm.load_node(int(result.output.split('<')[1].split('>')[0]))
+    assert not [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
+    copies = orm.load_group('ci-ref/basic-reference')
+    assert copies.count() == len(pointers) and node.outputs.summary['reference']['potential'] == 'meam-W'
+    from aiida_defectgenome.tools.labels import labels_of
+
+    labelled = _labelled('ci-ref')
+    engines = {engine for _, engine in labels_of(labelled)}
+    assert engines == {'reference:meam-W'} and len(labelled) > len(pointers)  # the copies and the new cells
+    assert {s.pk: s.base.extras.get('dg_labels') for s in orm.load_group(basic_set).nodes} == pointers
+    assert 'labels by: reference potential meam-W (a surrogate, not DFT)' in result.output
+    sources = {frame.info['dg_source'] for frame in _training_frames(node)}
+    assert len(sources) == 1 and next(iter(sources)).startswith('reference:meam-W')
+
+
+def _training_frames(campaign):
+    import io
+
+    training = max((n for n in campaign.called_descendants if n.process_label == 'TrainingWorkChain'), key=lambda n: n.ctime)
+    with training.outputs.training_set.open(mode='r') as handle:
+        return ase.io.read(io.StringIO(handle.read()), index=':', format='extxyz')

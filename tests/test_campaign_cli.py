@@ -46,3 +46,11 @@ def test_active_learning_scenarios_get_the_eip_loadings(aiida_profile, lammps_co
     assert [stage['type'] for stage in crack['stages']] == ['minimize', 'k_ramp'] and crack['frozen'] > 0
     assert learning.structures[port_name(planned[0].label)].get_ase().get_chemical_symbols().count('W') == len(planned[0].atoms)
     assert _validate_inputs(learning._inputs(prune=True), None) is None  # every structure's watch settings hold
+
+
+def test_an_unknown_reference_labeler_stops_before_anything_is_stored(cli, lammps_code, python_code):
+    groups = orm.QueryBuilder().append(orm.Group).count()
+    codes = ['--lammps-code', lammps_code.full_label, '--python-code', python_code.full_label]
+    result = cli('campaign', 'run', '--basic', 'not-imported', '--reference-labeler', 'no-such-potential', *codes)
+    assert result.exit_code != 0 and 'no potential named `no-such-potential`' in result.output
+    assert orm.QueryBuilder().append(orm.Group).count() == groups

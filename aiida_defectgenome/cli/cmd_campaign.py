@@ -23,6 +23,12 @@ def cmd_campaign():
 @click.option('--python-code', default='python@localhost', show_default=True, help='Python with this package.')
 @click.option('--dft-code', default='gpaw@localhost', show_default=True, help='GPAW or VASP code, as the protocol asks.')
 @click.option('--potential-family', help='VASP: the POTCAR family (aiida-vasp potcar uploadfamily).')
+@click.option(
+    '--reference-labeler',
+    metavar='POTENTIAL',
+    help='Label with this registered potential (e.g. meam-W) instead of DFT: a surrogate for trying the machinery '
+    'in minutes; the basic set is copied and labelled by it too, and its labels are never mixed with DFT labels.',
+)
 @click.option('--submit', is_flag=True, help='Submit to the daemon and return (default: run here and wait).')
 @click.option(
     '--max-active',
@@ -33,7 +39,18 @@ def cmd_campaign():
 @click.pass_context
 @user_errors
 def cmd_run(
-    ctx, protocol, basic_group, group_prefix, lammps_code, python_code, dft_code, potential_family, submit, max_active, wait
+    ctx,
+    protocol,
+    basic_group,
+    group_prefix,
+    lammps_code,
+    python_code,
+    dft_code,
+    potential_family,
+    reference_labeler,
+    submit,
+    max_active,
+    wait,
 ):
     """Run the DefectGenomeWorkChain with PROTOCOL on the basic set GROUP.
 
@@ -58,11 +75,16 @@ def cmd_run(
         time.sleep(30)
     from ..workflows.campaign import DefectGenomeWorkChain
 
-    codes = [load_code_or_fail(label) for label in (lammps_code, python_code, dft_code)]
+    codes = [load_code_or_fail(label) for label in (lammps_code, python_code)]
+    codes.append(None if reference_labeler else load_code_or_fail(dft_code))
+    if reference_labeler:
+        from ..tools.potentials import load_potential
+
+        load_potential(reference_labeler)  # an unknown name stops here, before anything is imported or stored
     _ensure_basic_set(basic_group)
     extra = {'potential_family': potential_family} if potential_family else {}
     builder = DefectGenomeWorkChain.get_builder_from_protocol(
-        *codes, basic_group=basic_group, protocol=protocol, group_prefix=group_prefix, **extra
+        *codes, basic_group=basic_group, protocol=protocol, group_prefix=group_prefix, reference_labeler=reference_labeler, **extra
     )
     if submit:
         node = submit_process(builder)
@@ -119,6 +141,8 @@ def _echo_status(status: dict) -> None:
     click.echo(f'{status["process"]}<{status["pk"]}>: {state}; stage {status["stage"]}; training rounds {status["round"]}')
     if status['exit_message']:
         click.echo(f'  exit message: {status["exit_message"]}')
+    if status['labels']:
+        click.echo(f'  labels by: {status["labels"]}')
     for label, count in status['groups'].items():
         click.echo(f'  group {label:<60} {count:>5} structures')
     for job in status['running']:

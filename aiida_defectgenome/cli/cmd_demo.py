@@ -11,9 +11,15 @@ from .utils import user_errors
 @click.option(
     '--output', default='defectgenome-demo', show_default=True, type=click.Path(file_okay=False), help='Folder for the plots.'
 )
+@click.option(
+    '--reference-labeler',
+    metavar='POTENTIAL',
+    help='Label with this registered potential (e.g. meam-W) instead of GPAW: a surrogate for DFT, to try the '
+    'machinery in minutes; its labels are never mixed with DFT labels.',
+)
 @click.pass_context
 @user_errors
-def cmd_demo(ctx, group_label, output):
+def cmd_demo(ctx, group_label, output, reference_labeler):
     """Run the demo on the current profile, setting up what is missing first.
 
     Relaxes bcc W with the EAM of Zhou et al. in LAMMPS through AiiDA, imports the W basic DFT set
@@ -29,4 +35,4 @@ def cmd_demo(ctx, group_label, output):
     computer, notes = ensure_computer()
     for note in notes + ensure_codes(computer):
         click.echo(note)
-    run_demo(echo=click.echo, group_label=group_label, output=output)
+    run_demo(echo=click.echo, group_label=group_label, output=output, reference_labeler=reference_labeler)

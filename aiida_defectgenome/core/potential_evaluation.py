@@ -9,14 +9,17 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from .cracks import EV_PER_A3_PER_GPA
 from .datasets import Labels
 from .lammps_library import apply_potential, lammps_rotation, load_atoms, open_lammps, per_atom_order
+from .lammps_output import BAR_TO_GPA
 from .potentials import PotentialSpec
 from .snap_fit import errors
 
 __all__ = (
     'POTENTIAL_FILE',
     'evaluate_potential',
+    'lammps_labels',
     'lammps_predictions',
     'potential_description',
     'read_potential_directory',
@@ -27,8 +30,10 @@ __all__ = (
 POTENTIAL_FILE = 'potential.json'
 
 
-def lammps_predictions(potential: PotentialSpec, structures: Sequence[Atoms]) -> list[tuple[float, np.ndarray]]:
-    """Return ``(energy eV, forces (n, 3) eV/A)`` of each structure, in its own frame, from LAMMPS."""
+def lammps_labels(potential: PotentialSpec, structures: Sequence[Atoms]) -> list[Labels]:
+    """Return what LAMMPS computes for each structure with ``potential``, in its own frame: energy (eV),
+    forces ``(n, 3)`` eV/A and, for a structure periodic along all axes, the stress ``(3, 3)`` eV/A^3 (ASE
+    sign: tension positive; ``None`` otherwise)."""
     lmp = open_lammps()
     results = []
     try:
@@ -36,16 +41,30 @@ def lammps_predictions(potential: PotentialSpec, structures: Sequence[Atoms]) ->
             species = load_atoms(lmp, atoms)
             try:
                 apply_potential(lmp, potential, species)
-                lmp.commands_list(['thermo_style custom pe', 'thermo_modify norm no', 'run 0 post no'])
+                lmp.commands_list([f'thermo_style custom pe {" ".join(_PRESSURE)}', 'thermo_modify norm no', 'run 0 post no'])
             except Exception as exc:  # LAMMPS raises a plain Exception with its own message
                 raise ValueError(f'LAMMPS cannot run `{potential.name}` ({potential.pair_style}) here: {exc}') from exc
+            rotation = lammps_rotation(atoms)
             order = per_atom_order(lmp)
             forces = np.empty((len(atoms), 3))
             forces[order] = lmp.numpy.extract_atom('f')[: len(order)]
-            results.append((float(lmp.get_thermo('pe')), forces @ lammps_rotation(atoms).T))
+            stress = None
+            if atoms.pbc.all():
+                xx, yy, zz, xy, xz, yz = (lmp.get_thermo(key) for key in _PRESSURE)
+                pressure = np.array([[xx, xy, xz], [xy, yy, yz], [xz, yz, zz]])  # bar, LAMMPS frame
+                stress = rotation @ (-pressure * BAR_TO_GPA * EV_PER_A3_PER_GPA) @ rotation.T
+            results.append(Labels(float(lmp.get_thermo('pe')), forces @ rotation.T, stress))
     finally:
         lmp.close()
     return results
+
+
+_PRESSURE = ('pxx', 'pyy', 'pzz', 'pxy', 'pxz', 'pyz')
+
+
+def lammps_predictions(potential: PotentialSpec, structures: Sequence[Atoms]) -> list[tuple[float, np.ndarray]]:
+    """Return ``(energy eV, forces (n, 3) eV/A)`` of each structure, in its own frame, from LAMMPS."""
+    return [(labels.energy, labels.forces) for labels in lammps_labels(potential, structures)]
 
 
 def evaluate_potential(potential: PotentialSpec, configurations: Sequence[tuple[Atoms, Labels]]) -> dict:

@@ -63,12 +63,23 @@ def campaign_status(node: orm.WorkflowNode) -> dict:
         'exit_status': node.exit_status,
         'exit_message': node.exit_message,
         'stage': children[-1].process_label if children else None,
+        'labels': _labeller(node),
         'round': sum(n.process_label == 'TrainingWorkChain' for n in descendants),
         'groups': campaign_groups(prefix) if prefix else {},
         'running': [{'pk': n.pk, 'process': n.process_label, 'state': n.process_state.value} for n in running],
         'gamma_max': trend,
         'failures': [process_failure(n) for n in descendants if n.is_finished and not n.is_finished_ok or n.is_excepted],
     }
+
+
+def _labeller(node: orm.WorkflowNode) -> str | None:
+    """What labels a campaign's configurations: the DFT engine, or the reference potential standing in for it."""
+    if 'dft_labeling' not in node.inputs:
+        return None
+    labeling = node.inputs.dft_labeling
+    if labeling['engine'].value == 'reference':
+        return f'reference potential {labeling["reference_potential"].name} (a surrogate, not DFT)'
+    return labeling['engine'].value
 
 
 def stage_times(node: orm.WorkflowNode) -> list[dict]:

@@ -37,8 +37,11 @@ def relax_bulk(potential: str, element: str, lattice: str, a_guess: float, code:
     return node
 
 
-def run_demo(echo=print, group_label: str = 'W-basic', output='defectgenome-demo') -> dict:
-    """Run the demo and ``echo`` what happened; write its plots into folder ``output``; return its numbers."""
+def run_demo(echo=print, group_label: str = 'W-basic', output='defectgenome-demo', reference_labeler: str | None = None) -> dict:
+    """Run the demo and ``echo`` what happened; write its plots into folder ``output``; return its numbers.
+
+    :param reference_labeler: a registered potential that labels instead of GPAW (a surrogate, not DFT).
+    """
     echo('1. Relaxing bcc W (EAM-Zhou) with LAMMPS through AiiDA ...')
     relax = relax_bulk('eam-zhou-W', 'W', 'bcc', a_guess=3.10)
     if not relax.is_finished_ok:
@@ -62,10 +65,14 @@ def run_demo(echo=print, group_label: str = 'W-basic', output='defectgenome-demo
         )
 
     prefix = time.strftime('demo-%Y%m%d-%H%M%S')
-    echo(f'3. The demo campaign (groups `{prefix}/...`): EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning ...')
+    labeler = f'the reference potential {reference_labeler} (a surrogate, NOT DFT)' if reference_labeler else 'GPAW'
+    echo(f'3. The demo campaign (groups `{prefix}/...`): EIP sampling -> PCC-GCMC -> {labeler} -> SNAP -> active learning ...')
     start = time.perf_counter()
-    codes = [orm.load_code(f'{label}@localhost') for label in ('lammps', 'python', 'gpaw')]
-    builder = DefectGenomeWorkChain.get_builder_from_protocol(*codes, basic_group=group_label, protocol='demo', group_prefix=prefix)
+    codes = [orm.load_code(f'{label}@localhost') for label in ('lammps', 'python')]
+    codes.append(None if reference_labeler else orm.load_code('gpaw@localhost'))
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(
+        *codes, basic_group=group_label, protocol='demo', group_prefix=prefix, reference_labeler=reference_labeler
+    )
     _, campaign = run_get_node(builder)
     if not campaign.is_finished_ok:
         raise RuntimeError(f'the campaign failed: {campaign.exit_message} (`verdi process report {campaign.pk}`)')

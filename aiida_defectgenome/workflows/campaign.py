@@ -5,7 +5,10 @@ basic set -> ``EipSamplingWorkChain`` (clusters) -> ``PccGcmcGroupWorkChain`` (p
 and the cells, then explores, cuts, labels and retrains). With ``label_clusters`` the vacuum-padded
 clusters (the paper's "C" set) are labelled too, in their own group, for comparison; they are not
 trained on. Groups are named ``<prefix>/eip-clusters``, ``<prefix>/eip-clusters-padded``,
-``<prefix>/pcc-gcmc`` and ``<prefix>/otf-al-<scenario>-iter<k>``. A stage that gives nothing (no cluster
+``<prefix>/pcc-gcmc`` and ``<prefix>/otf-al-<scenario>-iter<k>``. With ``dft_labeling.engine`` ``reference``
+a published potential stands in for DFT (to try the machinery in minutes): the basic set is copied into
+``<prefix>/basic-reference`` and labelled by it too, so that the campaign trains on reference labels only
+and the DFT labels of the basic set stay untouched. A stage that gives nothing (no cluster
 above the threshold, no valid cell, no label) is reported, and active learning starts from what there is.
 """
 
@@ -17,6 +20,7 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, calcfunction, if_
 from aiida.engine.processes.builder import ProcessBuilderNamespace
 
+from ..calculations.functions.reference_labels import copied_configurations
 from ..core.clusters import pad_with_vacuum
 from ..core.sampling_plan import plan_runs
 from ..core.scenarios import vacancy_cluster
@@ -62,6 +66,7 @@ class DefectGenomeWorkChain(WorkChain):
         spec.input('group_prefix', valid_type=orm.Str, default=lambda: orm.Str('campaign'), help='Prefix of its groups.')
         spec.outline(
             cls.setup,
+            if_(cls.uses_reference)(cls.relabel_basic, cls.inspect_relabel),
             cls.sample,
             cls.inspect_sampling,
             if_(cls.has_clusters)(cls.make_cells, cls.inspect_cells, if_(cls.has_cells)(cls.label, cls.inspect_labels)),
@@ -73,6 +78,7 @@ class DefectGenomeWorkChain(WorkChain):
         spec.output('metrics', valid_type=orm.Dict, required=False, help='Its metrics.')
         spec.output('summary', valid_type=orm.Dict, help='Groups and counts of every stage.')
         spec.exit_code(300, 'ERROR_NO_BASIC_SET', message='The basic set cannot be used: {message}')
+        spec.exit_code(305, 'ERROR_REFERENCE_FAILED', message='The reference potential labelled no basic configuration: {message}')
         spec.exit_code(310, 'ERROR_SAMPLING_FAILED', message='EIP sampling failed: {message}')
         spec.exit_code(340, 'ERROR_ACTIVE_LEARNING_FAILED', message='Active learning failed: {message}')
 
@@ -85,7 +91,8 @@ class DefectGenomeWorkChain(WorkChain):
             group = orm.load_group(label)
         except Exception as exc:  # NotExistent: say which groups there are
             return self.exit_codes.ERROR_NO_BASIC_SET.format(message=f'{exc}')
-        labelled = sum(1 for node in group.nodes if node.base.extras.get('dg_labels', None))
+        query = orm.QueryBuilder().append(orm.Group, filters={'id': group.pk}, tag='group')
+        labelled = query.append(orm.StructureData, with_group='group', filters={'extras': {'has_key': 'dg_labels'}}).count()
         if not labelled:
             return self.exit_codes.ERROR_NO_BASIC_SET.format(message=f'group `{label}` holds no labelled configuration')
         self.ctx.summary = {
@@ -99,6 +106,35 @@ class DefectGenomeWorkChain(WorkChain):
         else:
             self.ctx.active_set, built = active_set_for_group(label, DEFAULT_DESCRIPTOR)
             self.report(f'active set of `{label}`: {self.ctx.active_set.size} rows ({"built" if built else "reused"})')
+
+    def uses_reference(self):
+        return self.inputs.dft_labeling.engine.value == 'reference'
+
+    def relabel_basic(self):
+        """Copy the basic set and label the copies with the reference potential (the originals keep their DFT)."""
+        basic = orm.load_group(self.inputs.basic_group.value)
+        originals = {f's{node.pk}': node for node in basic.nodes if isinstance(node, orm.StructureData)}
+        copies = copied_configurations(**originals)
+        group, _ = GenomeGroup.collection.get_or_create(self._group('basic-reference'))
+        group.add_nodes(list(copies.values()))
+        potential = self.inputs.dft_labeling.reference_potential
+        self.report(
+            f'labels come from the reference potential {potential.name}, not from DFT: {len(copies)} copies of the basic '
+            f'set in `{group.label}` are labelled by it, and only reference labels are trained on'
+        )
+        inputs = self.exposed_inputs(DftLabelingWorkChain, namespace='dft_labeling')
+        inputs.update(configurations=orm.Str(group.label), metadata={'call_link_label': 'reference_basic'})
+        return ToContext(reference_basic=self.submit(DftLabelingWorkChain, **inputs))
+
+    def inspect_relabel(self):
+        node = self.ctx.reference_basic
+        labelled = len(node.outputs.summary['labelled']) if 'summary' in node.outputs else 0
+        if not labelled:
+            return self.exit_codes.ERROR_REFERENCE_FAILED.format(message=process_failure(node))
+        self.ctx.training_groups = [self._group('basic-reference')]
+        potential = self.inputs.dft_labeling.reference_potential
+        self.ctx.summary['reference'] = {'potential': potential.name, 'group': self._group('basic-reference'), 'labelled': labelled}
+        return None
 
     def sample(self):
         inputs = self.exposed_inputs(EipSamplingWorkChain, namespace='eip_sampling')
@@ -205,12 +241,16 @@ class DefectGenomeWorkChain(WorkChain):
         group_prefix: str | None = None,
         overrides: dict | None = None,
         dft_options: dict | None = None,
+        reference_labeler: str | None = None,
         **dft_settings,
     ):
         """Return a campaign builder with the stages set by ``protocol`` of ``campaign.yaml`` (``demo``,
         ``production``), each through its own workflow's ``get_builder_from_protocol``.
 
-        :param dft_code: a GPAW or VASP code, as the protocol's ``dft_labeling.engine`` asks.
+        :param dft_code: a GPAW or VASP code, as the protocol's ``dft_labeling.engine`` asks (not used with
+            ``reference_labeler``).
+        :param reference_labeler: name of a registered potential (e.g. ``meam-W``) that labels instead of DFT:
+            a surrogate for trying the machinery in minutes, whose labels are never mixed with DFT labels.
         :param overrides: campaign settings to replace, e.g. ``{'dft_labeling': {'max_concurrent': 4}}``.
         :param dft_settings: ``potential_family``, ``potential_mapping`` (VASP).
         """
@@ -234,13 +274,17 @@ class DefectGenomeWorkChain(WorkChain):
         builder.pcc_gcmc.max_concurrent = orm.Int(pcc['max_concurrent'])
 
         dft = settings['dft_labeling']
-        if dft['engine'] == 'vasp':
-            dft_settings.setdefault('potential_mapping', {element: element for p in potentials for element in p.species})
-        labeling = DftLabelingWorkChain.get_builder_from_protocol(
-            dft['engine'], dft_code, '', dft['protocol'], dft['overrides'], dft_options, **dft_settings
-        )
-        labeling.max_concurrent = orm.Int(dft['max_concurrent'])
-        _copy_into(builder.dft_labeling, labeling, exclude=('metadata', 'configurations', 'output_group'))
+        if reference_labeler:
+            builder.dft_labeling.engine = orm.Str('reference')
+            builder.dft_labeling.reference_potential = load_potential(reference_labeler)
+        else:
+            if dft['engine'] == 'vasp':
+                dft_settings.setdefault('potential_mapping', {element: element for p in potentials for element in p.species})
+            labeling = DftLabelingWorkChain.get_builder_from_protocol(
+                dft['engine'], dft_code, '', dft['protocol'], dft['overrides'], dft_options, **dft_settings
+            )
+            labeling.max_concurrent = orm.Int(dft['max_concurrent'])
+            _copy_into(builder.dft_labeling, labeling, exclude=('metadata', 'configurations', 'output_group'))
 
         train = settings['training']
         training = TrainingWorkChain.get_builder_from_protocol(

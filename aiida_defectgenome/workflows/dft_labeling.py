@@ -1,9 +1,11 @@
 """``DftLabelingWorkChain``: DFT energies, forces and stresses for every configuration of a group.
 
 One engine per run: GPAW (``GpawBaseWorkChain``, this package) or VASP (aiida-vasp's ``VaspWorkChain``,
-used as it is). Configurations are run ``max_concurrent`` at a time; each success leaves a one-row
-labels table (ancestor: the DFT run) that the configuration points to (extras ``dg_labels``,
-``dg_labels_row``); each failure is recorded on the configuration (extra ``dg_label_failed``) and
+used as it is); or, to try the machinery in minutes, ``reference``: a published potential standing in for
+DFT (calcfunction ``reference_labels``, engine ``reference:<potential>``), which never relabels
+configurations that hold labels of another engine. Configurations are run ``max_concurrent`` at a time;
+each success leaves a one-row labels table (ancestor: the DFT run) that the configuration points to
+(extras ``dg_labels``, ``dg_labels_row``); each failure is recorded on the configuration (extra ``dg_label_failed``) and
 reported, and the others go on. Configurations already labelled by the same engine with the same
 settings are skipped; with AiiDA caching on, a repeated DFT run is not recomputed either.
 """
@@ -15,18 +17,21 @@ from aiida.engine import ToContext, WorkChain, while_
 from aiida.plugins import WorkflowFactory
 
 from ..calculations.functions.dft_labels import vasp_labels
+from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels
 from ..core.gpaw_single_point import kpoint_mesh, merged_parameters
 from ..core.vasp_labels import single_point_incar
 from ..data.genome import GenomeGroup
+from ..data.potential import InteratomicPotentialData
 from ..protocols import protocol_file, read_protocol
-from ..tools.labels import point_to_labels
+from ..tools.extras import update_extras
+from ..tools.labels import group_pointers, tables_by_uuid
 from . import process_failure
 from .gpaw_base import GpawBaseWorkChain
 
 __all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
 
 VaspWorkChain = WorkflowFactory('vasp.vasp')
-ENGINES = ('gpaw', 'vasp')
+ENGINES = ('gpaw', 'vasp', 'reference')
 #: aiida-vasp parser settings: TOTEN (the force-consistent energy) besides the extrapolated one.
 VASP_PARSER_SETTINGS = {'parser_settings': {'energy_type': ['energy_free', 'energy_extrapolated']}}
 
@@ -38,6 +43,8 @@ def _validate_engine(engine, _):
 
 def _validate_inputs(inputs, _):
     engine = inputs['engine'].value if 'engine' in inputs else None
+    if engine == 'reference' and 'reference_potential' not in inputs:
+        return 'engine `reference` needs `reference_potential` (the potential standing in for DFT)'
     if engine == 'gpaw' and 'code' not in inputs.get('gpaw', {}).get('gpaw', {}):
         return 'engine `gpaw` needs `gpaw.gpaw.code` (a GPAW `gpaw` code)'
     if engine == 'vasp':
@@ -56,7 +63,13 @@ class DftLabelingWorkChain(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input('configurations', valid_type=orm.Str, help='Label of the group of StructureData to label.')
-        spec.input('engine', valid_type=orm.Str, validator=_validate_engine, help='`gpaw` or `vasp`.')
+        spec.input('engine', valid_type=orm.Str, validator=_validate_engine, help='`gpaw`, `vasp` or `reference`.')
+        spec.input(
+            'reference_potential',
+            valid_type=InteratomicPotentialData,
+            required=False,
+            help='Engine `reference`: the published potential that stands in for DFT.',
+        )
         spec.input('kpoint_spacing', valid_type=orm.Float, required=False, help='VASP KPOINTS spacing, 1/A in units of 2 pi.')
         spec.input('output_group', valid_type=orm.Str, required=False, help='Group that receives the labelled configurations.')
         spec.input('max_concurrent', valid_type=orm.Int, default=lambda: orm.Int(4), help='DFT runs at a time.')
@@ -83,26 +96,37 @@ class DftLabelingWorkChain(WorkChain):
             group = orm.load_group(self.inputs.configurations.value)
         except Exception as exc:
             return self.exit_codes.ERROR_NO_CONFIGURATIONS.format(message=f'group `{self.inputs.configurations.value}`: {exc}')
-        structures = [node for node in group.nodes if isinstance(node, orm.StructureData)]
-        if not structures:
+        members = group_pointers(group)
+        if not members:
             return self.exit_codes.ERROR_NO_CONFIGURATIONS.format(message=f'group `{group.label}` holds no StructureData')
         self.ctx.engine = self.inputs.engine.value
         self.ctx.settings = self._settings()
         self.ctx.pending, self.ctx.done, self.ctx.summary = [], [], {'labelled': {}, 'failed': {}, 'skipped': {}}
-        for structure in structures:
-            table = _labels_node(structure)
+        tables = tables_by_uuid({uuid for _, uuid, _, _ in members} - {None})  # a pointer to a deleted table: unlabelled
+        for structure, uuid, _, _ in members:
+            table = tables.get(uuid)
+            engine = table.base.attributes.get('engine', '') if table is not None else ''
+            if self.ctx.engine == 'reference' and table is not None and not engine.startswith(f'{REFERENCE_ENGINE}:'):
+                message = f'holds {engine} labels: a reference potential never relabels them (label a copy)'
+                self.ctx.summary['failed'][structure.uuid] = message
+                self.report(f'configuration {structure.pk} {message}')
+                continue
             if table is not None and table.base.attributes.get('settings', None) == self.ctx.settings:
                 self.ctx.summary['skipped'][structure.uuid] = table.uuid
                 self.ctx.done.append(structure.pk)
             else:
                 self.ctx.pending.append(structure.pk)
         self.report(
-            f'{len(structures)} configurations in `{group.label}`: {len(self.ctx.pending)} to label with {self.ctx.engine}, '
+            f'{len(members)} configurations in `{group.label}`: {len(self.ctx.pending)} to label with {self.ctx.engine}, '
             f'{len(self.ctx.summary["skipped"])} already labelled with these settings.'
         )
 
     def _settings(self) -> dict:
-        """What makes two labels comparable: the engine's parameters (GPAW) or INCAR and k-point spacing (VASP)."""
+        """What makes two labels comparable: the engine's parameters (GPAW), INCAR and k-point spacing (VASP), or
+        the reference potential."""
+        if self.ctx.engine == 'reference':
+            potential = self.inputs.reference_potential
+            return {'potential': potential.uuid, 'sha256': potential.sha256}
         if self.ctx.engine == 'gpaw':
             parameters = self.inputs.gpaw.gpaw.parameters.get_dict() if 'parameters' in self.inputs.gpaw.gpaw else {}
             return merged_parameters(parameters)
@@ -115,6 +139,8 @@ class DftLabelingWorkChain(WorkChain):
         return bool(self.ctx.pending)
 
     def submit_batch(self):
+        if self.ctx.engine == 'reference':
+            return self._label_with_reference()
         batch, self.ctx.pending = (
             self.ctx.pending[: self.inputs.max_concurrent.value],
             self.ctx.pending[self.inputs.max_concurrent.value :],
@@ -136,6 +162,24 @@ class DftLabelingWorkChain(WorkChain):
         self.report(f'submitted {len(batch)} {self.ctx.engine} runs; {len(self.ctx.pending)} waiting.')
         return ToContext(**futures)
 
+    def _label_with_reference(self):
+        """Label every pending configuration at once with the reference potential (one calcfunction)."""
+        structures = {f's{pk}': orm.load_node(pk) for pk in self.ctx.pending}
+        self.ctx.pending = []
+        potential = self.inputs.reference_potential
+        try:
+            table = reference_labels(potential=potential, **structures)
+        except Exception as exc:  # LAMMPS cannot run the potential: every configuration fails alike
+            for structure in structures.values():
+                self.ctx.summary['failed'][structure.uuid] = f'reference potential {potential.name}: {exc}'
+            self.report(f'the reference potential {potential.name} could not label: {exc}')
+            return
+        pointers = {structures[key].uuid: _pointer(structures[key], table, row) for row, key in enumerate(sorted(structures))}
+        update_extras(pointers)  # one transaction for all of them
+        self.ctx.summary['labelled'].update({uuid: table.uuid for uuid in pointers})
+        self.ctx.done.extend(structure.pk for structure in structures.values())
+        self.report(f'{len(structures)} configurations labelled by the reference potential {potential.name} (not DFT)')
+
     def inspect_batch(self):
         for key in [k for k in self.ctx if k.startswith('dft_')]:
             node = self.ctx.pop(key)
@@ -147,10 +191,7 @@ class DftLabelingWorkChain(WorkChain):
                 self.ctx.summary['failed'][structure.uuid] = message
                 self.report(f'configuration {structure.pk} not labelled, skipped: {message}')
                 continue
-            previous = structure.base.extras.get('dg_labels', None)
-            if previous and previous != table.uuid:  # keep every earlier pointer: nothing stored is lost
-                structure.base.extras.set('dg_labels_history', structure.base.extras.get('dg_labels_history', []) + [previous])
-            point_to_labels(structure, table, 0)
+            structure.base.extras.set_many(_pointer(structure, table, 0))
             if 'dg_label_failed' in structure.base.extras.keys():
                 structure.base.extras.delete('dg_label_failed')
             self.ctx.summary['labelled'][structure.uuid] = table.uuid
@@ -244,15 +285,14 @@ def _failure(node) -> str:
     return message
 
 
-def _labels_node(structure: orm.StructureData) -> orm.ArrayData | None:
-    """The labels table ``structure`` points to, or ``None``."""
-    uuid = structure.base.extras.get('dg_labels', None)
-    if not uuid:
-        return None
-    try:
-        return orm.load_node(uuid)
-    except Exception:  # a pointer to a table that was deleted: treated as unlabelled
-        return None
+def _pointer(structure: orm.StructureData, table: orm.ArrayData, row: int) -> dict:
+    """The extras that point ``structure`` at row ``row`` of ``table``; an earlier pointer is kept in
+    ``dg_labels_history`` (nothing stored is lost)."""
+    extras = {'dg_labels': table.uuid, 'dg_labels_row': row}
+    previous = structure.base.extras.get('dg_labels', None)
+    if previous and previous != table.uuid:
+        extras['dg_labels_history'] = structure.base.extras.get('dg_labels_history', []) + [previous]
+    return extras
 
 
 def vasp_kpoints(structure: orm.StructureData, spacing: float) -> orm.KpointsData:

@@ -13,13 +13,14 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import ToContext, WorkChain
 
+from ..calculations.functions.reference_labels import REFERENCE_ENGINE
 from ..calculations.functions.training_set import training_set
 from ..calculations.pace import PaceTrainingCalculation
 from ..calculations.training import SnapTrainingCalculation
 from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
 from ..protocols import merge_overrides, read_protocol
-from ..tools.labels import label_tables
+from ..tools.labels import group_pointers, tables_by_uuid
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
@@ -84,6 +85,11 @@ class TrainingWorkChain(WorkChain):
         spec.exit_code(400, 'ERROR_NO_GROUP', message='Genome group `{label}` does not exist.')
         spec.exit_code(401, 'ERROR_NO_LABELLED_DATA', message='The groups hold no labelled configuration: label them first.')
         spec.exit_code(402, 'ERROR_BAD_GROUP_WEIGHTS', message='{message}')
+        spec.exit_code(
+            403,
+            'ERROR_MIXED_REFERENCE_LABELS',
+            message='Labels of a reference potential ({reference}) are never trained on with others ({others}).',
+        )
         spec.exit_code(410, 'ERROR_TRAINING_FAILED', message='The training job failed: {message}')
 
     def collect(self):
@@ -101,23 +107,29 @@ class TrainingWorkChain(WorkChain):
                 group = orm.load_group(label)
             except Exception:  # NotExistent
                 return self.exit_codes.ERROR_NO_GROUP.format(label=label)
-            members = [node for node in group.nodes if isinstance(node, orm.StructureData)]
-            found, skipped = label_tables(members), 0
-            for structure in members:
-                table = found.get(structure.base.extras.get('dg_labels', None))
+            members = group_pointers(group)
+            found, skipped = tables_by_uuid({uuid for _, uuid, _, _ in members} - {None}), 0
+            for structure, uuid, row, elements in members:
+                table = found.get(uuid)
                 if table is None:
                     skipped += 1
                     continue
                 key, table_key = f's{structure.pk}', f't{table.pk}'
                 structures[key], tables[table_key] = structure, table
-                assignment[key] = {'group': label, 'labels': table_key, 'row': structure.base.extras.get('dg_labels_row')}
-                species.update(structure.get_kind_names())
+                assignment[key] = {'group': label, 'labels': table_key, 'row': row}
+                species.update(elements)
             self.report(
                 f'group `{label}`: {len(members) - skipped} labelled configurations'
                 + (f', {skipped} unlabelled left out' if skipped else '')
             )
         if not assignment:
             return self.exit_codes.ERROR_NO_LABELLED_DATA
+        engines = {table.base.attributes.get('engine', 'unknown') for table in tables.values()}
+        reference = {engine for engine in engines if engine.startswith(f'{REFERENCE_ENGINE}:')}
+        if reference and engines - reference:
+            return self.exit_codes.ERROR_MIXED_REFERENCE_LABELS.format(
+                reference=', '.join(sorted(reference)), others=', '.join(sorted(engines - reference))
+            )
         self.ctx.species = sorted(species)
         self.ctx.training_set = training_set(assignment=orm.Dict(assignment), structures=structures, labels=tables)
         self.out('training_set', self.ctx.training_set)

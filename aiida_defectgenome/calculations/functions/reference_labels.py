@@ -1,0 +1,48 @@
+"""Labels from a reference potential standing in for DFT (a surrogate, for trying the machinery in minutes).
+
+``reference_labels`` computes energy, forces and stress of many configurations with a published
+potential (LAMMPS, in this process) into one labels table of engine ``reference:<potential>``, which the
+trainer never mixes with DFT labels. ``copied_configurations`` makes fresh copies of configurations (their
+ancestors), so that a labelled DFT set can be labelled again by a reference potential without touching
+its own labels.
+"""
+
+from __future__ import annotations
+
+from aiida import orm
+from aiida.engine import calcfunction
+
+from ...core.potential_evaluation import lammps_labels
+from ...data.potential import InteratomicPotentialData
+from ...tools.labels import labels_table
+from ...tools.potentials import potential_files
+from ...tools.structures import atoms_from_structure, structure_from_atoms
+
+__all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_labels')
+
+#: Engine prefix of reference-potential labels (``reference:<potential name>``).
+REFERENCE_ENGINE = 'reference'
+
+
+def reference_engine(potential: InteratomicPotentialData) -> str:
+    """The engine name of labels made by ``potential``: ``reference:<its name>``."""
+    return f'{REFERENCE_ENGINE}:{potential.name}'
+
+
+@calcfunction
+def reference_labels(potential: InteratomicPotentialData, **structures) -> orm.ArrayData:
+    """Return the labels table of ``structures`` (row ``k``: the ``k``-th key in sorted order) computed with
+    ``potential``; attributes ``engine`` (``reference:<name>``) and ``settings`` (the potential's UUID and
+    file digest)."""
+    keys = sorted(structures)
+    with potential_files(potential) as spec:
+        rows = lammps_labels(spec, [atoms_from_structure(structures[key]) for key in keys])
+    table = labels_table(rows, engine=reference_engine(potential))
+    table.base.attributes.set('settings', {'potential': potential.uuid, 'sha256': potential.sha256})
+    return table
+
+
+@calcfunction
+def copied_configurations(**structures) -> dict:
+    """Return a fresh copy of each structure under its own key (same cell, sites and periodicity)."""
+    return {key: structure_from_atoms(atoms_from_structure(structure)) for key, structure in structures.items()}
