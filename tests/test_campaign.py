@@ -11,7 +11,7 @@ from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.tools.genome import import_genome
 from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 6-10 minutes each on 2 idle cores
 
 
 @pytest.fixture
