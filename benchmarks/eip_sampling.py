@@ -173,6 +173,7 @@ def draw(plt, result):
     for k, row in enumerate(rows):
         text = f'overhead {row["aiida_overhead_percent"]:.1f} %\n+{row["slower_than_direct_percent"]:.0f} % vs direct'
         ax.text(k, row['workchain_wall_s'], text, ha='center', va='bottom', fontsize='small')
+    ax.set_ylim(top=1.25 * max(row['workchain_wall_s'] for row in rows))  # room for the labels
     ax.set_xticks(list(x), labels)
     ax.set_ylabel('wall time (s)')
     ax.set_title(f'AiiDA overhead, {result["runs"]} runs of the fast protocol', fontsize='small')
