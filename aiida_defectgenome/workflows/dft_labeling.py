@@ -17,7 +17,7 @@ from aiida.engine import ToContext, WorkChain, while_
 from aiida.plugins import WorkflowFactory
 
 from ..calculations.functions.dft_labels import vasp_labels
-from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels
+from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels, reference_settings
 from ..core.gpaw_single_point import kpoint_mesh, merged_parameters
 from ..core.vasp_labels import single_point_incar
 from ..data.genome import GenomeGroup
@@ -125,8 +125,7 @@ class DftLabelingWorkChain(WorkChain):
         """What makes two labels comparable: the engine's parameters (GPAW), INCAR and k-point spacing (VASP), or
         the reference potential."""
         if self.ctx.engine == 'reference':
-            potential = self.inputs.reference_potential
-            return {'potential': potential.uuid, 'sha256': potential.sha256}
+            return reference_settings(self.inputs.reference_potential)
         if self.ctx.engine == 'gpaw':
             parameters = self.inputs.gpaw.gpaw.parameters.get_dict() if 'parameters' in self.inputs.gpaw.gpaw else {}
             return merged_parameters(parameters)

@@ -18,7 +18,7 @@ from ...tools.labels import labels_table
 from ...tools.potentials import potential_files
 from ...tools.structures import atoms_from_structure, structure_from_atoms
 
-__all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_labels')
+__all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_labels', 'reference_settings')
 
 #: Engine prefix of reference-potential labels (``reference:<potential name>``).
 REFERENCE_ENGINE = 'reference'
@@ -27,6 +27,11 @@ REFERENCE_ENGINE = 'reference'
 def reference_engine(potential: InteratomicPotentialData) -> str:
     """The engine name of labels made by ``potential``: ``reference:<its name>``."""
     return f'{REFERENCE_ENGINE}:{potential.name}'
+
+
+def reference_settings(potential: InteratomicPotentialData) -> dict:
+    """The ``settings`` of labels made by ``potential`` (its UUID and file digest): equal settings, same labels."""
+    return {'potential': potential.uuid, 'sha256': potential.sha256}
 
 
 @calcfunction
@@ -38,7 +43,7 @@ def reference_labels(potential: InteratomicPotentialData, **structures) -> orm.A
     with potential_files(potential) as spec:
         rows = lammps_labels(spec, [atoms_from_structure(structures[key]) for key in keys])
     table = labels_table(rows, engine=reference_engine(potential))
-    table.base.attributes.set('settings', {'potential': potential.uuid, 'sha256': potential.sha256})
+    table.base.attributes.set('settings', reference_settings(potential))
     return table
 
 
