@@ -119,3 +119,34 @@ def test_two_eips_sample_the_same_scenario(aiida_profile, lammps_code, python_co
         assert lammps.inputs.potential.label == cluster.base.extras.get('dg_potential')
         by_potential.setdefault(lammps.inputs.potential.uuid, []).append(cluster)
     assert set(by_potential) == {eam_w.uuid, meam_w.uuid}
+
+
+def test_a_run_that_loses_atoms_is_restarted_and_selected_from_its_last_folder(
+    aiida_profile, lammps_code, python_code, eam_w, w_active_set
+):
+    """``EipRunWorkChain`` restarts as ``LammpsBaseWorkChain`` does, then selects from the run that ended well."""
+    from ase.build import bulk
+
+    from aiida_defectgenome.workflows.eip_run import EipRunWorkChain
+
+    atoms = bulk('W', 'bcc', a=3.165, cubic=True) * (3, 3, 3)
+    atoms.positions[0] = atoms.positions[1] + [0.6, 0.6, 0.0]  # explodes at a 10 fs timestep
+    stages = [{'type': 'md', 'ensemble': 'nve', 'steps': 200, 'timestep': 0.01}]
+    builder = EipRunWorkChain.get_builder()
+    builder.lammps = {
+        'code': lammps_code,
+        'structure': orm.StructureData(ase=atoms),
+        'potential': eam_w,
+        'parameters': orm.Dict({'stages': stages, 'dump_every': 50}),
+    }
+    builder.active_set, builder.selection_code = ActiveSetData(w_active_set), python_code
+    builder.selection = orm.Dict(
+        {'species': ['W'], 'threshold': 2.0, 'limit': 2, 'radius': 5.0, 'provenance': {'scenario': 'test'}}
+    )
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    lammps = sorted((n for n in node.called if n.process_label == 'LammpsCalculation'), key=lambda n: n.ctime)
+    assert [n.exit_status for n in lammps] == [320, 320, 0]
+    selection = next(n for n in node.called if n.process_label == 'SelectionCalculation')
+    assert selection.inputs.parent_folder.uuid == lammps[-1].outputs.remote_folder.uuid
+    assert results['summary']['snapshots'] == 5 and results['structure'].uuid == lammps[-1].outputs.structure.uuid

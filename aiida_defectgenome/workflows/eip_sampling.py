@@ -1,11 +1,11 @@
 """``EipSamplingWorkChain``: large empirical-potential runs under many loadings, screened by gamma where they ran.
 
-Every scenario structure runs with every EIP (``EipRunWorkChain``: ``LammpsBaseWorkChain``, snapshots dumped
-on the computer that runs it, then at once a ``SelectionCalculation`` on that same computer that grades
-the snapshots against the active set and cuts the selected environments); the clusters go into a group,
-each with extras saying where it came from (``dg_scenario``, ``dg_variant``, ``dg_potential``,
-``dg_snapshot``, ``dg_step``, ``dg_source_atom``, ``dg_gamma``, ``dg_centre``) and with a provenance path
-back to the LAMMPS run, its structure and its EIP.
+Every scenario structure runs with every EIP (``EipRunWorkChain``: LAMMPS with the restarts of
+``LammpsBaseWorkChain``, snapshots dumped on the computer that runs it, then at once a ``SelectionCalculation``
+on that same computer that grades the snapshots against the active set and cuts the selected environments);
+the clusters go into a group, each with extras saying where it came from (``dg_scenario``, ``dg_variant``,
+``dg_potential``, ``dg_snapshot``, ``dg_step``, ``dg_source_atom``, ``dg_gamma``, ``dg_centre``) and with a
+provenance path back to the LAMMPS run, its structure and its EIP.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class EipSamplingWorkChain(WorkChain):
                 }
                 futures[f'run__{key}__{name}'] = self.submit(
                     EipRunWorkChain,
-                    simulation={'lammps': lammps},
+                    lammps=lammps,
                     active_set=self.inputs.active_set,
                     selection=orm.Dict(selection),
                     selection_code=self.inputs.selection_code,
