@@ -8,6 +8,8 @@ energies and forces, and the structure mapped back into its original frame.
 
 from __future__ import annotations
 
+import functools
+
 from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
@@ -29,20 +31,37 @@ def _validate_inputs(inputs, _):
     structure, potential = inputs.get('structure'), inputs.get('potential')
     if structure is None or potential is None:
         return None
+    parameters = inputs['parameters'] if 'parameters' in inputs else None
+    nodes = (structure, potential, parameters)
+    if all(node is None or node.is_stored for node in nodes):  # validated once (workchain ports expose these inputs)
+        return _stored_inputs_error(*(node and node.uuid for node in nodes))
+    return _inputs_error(*nodes)
+
+
+@functools.lru_cache(maxsize=128)
+def _stored_inputs_error(structure: str, potential: str, parameters: str | None) -> str | None:
+    """:func:`_inputs_error` of stored nodes (which cannot change), given by UUID."""
+    return _inputs_error(orm.load_node(structure), orm.load_node(potential), parameters and orm.load_node(parameters))
+
+
+def _inputs_error(structure: orm.StructureData, potential: InteratomicPotentialData, parameters: orm.Dict | None) -> str | None:
+    """Why LAMMPS cannot run ``structure`` with ``potential`` and ``parameters``, or ``None``."""
     missing = sorted(structure.get_symbols_set() - set(potential.species))
     if missing:
         return (
             f'the structure contains {", ".join(missing)}, which potential `{potential.name}` does not describe '
             f'(it has {", ".join(potential.species)})'
         )
+    sites = structure.sites
     try:
-        parameters = lammps_input.validate_parameters(inputs['parameters'].get_dict() if 'parameters' in inputs else {})
-        if parameters['frozen'] > len(structure.sites):
-            return f'frozen = {parameters["frozen"]} is more than the {len(structure.sites)} atoms of the structure'
+        parameters = lammps_input.validate_parameters(parameters.get_dict() if parameters is not None else {})
+        if parameters['frozen'] > len(sites):
+            return f'frozen = {parameters["frozen"]} is more than the {len(sites)} atoms of the structure'
         lammps_input.render_input(parameters, [], structure.pbc, cell=structure.cell)
-        lammps_input.fractional_in_cell([site.position for site in structure.sites], structure.cell, structure.pbc)
+        lammps_input.fractional_in_cell([site.position for site in sites], structure.cell, structure.pbc)
     except ValueError as exc:
         return str(exc)
+    return None
 
 
 class LammpsCalculation(CalcJob):
