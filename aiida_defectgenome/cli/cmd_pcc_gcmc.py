@@ -39,8 +39,8 @@ def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, grou
         raise click.UsageError('--output OUT.extxyz is required with CLUSTER_FILE')
     load_profile_or_fail(ctx)
     from aiida import orm
-    from aiida.engine import run_get_node
 
+    from ..tools.launch import run_get_node
     from ..tools.potentials import load_potential
     from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol
 

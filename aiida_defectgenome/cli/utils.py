@@ -51,7 +51,7 @@ def user_errors(function):
 
 def run_or_fail(builder):
     """Run ``builder`` here and wait; return ``(results, node)``, or stop with its exit message."""
-    from aiida.engine import run_get_node
+    from ..tools.launch import run_get_node
 
     results, node = run_get_node(builder)
     if not node.is_finished_ok:

@@ -6,13 +6,13 @@ import time
 from importlib import resources
 
 from aiida import orm
-from aiida.engine import run_get_node
 from ase.build import bulk
 
 from ..workflows.campaign import DefectGenomeWorkChain
 from ..workflows.lammps_base import LammpsBaseWorkChain
 from .campaign import campaign_status, stage_times, write_campaign_plots
 from .genome import import_genome
+from .launch import run_get_node
 from .potentials import load_potential
 
 __all__ = ('BASIC_W_DATASET', 'REFERENCE_EAM_ZHOU_W', 'relax_bulk', 'run_demo')
