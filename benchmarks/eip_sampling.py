@@ -55,7 +55,6 @@ def with_aiida(factor: int) -> dict:
 
 def aiida_child(factor: int) -> None:
     from aiida import load_profile, orm
-    from aiida.engine import run_get_node
 
     load_profile()
     from aiida_defectgenome.core.datasets import read_configurations
@@ -63,6 +62,7 @@ def aiida_child(factor: int) -> None:
     from aiida_defectgenome.core.screening import active_set_of
     from aiida_defectgenome.data.active_set import ActiveSetData
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+    from aiida_defectgenome.tools.launch import run_get_node
     from aiida_defectgenome.tools.potentials import load_potential
     from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
