@@ -101,17 +101,25 @@ def test_the_daemon_runs_a_sampling(aiida_profile, lammps_code, python_code, eam
 
 
 @pytest.mark.slow
-def test_two_eips_sample_the_same_scenario(aiida_profile, lammps_code, python_code, eam_w, w_active_set):
-    """EAM and MEAM W anneal the same polycrystal; each cluster names, and descends from, its own potential."""
+def test_two_eips_sample_the_same_scenario(aiida_profile, aiida_localhost, lammps_code, python_code, eam_w, w_active_set):
+    """EAM and MEAM W anneal the same polycrystal, on two MPI ranks each; each cluster names, and descends from,
+    its own potential."""
+    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
     from aiida_defectgenome.tools.potentials import load_potential
 
+    aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
     meam_w = load_potential('meam-W')
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         lammps_code, python_code, [eam_w, meam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
         output_group='two-eip-clusters', selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
     )  # fmt: skip
+    builder.lammps_options = orm.Dict({'withmpi': True, 'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2}})
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
+    runs = [n for n in node.called_descendants if n.process_label == 'LammpsCalculation']
+    assert len(runs) == 2
+    for run in runs:
+        assert 'with 2 MPI tasks' in run.outputs.retrieved.base.repository.get_object_content('log.lammps')
     clusters = list(orm.load_group('two-eip-clusters').nodes)
     by_potential = {}
     for cluster in clusters:
