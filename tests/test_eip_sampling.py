@@ -1,4 +1,5 @@
-"""EipSamplingWorkChain on W (EAM-Zhou, fast protocol) through aiida.engine.run: clusters on defects, with provenance."""
+"""EipSamplingWorkChain on W (EAM-Zhou, fast protocol) through aiida.engine.run and the daemon: clusters on defects, with
+provenance."""
 
 from pathlib import Path
 
@@ -14,28 +15,25 @@ from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
+#: The scenarios of issue 4's check: a polycrystal anneal, tension, dislocation loops and indentation.
+FOUR_SCENARIOS = ['polycrystal', 'tension', 'loop', 'indentation']
 
-@pytest.mark.slow
-def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_potential(
-    aiida_profile, lammps_code, python_code, eam_w, w_active_set
-):
-    builder = EipSamplingWorkChain.get_builder_from_protocol(
-        lammps_code,
-        python_code,
-        [eam_w],
-        ActiveSetData(w_active_set),
-        scenarios=['polycrystal', 'tension', 'loop', 'indentation'],
-        protocol='fast',
-        output_group='sampled-clusters',
-        selection={'threshold': 2.0, 'limit': 3, 'radius': 5.0},
-    )
-    results, node = run_get_node(builder)
+
+def _four_scenarios(lammps_code, python_code, eam_w, w_active_set, group):
+    return EipSamplingWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=FOUR_SCENARIOS, protocol='fast',
+        output_group=group, selection={'threshold': 2.0, 'limit': 3, 'radius': 5.0},
+    )  # fmt: skip
+
+
+def _assert_clusters_on_defects(node, group, potential) -> list:
+    """Check the clusters of the finished sampling ``node`` in ``group``: extras, ancestry and, read where
+    the dump stayed, a centre atom that is not bcc in its snapshot; return them."""
     assert node.is_finished_ok, node.exit_message
-    summary = results['summary'].get_dict()
-    assert {run['scenario'] for run in summary['runs'].values()} == {'polycrystal', 'tension', 'loop', 'indentation'}
-    clusters = list(orm.load_group('sampled-clusters').nodes)
+    summary = node.outputs.summary.get_dict()
+    assert {run['scenario'] for run in summary['runs'].values()} == set(FOUR_SCENARIOS)
+    clusters = list(orm.load_group(group).nodes)
     assert len(clusters) == summary['clusters'] > 0
-
     for cluster in clusters:
         extras = cluster.base.extras.all
         assert {'dg_scenario', 'dg_variant', 'dg_potential', 'dg_snapshot', 'dg_step', 'dg_source_atom', 'dg_gamma'} <= set(extras)
@@ -43,7 +41,7 @@ def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_pot
         assert selection.process_label == 'SelectionCalculation'
         lammps = selection.inputs.parent_folder.creator
         assert lammps.process_label == 'LammpsCalculation'
-        assert lammps.inputs.potential.uuid == eam_w.uuid  # the potential that made it
+        assert lammps.inputs.potential.uuid == potential.uuid  # the potential that made it
         scenario = lammps.inputs.structure
         assert scenario.uuid in {s.uuid for s in node.inputs.structures.values()}  # the scenario structure
         # the central atom is on a defect in the snapshot it was cut from (read where the dump stayed)
@@ -51,6 +49,15 @@ def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_pot
         frame = read_structures(dump, selection.inputs.parameters['species'])[extras['dg_snapshot']]
         assert adaptive_cna(frame)[extras['dg_source_atom']] != 'bcc', (extras['dg_scenario'], extras['dg_variant'])
         assert extras['dg_gamma'] >= 2.0 and np.isfinite(extras['dg_gamma'])
+    return clusters
+
+
+@pytest.mark.slow
+def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_potential(
+    aiida_profile, lammps_code, python_code, eam_w, w_active_set
+):
+    _, node = run_get_node(_four_scenarios(lammps_code, python_code, eam_w, w_active_set, 'sampled-clusters'))
+    clusters = _assert_clusters_on_defects(node, 'sampled-clusters', eam_w)
     chain = {step['step']: step for step in provenance_chain(clusters[0])}
     assert (
         chain['potential']['uuid'] == eam_w.uuid
@@ -90,14 +97,9 @@ SHORT_ANNEAL = {'polycrystal': {'steps': 400}, 'dump_every': 100}
 
 
 @pytest.mark.slow
-def test_the_daemon_runs_a_sampling(aiida_profile, lammps_code, python_code, eam_w, w_active_set, submit_and_await):
-    builder = EipSamplingWorkChain.get_builder_from_protocol(
-        lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
-        output_group='daemon-clusters', selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
-    )  # fmt: skip
-    node = submit_and_await(builder, timeout=600)
-    assert node.is_finished_ok, node.exit_message
-    assert 0 < node.outputs.summary['clusters'] == len(orm.load_group('daemon-clusters').nodes) <= 2
+def test_the_daemon_runs_the_same_sampling(aiida_profile, lammps_code, python_code, eam_w, w_active_set, submit_and_await):
+    builder = _four_scenarios(lammps_code, python_code, eam_w, w_active_set, 'daemon-clusters')
+    _assert_clusters_on_defects(submit_and_await(builder, timeout=900), 'daemon-clusters', eam_w)
 
 
 @pytest.mark.slow
