@@ -54,6 +54,25 @@ def bcc_w():
 
 
 @pytest.fixture
+def exploding_w():
+    """A 54-atom bcc W ``StructureData`` with two atoms 0.85 A apart: NVE at a 10 fs timestep loses atoms."""
+    from aiida import orm
+
+    atoms = bulk('W', 'bcc', a=3.165, cubic=True) * (3, 3, 3)
+    atoms.positions[0] = atoms.positions[1] + [0.6, 0.6, 0.0]
+    return orm.StructureData(ase=atoms)
+
+
+@pytest.fixture
+def mpi_localhost(aiida_localhost):
+    """``localhost`` with this environment's ``mpirun -np {tot_num_mpiprocs}`` (the mpich wheel's)."""
+    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
+
+    aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
+    return aiida_localhost
+
+
+@pytest.fixture
 def lammps_inputs(lammps_code, eam_w, bcc_w):
     """Return a factory of ``LammpsCalculation`` inputs with the EAM and 2-atom bcc W by default."""
     from aiida import orm

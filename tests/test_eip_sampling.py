@@ -103,13 +103,11 @@ def test_the_daemon_runs_the_same_sampling(aiida_profile, lammps_code, python_co
 
 
 @pytest.mark.slow
-def test_two_eips_sample_the_same_scenario(aiida_profile, aiida_localhost, lammps_code, python_code, eam_w, w_active_set):
+def test_two_eips_sample_the_same_scenario(aiida_profile, mpi_localhost, lammps_code, python_code, eam_w, w_active_set):
     """EAM and MEAM W anneal the same polycrystal, on two MPI ranks each; each cluster names, and descends from,
     its own potential."""
-    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
     from aiida_defectgenome.tools.potentials import load_potential
 
-    aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
     meam_w = load_potential('meam-W')
     builder = EipSamplingWorkChain.get_builder_from_protocol(
         lammps_code, python_code, [eam_w, meam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
@@ -132,20 +130,16 @@ def test_two_eips_sample_the_same_scenario(aiida_profile, aiida_localhost, lammp
 
 
 def test_a_run_that_loses_atoms_is_restarted_and_selected_from_its_last_folder(
-    aiida_profile, lammps_code, python_code, eam_w, w_active_set
+    aiida_profile, lammps_code, python_code, eam_w, w_active_set, exploding_w
 ):
     """``EipRunWorkChain`` restarts as ``LammpsBaseWorkChain`` does, then selects from the run that ended well."""
-    from ase.build import bulk
-
     from aiida_defectgenome.workflows.eip_run import EipRunWorkChain
 
-    atoms = bulk('W', 'bcc', a=3.165, cubic=True) * (3, 3, 3)
-    atoms.positions[0] = atoms.positions[1] + [0.6, 0.6, 0.0]  # explodes at a 10 fs timestep
     stages = [{'type': 'md', 'ensemble': 'nve', 'steps': 200, 'timestep': 0.01}]
     builder = EipRunWorkChain.get_builder()
     builder.lammps = {
         'code': lammps_code,
-        'structure': orm.StructureData(ase=atoms),
+        'structure': exploding_w,
         'potential': eam_w,
         'parameters': orm.Dict({'stages': stages, 'dump_every': 50}),
     }

@@ -101,25 +101,19 @@ def test_lammps_error_line_gives_its_exit_code(lammps_inputs):
     assert 'nonsense/style' in node.exit_message
 
 
-def _exploding_structure():
-    atoms = bulk('W', 'bcc', a=3.165, cubic=True) * (3, 3, 3)
-    atoms.positions[0] = atoms.positions[1] + [0.6, 0.6, 0.0]
-    return orm.StructureData(ase=atoms)
-
-
 def _nve(timestep):
     return {'stages': [{'type': 'md', 'ensemble': 'nve', 'steps': 200, 'timestep': timestep}]}
 
 
-def test_lost_atoms_give_their_exit_code(lammps_inputs):
-    _, node = run_get_node(LammpsCalculation, **lammps_inputs(_nve(0.01), structure=_exploding_structure()))
+def test_lost_atoms_give_their_exit_code(lammps_inputs, exploding_w):
+    _, node = run_get_node(LammpsCalculation, **lammps_inputs(_nve(0.01), structure=exploding_w))
     assert node.exit_status == LammpsCalculation.exit_codes.ERROR_LOST_ATOMS.status
     assert 'Lost atoms' in node.exit_message
 
 
-def test_restart_workchain_halves_the_timestep_until_no_atom_is_lost(lammps_inputs):
+def test_restart_workchain_halves_the_timestep_until_no_atom_is_lost(lammps_inputs, exploding_w):
     builder = LammpsBaseWorkChain.get_builder()
-    builder.lammps = lammps_inputs(_nve(0.01), structure=_exploding_structure())
+    builder.lammps = lammps_inputs(_nve(0.01), structure=exploding_w)
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     calls = sorted(node.called, key=lambda n: n.ctime)
@@ -140,10 +134,7 @@ def test_restart_workchain_continues_an_unconverged_minimisation(lammps_inputs, 
     assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
 
 
-def test_mpi_run_through_the_computer_mpirun(lammps_inputs, bcc_w, aiida_localhost):
-    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
-
-    aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
+def test_mpi_run_through_the_computer_mpirun(lammps_inputs, bcc_w, mpi_localhost):
     inputs = lammps_inputs(RELAX, structure=bcc_w(a=3.2, repeat=4))
     inputs['metadata'] = {'options': {'withmpi': True, 'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2}}}
     results, node = run_get_node(LammpsCalculation, **inputs)
