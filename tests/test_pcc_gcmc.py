@@ -12,6 +12,7 @@ from ase.build import bulk
 from aiida_defectgenome.calculations.functions.pcc_gcmc import assess_pcc_boxes
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.core.clusters import cut_neighbourhood
+from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.tools.structures import structure_from_atoms
 from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
@@ -20,25 +21,34 @@ A0, E_COH = 3.16485, -8.75999
 QUICK = {'boxes': 2, 'gcmc_steps': 100}
 
 
-def sphere(radius=5.0, angle=0.0):
+def sphere(radius=8.0, angle=0.0):
     source = bulk('W', 'bcc', a=A0, cubic=True) * 8
     source.rotate(angle, (1, 2, 3), rotate_cell=True)
     return cut_neighbourhood(source, 100, radius=radius)
 
 
-def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code, eam_w):
+def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code, eam_w, w_active_set):
     cluster = structure_from_atoms(sphere())
+    active_set = ActiveSetData(w_active_set)
     builder = PccGcmcWorkChain.get_builder_from_protocol(
-        lammps_code, eam_w, cluster, protocol='fast', overrides=QUICK, cohesive_energy=orm.Float(E_COH)
+        lammps_code, eam_w, cluster, protocol='fast', overrides=QUICK, cohesive_energy=orm.Float(E_COH), active_set=active_set
     )
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     cell = results['structure']
     assert cell.base.extras.get('dg_energy_per_atom') == pytest.approx(E_COH, abs=0.01)
     assert cell.base.extras.get('dg_inserted_bcc') == 1.0 and cell.base.extras.get('dg_cluster') == cluster.uuid
-    assert results['core'].get_array('core').sum() == len(cluster.sites)
+    assert cell.base.extras.get('dg_core_radius') == 6.5 and cell.base.extras.get('dg_environment_change') < 1e-6
+    figures = results['figures'].get_dict()
+    assert figures['frozen']['n_core'] == results['core'].get_array('core').sum() < len(cluster.sites)
+    assert cell.base.extras.get('dg_gamma') == pytest.approx(figures['frozen']['gamma'], rel=1e-6)  # the grade unchanged
+    source = results['core'].get_array('source_index')
+    assert source[0] == 0 and set(source[source >= 0]) | set(figures['candidates'][figures['chosen']]['trimmed']) == set(
+        range(len(cluster.sites))
+    )
     creator = cell.creator
     assert creator.process_label == assess_pcc_boxes.__name__
+    assert active_set.uuid in {link.node.uuid for link in creator.base.links.get_incoming().all()}
     box_runs = [child for child in node.called if child.process_type == LammpsCalculation.build_process_type()]
     assert len(box_runs) == 2 == len(results['energy_map'].get_array('natoms'))
     used = {link.node.uuid for link in creator.base.links.get_incoming().all()}
@@ -52,10 +62,13 @@ def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code
 
 
 def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_code, eam_w):
-    big = structure_from_atoms(sphere(radius=8.0))
-    _, node = run_get_node(PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, big, overrides=QUICK))
+    big = structure_from_atoms(sphere())
+    _, node = run_get_node(
+        PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, big, overrides={**QUICK, 'max_atoms': 60})
+    )
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_IMPOSSIBLE_BOX.status
-    assert 'within 150 atoms' in node.exit_message and not node.called  # nothing was run or stored for it
+    assert 'raise max_atoms to' in node.exit_message and 'or less fits 60 atoms' in node.exit_message
+    assert not node.called  # nothing was run or stored for it
     copper = structure_from_atoms(cut_neighbourhood(bulk('Cu', 'fcc', a=3.61, cubic=True) * 6, 50, radius=5.0))
     _, node = run_get_node(PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, copper, overrides=QUICK))
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_INVALID_CLUSTER.status and 'Cu' in node.exit_message
@@ -63,22 +76,37 @@ def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_cod
 
 def test_command_line_contract(cli, lammps_code, tmp_path):
     cluster = sphere(angle=20.0)
+    cluster = cluster[::-1]  # the central atom last: the file says which one it is
+    cluster.info['centre'] = len(cluster) - 1
+    del cluster.info['centre_index']
     cluster.arrays['core'] = np.ones(len(cluster), dtype=bool)
     cluster.arrays['energies'] = np.full(len(cluster), E_COH)
     del cluster.arrays['core_mask']
     source = tmp_path / 'cluster.extxyz'
     ase.io.write(source, cluster, format='extxyz')
     out, report = tmp_path / 'cell.extxyz', tmp_path / 'cell.json'
-    result = cli('pcc-gcmc', source, '--potential', 'eam-zhou-W', '--protocol', 'fast', '--output', out, '--json', report)
+    args = ('pcc-gcmc', source, '--potential', 'eam-zhou-W', '--protocol', 'fast', '--output', out, '--json', report)
+    result = cli(*args, '--core-radius', '6.0')
     assert result.exit_code == 0, result.output
     cell = ase.io.read(out)
-    assert cell.pbc.all() and cell.arrays['core'].sum() == len(cluster)
+    frozen = np.linalg.norm(cluster.positions - cluster.positions[-1], axis=1) <= 6.0
+    assert cell.pbc.all() and cell.arrays['core'].sum() == frozen.sum() and cell.info['centre'] == 0
+    assert cell.arrays['source_index'][0] == len(cluster) - 1
     assert cell.get_potential_energy() / len(cell) == pytest.approx(E_COH, abs=0.01)
     data = json.loads(report.read_text())
-    assert {'candidates', 'chosen', 'figures_of_merit', 'wall_time_s'} <= set(data)
-    assert {'lengths', 'natoms', 'energy_per_atom', 'valid', 'problems'} <= set(data['candidates'][0])
-    assert abs(data['figures_of_merit']['ideal_gap']) < 0.01
+    assert {'candidates', 'chosen', 'figures_of_merit', 'frozen', 'trimmed', 'wall_time_s'} <= set(data)
+    assert {'lengths', 'natoms', 'energy_per_atom', 'valid', 'problems', 'environment_change'} <= set(data['candidates'][0])
+    assert data['frozen']['core_radius'] == 6.0 and abs(data['figures_of_merit']['ideal_gap']) < 0.01
+    kept = set(cell.arrays['source_index'][cell.arrays['source_index'] >= 0])
+    assert sorted(kept | set(data['trimmed'])) == list(range(len(cluster))) and not kept & set(data['trimmed'])
+    result = cli(*args, '--core-radius', '4.0')
+    assert result.exit_code == 1 and 'at least the descriptor cutoff (5 A)' in result.output
+    cluster.info['centre'] = len(cluster) + 5
+    ase.io.write(source, cluster, format='extxyz')
+    result = cli(*args)
+    assert result.exit_code == 1 and 'is not an atom index' in result.output
     cluster.arrays['core'][:] = False
+    cluster.info['centre'] = 0
     ase.io.write(source, cluster, format='extxyz')
     result = cli('pcc-gcmc', source, '--potential', 'eam-zhou-W', '--output', out)
     assert result.exit_code == 1 and 'marks no atom' in result.output
@@ -90,7 +118,10 @@ def test_command_line_contract(cli, lammps_code, tmp_path):
 def test_group_of_clusters_becomes_a_group_of_cells(lammps_code, eam_w):
     group = orm.Group(label='pcc-test-clusters').store()
     clusters = [structure_from_atoms(sphere(angle=a)).store() for a in (0.0, 15.0)]
-    clusters.append(structure_from_atoms(sphere(radius=8.0)).store())  # impossible: reported, skipped
+    copper = cut_neighbourhood(bulk('Cu', 'fcc', a=3.61, cubic=True) * 6, 50, radius=5.0)
+    clusters.append(structure_from_atoms(copper).store())  # not described by the potential: reported, skipped
+    for cluster in clusters:
+        cluster.base.extras.set_many({'dg_cut_radius': 8.0, 'dg_centre': 0})
     group.add_nodes(clusters)
     builder = PccGcmcGroupWorkChain.get_builder()
     builder.clusters, builder.output_group = orm.Str(group.label), orm.Str('pcc-test-cells')

@@ -94,7 +94,12 @@ class LammpsCalculation(CalcJob):
         spec.output('output_parameters', valid_type=orm.Dict, help='Energy, stress, volume, run information.')
         spec.output('structure', valid_type=orm.StructureData, required=False, help='The final structure.')
         spec.output('thermo', valid_type=orm.ArrayData, required=False, help='Per-step thermo columns + stage.')
-        spec.output('per_atom', valid_type=orm.ArrayData, required=False, help='Final `forces` (n, 3) eV/A, `energies` (n,) eV.')
+        spec.output(
+            'per_atom',
+            valid_type=orm.ArrayData,
+            required=False,
+            help='Final `forces` (n, 3) eV/A, `energies` (n,) eV, `ids` (n,) LAMMPS atom ids (by id).',
+        )
         spec.default_output_node = 'output_parameters'
 
         spec.exit_code(301, 'ERROR_LOG_MISSING', message='LAMMPS wrote no log: it did not start. See aiida.out.')

@@ -19,19 +19,33 @@ from .utils import load_code_or_fail, load_profile_or_fail, user_errors
 @click.option('--group', 'group', metavar='LABEL', help='Run on every cluster of this group instead of a file.')
 @click.option('--output-group', metavar='LABEL', help='Group for the cells of --group (default: LABEL-periodic).')
 @click.option('--max-atoms', type=click.IntRange(min=1), help='Largest cell (atoms); default 150.')
+@click.option(
+    '--core-radius',
+    type=click.FloatRange(min=0, min_open=True),
+    metavar='R',
+    help='Freeze the atoms within R (A) of the central atom (line); default: descriptor cutoff + 1.5 A (6.5 A).',
+)
 @click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='Clusters at once (--group).')
 @click.option('--code', default='lammps@localhost', show_default=True, help='LAMMPS code.')
 @click.pass_context
 @user_errors
-def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, group, output_group, max_atoms, max_concurrent, code):
+def cmd_pcc_gcmc(
+    ctx, cluster_file, potential, protocol, output, json_path, group, output_group, max_atoms, core_radius, max_concurrent, code
+):
     """Build a vacuum-free periodic cell around the frozen core of a cluster (PCC-GCMC).
 
-    CLUSTER_FILE is extxyz: a per-atom boolean `core` array (absent: every atom is core), periodic axes
+    The frozen core is the central atom's environment: the atoms within --core-radius of it (of its line
+    when the cluster is periodic); the rest of the cluster is a buffer that seeds the crystal around the
+    core, is trimmed where the box cuts it, and relaxes. CLUSTER_FILE is extxyz: the central atom in
+    info `centre` (or `centre_index`; absent: the atom nearest the middle), an optional per-atom boolean
+    `core` array (the atoms that may be frozen; absent: all), `cut_radius` (A) in info, periodic axes
     given by the pbc flags (the cell length along a periodic axis is the period), optional per-atom
     `energies` (eV) from the source simulation for the gap to the ideal embedding. The cell is written to
-    --output with its core marked and its energy; --json holds every candidate box, the chosen one, the
-    figures of merit and the wall time. With --group, every cluster of the group becomes a cell in
-    --output-group. Everything runs as AiiDA workflows on the current profile (provenance kept).
+    --output with its frozen atoms marked (`core`), the cluster atom each atom came from (`source_index`,
+    -1 for inserted ones), info `centre` and its energy; --json holds every candidate box, the chosen one,
+    the figures of merit, the cluster atoms that were `trimmed` and the wall time. With --group, every
+    cluster of the group becomes a cell in --output-group. Everything runs as AiiDA workflows on the
+    current profile (provenance kept).
     """
     if bool(cluster_file) == bool(group):
         raise click.UsageError('give either CLUSTER_FILE or --group')
@@ -40,11 +54,15 @@ def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, grou
     load_profile_or_fail(ctx)
     from aiida import orm
 
+    from ..core.gcmc import validate_pcc_parameters
     from ..tools.launch import run_get_node
     from ..tools.potentials import load_potential
     from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol
 
     overrides = {'max_atoms': max_atoms} if max_atoms else {}
+    if core_radius:
+        overrides['core_radius'] = core_radius
+    validate_pcc_parameters({**load_protocol(protocol)[1], **overrides})  # a bad option: one line, nothing run
     lammps = load_code_or_fail(code, '--code')
     eip = load_potential(potential)
     start = time.perf_counter()
@@ -66,6 +84,7 @@ def cmd_pcc_gcmc(ctx, cluster_file, potential, protocol, output, json_path, grou
     if 'structure' in results:
         best = figures['candidates'][figures['chosen']]
         report['figures_of_merit'] = best
+        report['trimmed'] = best['trimmed']
         report['structure'] = results['structure'].uuid
         _write_cell(results['structure'], results['core'], best['energy'], Path(output))
         click.echo(
@@ -106,6 +125,14 @@ def _cluster_inputs(path: Path) -> dict:
         source.set_array('energies', np.asarray(energies, dtype=float))
         inputs['source_energies'] = source
     info = {key: atoms.info[key] for key in ('centre_index', 'cut_radius') if key in atoms.info}
+    if 'centre_index' not in info and 'centre' in atoms.info:
+        info['centre_index'] = atoms.info['centre']
+    if 'centre_index' in info and not (
+        isinstance(info['centre_index'], (int, np.integer)) and 0 <= info['centre_index'] < len(atoms)
+    ):
+        raise click.ClickException(
+            f'{path}: the central atom {info["centre_index"]!r} is not an atom index of this {len(atoms)}-atom cluster'
+        )
     if info:
         inputs['cluster_info'] = orm.Dict(info)
     return inputs
@@ -117,6 +144,8 @@ def _write_cell(structure, core, energy: float, path: Path) -> None:
 
     atoms = structure.get_ase()
     atoms.arrays['core'] = core.get_array('core')
+    atoms.arrays['source_index'] = core.get_array('source_index')
+    atoms.info['centre'] = 0
     atoms.info['aiida_uuid'] = structure.uuid
     atoms.calc = SinglePointCalculator(atoms, energy=energy)  # written as the frame's `energy`
     ase.io.write(path, atoms, format='extxyz')

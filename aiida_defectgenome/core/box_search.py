@@ -1,16 +1,17 @@
-"""Periodic boxes for a frozen cluster that continue its own crystal across the boundaries.
+"""Periodic boxes for a frozen region: its images may not overlap it, and the box fits the atom budget.
 
-Instead of a grid of box lengths along arbitrary axes (the published procedure), the open cell vectors
-are chosen among the *lattice vectors* of the cluster's crystal: then the crystal seeded around the
-cluster meets its own periodic image without a seam. The lattice comes from the translations found
-by :func:`.lattice_seeding.lattice_translations`; an aligned frame (the shortest mutually orthogonal
-lattice vectors, orthogonal to the cluster's periodic axes) gives box vectors ``n e_i`` and sheared
-ones ``n e_i + e_j / 2`` where those are lattice vectors. A box is kept when no core atom comes closer
-than a fraction of the nearest-neighbour distance to a periodic image of another core atom, and its
-estimated atom count fits the budget. A cluster with no single crystal to continue (a grain boundary),
-or whose commensurate boxes all exceed the budget, falls back to box lengths 0.5 A apart along its own
-axes, down to the smallest box its images allow; those boxes are marked not commensurate. Nothing
-assumes an element or a lattice type.
+A box is kept when every periodic image of a frozen atom lies outside the frozen region (so the central
+atom's environment holds exactly the cluster's atoms), no frozen atom comes closer than a fraction of
+the nearest-neighbour distance (the closest pair allowed in a cell, plus ``IMAGE_MARGIN``: frozen atoms
+cannot move apart when the box relaxes) to an image of another one, and its estimated atom count fits
+``max_atoms``. Where the cluster is one crystal (its rows, :func:`.lattice_seeding.row_translations`,
+span one lattice), the open cell vectors are lattice vectors of it: the crystal seeded around the cluster
+then meets its own image without a seam. An aligned frame (the shortest mutually orthogonal lattice
+vectors, orthogonal to the cluster's periodic axes) gives vectors ``n e_i`` and sheared ones
+``n e_i + m e_j / 2`` where those are lattice vectors, so that images can pack like bcc or fcc. A cluster
+with no single crystal (a grain boundary), or whose lattice boxes all exceed the budget, gets boxes
+along its own axes, 0.5 A apart in length, plain and sheared; those are marked not commensurate. The
+largest boxes come first. Nothing assumes an element or a lattice type.
 """
 
 from __future__ import annotations
@@ -22,23 +23,27 @@ import numpy as np
 from ase import Atoms
 from scipy.spatial import cKDTree
 
-from .lattice_seeding import CoreRegion
+from .lattice_seeding import CoreRegion, image_shifts, row_translations
 
-__all__ = ('BoxCandidate', 'ImpossibleBox', 'aligned_frame', 'candidate_boxes', 'lattice_basis', 'mean_atomic_volume')
+__all__ = ('BoxCandidate', 'ImpossibleBox', 'candidate_boxes', 'cluster_lattice', 'largest_fitting_radius', 'lattice_basis')
 
 _ORTHOGONAL = 0.05  # |cos| below which two lattice vectors count as orthogonal
+IMAGE_MARGIN = 0.1  # x nn beyond the closest pair allowed, between a frozen atom and an image of one
+_ENOUGH = 100  # boxes of one kind to offer (seeding may find some over the budget) ...
+_PER_SIZE = 2  # ... at most this many of each estimated size, so that smaller ones are offered too
+_PACKING = {0: np.pi / (3 * np.sqrt(2)), 1: np.pi / (2 * np.sqrt(3)), 2: 1.0}  # densest packing of regions, by periodic axes
 
 
 class ImpossibleBox(ValueError):
-    """No periodic box holds the cluster within the limits; the message says why and what to change."""
+    """No periodic box holds the cluster within the limits; the message says why and what would fit."""
 
 
 @dataclasses.dataclass
 class BoxCandidate:
     """A periodic box for the cluster: ``cell`` ``(3, 3)`` rows in A (periodic axes of the cluster as
     they were), ``estimated_atoms`` from the crystal's atomic volume, ``closest_image`` the smallest
-    distance (A) between a core atom and an image of a core atom, ``commensurate`` whether the open
-    vectors are lattice vectors."""
+    distance (A) between a frozen atom and an image of a frozen atom, ``commensurate`` whether the open
+    vectors are lattice vectors of the cluster's crystal."""
 
     cell: np.ndarray
     estimated_atoms: int
@@ -50,21 +55,70 @@ class BoxCandidate:
         return np.linalg.norm(self.cell, axis=1).round(4).tolist()
 
 
-def lattice_basis(translations: np.ndarray) -> np.ndarray | None:
-    """Return a ``(3, 3)`` primitive basis (rows) spanned by ``translations`` (the triple of smallest
-    volume, refined by least squares against all of them), or ``None`` when they do not span 3D."""
-    best, volume = None, np.inf
-    floor = 0.2 * np.min(np.linalg.norm(translations, axis=1)) ** 3  # nearly coplanar triples are noise
-    for triple in itertools.combinations(range(len(translations)), 3):
-        rows = translations[list(triple)]
-        det = abs(np.linalg.det(rows))
-        if floor < det < volume - 1e-6:
-            best, volume = rows, det
+def lattice_basis(translations: np.ndarray, families: np.ndarray, tolerance: float = 0.15) -> tuple[np.ndarray | None, float]:
+    """Return ``(basis, agreement)``: the ``(3, 3)`` basis (rows, A) among triples of the ``families``
+    (``(k, 3)``, most common first) that makes the largest share of ``translations`` integer combinations
+    of it (within ``tolerance``; the smallest cell among equals), refined by least squares against those,
+    and that share; ``(None, 0)`` when no triple spans 3D."""
+    candidates = families[:12]  # the most common rows are the lattice's; rare ones are distortions
+    floor = 0.2 * np.min(np.linalg.norm(candidates, axis=1)) ** 3  # nearly coplanar triples are noise
+    best, key = None, (-1.0, 0.0)
+    for triple in itertools.combinations(range(len(candidates)), 3):
+        rows = candidates[list(triple)]
+        volume = abs(np.linalg.det(rows))
+        if volume < floor:
+            continue
+        coefficients = np.linalg.solve(rows.T, translations.T).T
+        agreement = float(np.mean(np.abs(coefficients - np.round(coefficients)).max(axis=1) < tolerance))
+        if (round(agreement, 3), -volume) > key:
+            best, key = rows, (round(agreement, 3), -volume)
     if best is None:
+        return None, 0.0
+    coefficients = np.linalg.solve(best.T, translations.T).T
+    agree = np.abs(coefficients - np.round(coefficients)).max(axis=1) < tolerance
+    refined = np.linalg.lstsq(np.round(coefficients[agree]), translations[agree], rcond=None)[0]
+    return refined, key[0]
+
+
+def cluster_lattice(cluster: Atoms, nn: float, region: CoreRegion, agreement: float = 0.8) -> np.ndarray | None:
+    """Return the lattice basis (``(3, 3)`` rows, A) of the cluster's crystal, from its rows (periodic axes
+    included) through atoms beyond 1 A inside the frozen ``region`` (the far field the box continues; all
+    rows when those are fewer than 100), or ``None`` when fewer than ``agreement`` of those rows are vectors
+    of one lattice (two grains, no crystal)."""
+    positions, numbers = cluster.positions, cluster.numbers
+    for vector in [cluster.cell[k] for k in range(3) if cluster.pbc[k]]:  # rows across the period
+        positions = np.vstack([positions - vector, positions, positions + vector])
+        numbers = np.tile(numbers, 3)
+    middle, vectors = row_translations(positions, numbers, nn)
+    outer = region.distance(positions[middle]) >= region.radius - 1.0
+    if outer.sum() >= 100:
+        vectors = vectors[outer]
+    families = _families(vectors, 0.25 * nn)
+    if len(families) < 3:
         return None
-    # least squares over every translation: averages out the distortion of a defected cluster
-    integers = np.round(np.linalg.solve(best.T, translations.T).T)
-    return np.linalg.lstsq(integers, translations, rcond=None)[0]
+    basis, share = lattice_basis(vectors, families)
+    return basis if share >= agreement else None
+
+
+def _families(vectors: np.ndarray, tolerance: float, share: float = 0.1) -> np.ndarray:
+    """``(k, 3)`` means of the groups of ``vectors`` closer than ``tolerance`` (A) to each other that
+    hold at least ``share`` of the largest group, largest groups first."""
+    if not len(vectors):
+        return np.zeros((0, 3))
+    tree = cKDTree(vectors)
+    unassigned = np.ones(len(vectors), dtype=bool)
+    means, sizes = [], []
+    counts = np.array([len(n) for n in tree.query_ball_point(vectors, tolerance)])
+    for seed in np.argsort(-counts, kind='stable'):
+        if not unassigned[seed]:
+            continue
+        members = [m for m in tree.query_ball_point(vectors[seed], tolerance) if unassigned[m]]
+        unassigned[members] = False
+        means.append(vectors[members].mean(axis=0))
+        sizes.append(len(members))
+    sizes = np.array(sizes)
+    keep = sizes >= share * sizes.max()
+    return np.array(means)[keep]
 
 
 def _lattice_points(basis: np.ndarray, radius: float) -> np.ndarray:
@@ -97,8 +151,7 @@ def aligned_frame(basis: np.ndarray, fixed: list[np.ndarray], reach: float) -> l
     allowed = np.ones(len(points), dtype=bool)
     for vector in fixed:
         allowed &= np.abs(units @ (vector / np.linalg.norm(vector))) < _ORTHOGONAL
-    points, units = points[allowed], units[allowed]
-    points, units = points[:60], units[:60]  # the shortest ones are enough
+    points, units = points[allowed][:60], units[allowed][:60]  # the shortest ones are enough
     need = 3 - len(fixed)
     best, score = None, np.inf
     for combo in itertools.combinations(range(len(points)), need):
@@ -110,89 +163,120 @@ def aligned_frame(basis: np.ndarray, fixed: list[np.ndarray], reach: float) -> l
     return best
 
 
-def mean_atomic_volume(cluster: Atoms, region: CoreRegion, basis: np.ndarray | None) -> float:
-    """Return the volume per atom (A^3) of the cluster's crystal: the primitive cell of ``basis`` over
-    the (rounded) number of atoms it holds; without a basis, the cut region's volume over its atoms."""
-    if len(region.axes) == 0:
-        volume = 4 / 3 * np.pi * region.radius**3
-    elif len(region.axes) == 1:
-        volume = np.pi * region.radius**2 * abs(np.linalg.det(cluster.cell[:])) / _open_area(cluster)
-    else:
-        volume = 2 * region.radius * _open_area(cluster, along=False)
-    per_atom = volume / len(cluster)
-    if basis is None:
-        return per_atom
-    cell_volume = abs(np.linalg.det(basis))
-    return cell_volume / max(1, round(cell_volume / per_atom))
-
-
-def _open_area(cluster: Atoms, along: bool = True) -> float:
-    """Cross-section area of the cluster cell perpendicular to its periodic axis (``along``), or the
-    area spanned by its two periodic vectors."""
-    periodic = [cluster.cell[k] for k in range(3) if cluster.pbc[k]]
-    if along:
-        return abs(np.linalg.det(cluster.cell[:])) / np.linalg.norm(periodic[0])
-    return float(np.linalg.norm(np.cross(periodic[0], periodic[1])))
-
-
-def _closest_image(core: np.ndarray, cell: np.ndarray) -> float:
-    shifts = np.array([m for m in itertools.product((-1, 0, 1), repeat=3) if any(m)]) @ cell
-    images = (core[None] + shifts[:, None]).reshape(-1, 3)
-    distances, _ = cKDTree(core).query(images)
-    return float(distances.min())
+def largest_fitting_radius(max_atoms: int, atomic_volume: float, fixed: np.ndarray) -> float:
+    """Return the largest frozen-region radius (A) whose images could pack into a cell of ``max_atoms``
+    atoms of ``atomic_volume`` (A^3) at the densest packing (fcc of spheres, hexagonal of cylinders)."""
+    volume = max_atoms * atomic_volume
+    if len(fixed) == 0:
+        return float((volume * np.sqrt(2)) ** (1 / 3) / 2)
+    if len(fixed) == 1:
+        return float(np.sqrt(volume / np.linalg.norm(fixed[0]) / (2 * np.sqrt(3))))
+    return float(volume / np.linalg.norm(np.cross(fixed[0], fixed[1])) / 2)
 
 
 def candidate_boxes(
     cluster: Atoms,
+    n_core: int,
     region: CoreRegion,
-    translations: np.ndarray,
+    basis: np.ndarray | None,
     nn_distance: float,
+    atomic_volume: float,
     max_atoms: int,
-    count: int,
     min_distance_fraction: float = 0.75,
-    gap_fraction: float = 0.8,
 ) -> list[BoxCandidate]:
-    """Return up to ``count`` distinct boxes for ``cluster``, largest first among those within ``max_atoms``.
+    """Return the boxes for ``cluster`` (its first ``n_core`` atoms frozen) within ``max_atoms``, largest
+    first: lattice boxes when ``basis`` is given, then boxes along the cluster's own axes.
 
-    :param gap_fraction: boxes are built around the span of the cut region plus this many
-        nearest-neighbour distances, so that inserted atoms fit between the cluster and its image.
-    :raises ImpossibleBox: when no box holds the cluster within ``max_atoms`` atoms.
+    :raises ImpossibleBox: when no box holds the frozen region within ``max_atoms`` atoms.
     """
     open_axes = [k for k in range(3) if not cluster.pbc[k]]
-    fixed_axes = [k for k in range(3) if cluster.pbc[k]]
     if not open_axes:
         raise ImpossibleBox('the cluster is periodic along all three axes: there is no open space to fill')
-    fixed = np.array([cluster.cell[k] for k in fixed_axes], dtype=float).reshape(-1, 3)
-    reach = region.distance(cluster.positions).max()
-    span = 2 * reach + gap_fraction * nn_distance
-    basis = lattice_basis(translations) if len(translations) >= 3 else None
-    atomic_volume = mean_atomic_volume(cluster, region, basis)
+    fixed = np.array([cluster.cell[k] for k in range(3) if cluster.pbc[k]], dtype=float).reshape(-1, 3)
+    span = 2 * region.radius
+    core = cluster.positions[:n_core]
+    # frozen atoms cannot move apart, and the box may shrink as it relaxes: their images keep clear
+    limits = (region, max_atoms, (min_distance_fraction + IMAGE_MARGIN) * nn_distance)
+    boxes = []
     frame = aligned_frame(basis, list(fixed), reach=6 * nn_distance) if basis is not None else None
-    limits = (2 * reach - nn_distance, max_atoms, min_distance_fraction * nn_distance, count)
-    boxes, smallest = [], None
     if frame is not None:
         options = [_open_vector_options(i, np.array(frame), basis, span) for i in range(len(frame))]
-        boxes, smallest = _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=True)
-    if not boxes:  # no crystal to continue, or none of its boxes fits: lengths 0.5 A apart along the cluster's axes
-        options = [_grid_options(_open_direction(cluster, k), limits[0], span) for k in open_axes]
-        boxes, fallback_smallest = _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=False)
-        smallest = min(filter(None, (smallest, fallback_smallest)), default=None)
+        boxes = _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=True)
+        if len(frame) == 3:  # spheres pack densest like fcc or bcc: lattice cells near those packings
+            boxes = _merge(boxes, _packed_boxes(cluster, core, np.array(frame), basis, span, atomic_volume, limits))
+    options = [_grid_options(cluster, k, open_axes, span) for k in open_axes]
+    boxes += _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=False)
     if not boxes:
+        smallest = int(np.ceil(_PACKING[len(fixed)] ** -1 * _region_volume(region, fixed) / atomic_volume))
+        radius = largest_fitting_radius(max_atoms, atomic_volume, fixed)
         raise ImpossibleBox(
-            f'no periodic box holds this {len(cluster)}-atom cluster within {max_atoms} atoms'
-            + (f' (the smallest box found needs about {smallest})' if smallest else '')
-            + ': raise max_atoms or cut the cluster with a smaller radius'
+            f'the frozen region (radius {region.radius:.2f} A, {n_core} atoms) needs a periodic cell of at least about '
+            f'{smallest} atoms, more than max_atoms {max_atoms}: raise max_atoms to {smallest} or more, or freeze a '
+            f'smaller region (core radius {radius:.1f} A or less fits {max_atoms} atoms)'
         )
     return boxes
 
 
+#: Cells (rows, in units of the nearest image distance) that pack spheres like sc, bcc and fcc.
+_PACKINGS = {
+    'sc': np.eye(3),
+    'bcc': np.array([[-1, 1, 1], [1, -1, 1], [1, 1, -1]]) / np.sqrt(3),
+    'fcc': np.array([[0, 1, 1], [1, 0, 1], [1, 1, 0]]) / np.sqrt(2),
+}
+
+
+def _packed_boxes(cluster, core, frame, basis, span, atomic_volume, limits) -> list[BoxCandidate]:
+    """Boxes of three open lattice vectors: each packing of :data:`_PACKINGS` at image distances from
+    ``span`` to ``span`` + 3 A along the ``frame`` axes, every vector rounded to the nearest lattice vector."""
+    region, max_atoms, closest_allowed = limits
+    axes = frame / np.linalg.norm(frame, axis=1)[:, None]
+    cells = []
+    for packing in _PACKINGS.values():
+        for distance in np.arange(span, span + 3.0 + 1e-9, 0.25):
+            ideal = distance * packing @ axes
+            integers = np.round(np.linalg.solve(basis.T, ideal.T).T)
+            cell = integers @ basis
+            if np.linalg.det(cell) < 0:
+                cell = cell[[1, 0, 2]]
+            cells.append(cell)
+    boxes = []
+    for cell in np.unique(np.round(cells, 9), axis=0):
+        atoms = int(round(abs(np.linalg.det(cell)) / atomic_volume))
+        if not len(core) <= atoms <= max_atoms:
+            continue
+        cell = _reduced(cell, [0, 1, 2])
+        if _region_clear(core, region, cell) and (closest := _closest_image(core, cell)) >= closest_allowed:
+            boxes.append(BoxCandidate(cell, atoms, closest, True))
+    return boxes
+
+
+def _merge(first: list[BoxCandidate], second: list[BoxCandidate]) -> list[BoxCandidate]:
+    """The boxes of both lists, largest first, without repeats (same size and lengths)."""
+    merged = []
+    for box in sorted(first + second, key=lambda b: -b.estimated_atoms):
+        if not any(
+            box.estimated_atoms == other.estimated_atoms and np.allclose(sorted(box.lengths), sorted(other.lengths), atol=1e-3)
+            for other in merged
+        ):
+            merged.append(box)
+    return merged
+
+
+def _region_volume(region: CoreRegion, fixed: np.ndarray) -> float:
+    """Volume (A^3) of the frozen region in one period of the cluster."""
+    if len(fixed) == 0:
+        return 4 / 3 * np.pi * region.radius**3
+    if len(fixed) == 1:
+        return np.pi * region.radius**2 * np.linalg.norm(fixed[0])
+    return 2 * region.radius * np.linalg.norm(np.cross(fixed[0], fixed[1]))
+
+
 def _fitting_boxes(
-    cluster: Atoms, fixed: np.ndarray, options: list[np.ndarray], atomic_volume: float, limits: tuple, commensurate: bool
-) -> tuple[list[BoxCandidate], int | None]:
-    """Build every cell from the open-vector ``options`` and return (distinct boxes within the budget,
-    largest first, at most ``count``; the atom count of the smallest plausible box over the budget).
-    ``limits`` is (shortest translation A, max_atoms, closest image A, count)."""
-    shortest_allowed, max_atoms, closest_allowed, count = limits
+    cluster: Atoms, core: np.ndarray, fixed: np.ndarray, options: list[np.ndarray], atomic_volume: float, limits, commensurate
+) -> list[BoxCandidate]:
+    """Build every cell from the open-vector ``options``; return the distinct ones that hold the frozen
+    region (``limits``: region, max_atoms, closest image A), largest first."""
+    region, max_atoms, closest_allowed = limits
     open_axes = [k for k in range(3) if not cluster.pbc[k]]
     fixed_axes = [k for k in range(3) if cluster.pbc[k]]
     cells = np.zeros((int(np.prod([len(o) for o in options])), 3, 3))
@@ -202,45 +286,52 @@ def _fitting_boxes(
     volumes = np.linalg.det(cells)
     cells[volumes < 0, open_axes[-1]] *= -1  # right-handed
     atoms = np.round(np.abs(volumes) / atomic_volume).astype(int)
-    shortest = _shortest_translation(cells, open_axes, fixed)
-    plausible = (np.abs(volumes) > 1e-6) & (atoms >= len(cluster)) & (shortest >= shortest_allowed)
-    over = atoms[plausible & (atoms > max_atoms)]
-    boxes = []
-    for index in np.flatnonzero(plausible & (atoms <= max_atoms))[
-        np.argsort(-atoms[plausible & (atoms <= max_atoms)], kind='stable')
-    ]:
-        closest = _closest_image(cluster.positions, cells[index])
+    plausible = np.flatnonzero((np.abs(volumes) > 1e-6) & (atoms >= len(core)) & (atoms <= max_atoms))
+    boxes, per_size = [], {}
+    for index in plausible[np.argsort(-atoms[plausible], kind='stable')]:
+        if len(boxes) == _ENOUGH or per_size.get(atoms[index], 0) == _PER_SIZE:
+            continue
+        cell = _reduced(cells[index], open_axes)
+        if not _region_clear(core, region, cell):
+            continue
+        closest = _closest_image(core, cell)
         if closest < closest_allowed:
             continue
-        box = BoxCandidate(_reduced(cells[index], open_axes), int(atoms[index]), closest, commensurate)
+        box = BoxCandidate(cell, int(atoms[index]), closest, commensurate)
         if not any(
             box.estimated_atoms == other.estimated_atoms and np.allclose(sorted(box.lengths), sorted(other.lengths), atol=1e-3)
             for other in boxes
         ):
             boxes.append(box)
-        if len(boxes) == count:
-            break
-    return boxes, (int(over.min()) if len(over) else None)
+            per_size[atoms[index]] = per_size.get(atoms[index], 0) + 1
+    return boxes
 
 
-def _shortest_translation(cells: np.ndarray, open_axes: list[int], fixed: np.ndarray) -> np.ndarray:
-    """``(k,)`` length (A), perpendicular to the ``fixed`` periodic vectors, of the shortest translation
-    that moves the cut region onto an image (m . open vectors, m in {-1, 0, 1}), for each cell."""
-    steps = np.array([m for m in itertools.product((-1, 0, 1), repeat=len(open_axes)) if m > (0,) * len(open_axes)], dtype=float)
-    vectors = np.einsum('sm,cmx->csx', steps, cells[:, open_axes])
-    if len(fixed):
-        basis = np.linalg.qr(fixed.T)[0].T
-        vectors = vectors - np.einsum('csb,bx->csx', vectors @ basis.T, basis)
-    return np.linalg.norm(vectors, axis=2).min(axis=1)
+def _region_clear(core: np.ndarray, region: CoreRegion, cell: np.ndarray) -> bool:
+    """Whether every image of every frozen atom across an open axis lies outside the frozen region."""
+    shifts = image_shifts(cell, reach=2)[1:]
+    across = np.linalg.norm(region._across(shifts), axis=1) > 1e-6  # images along the line are the cluster's own atoms
+    images = (core[None] + shifts[across][:, None]).reshape(-1, 3)
+    return bool(region.distance(images).min() > region.radius)
+
+
+def _closest_image(core: np.ndarray, cell: np.ndarray) -> float:
+    """Smallest distance (A) between a frozen atom and a periodic image of a frozen atom (``cell`` reduced)."""
+    shifts = image_shifts(cell, reach=2)[1:]
+    images = (core[None] + shifts[:, None]).reshape(-1, 3)
+    distances, _ = cKDTree(core).query(images)
+    return float(distances.min())
 
 
 def _reduced(cell: np.ndarray, open_axes: list[int]) -> np.ndarray:
-    """Return ``cell`` with its open vectors pairwise reduced (same periodic lattice, least skew)."""
+    """Return ``cell`` with each open vector shortened by whole multiples of the others (same lattice)."""
     cell = cell.copy()
     changed = True
     while changed:
         changed = False
-        for i, j in itertools.permutations(open_axes, 2):
+        for i, j in itertools.permutations(range(3), 2):
+            if i not in open_axes:
+                continue
             step = np.round(cell[i] @ cell[j] / (cell[j] @ cell[j]))
             if step and np.linalg.norm(cell[i] - step * cell[j]) < np.linalg.norm(cell[i]) - 1e-9:
                 cell[i] = cell[i] - step * cell[j]
@@ -248,22 +339,26 @@ def _reduced(cell: np.ndarray, open_axes: list[int]) -> np.ndarray:
     return cell
 
 
-def _open_direction(cluster: Atoms, axis: int) -> np.ndarray:
-    vector = np.array(cluster.cell[axis], dtype=float)
-    return vector / np.linalg.norm(vector)
-
-
-def _grid_options(direction: np.ndarray, shortest: float, span: float) -> np.ndarray:
-    """``(k, 3)`` vectors along the unit ``direction``, 0.5 A apart, from ``shortest`` to ``span`` + 1 A."""
-    return np.arange(np.ceil(2 * max(shortest, 0.5)) / 2, span + 1.0 + 1e-9, 0.5)[:, None] * direction
+def _grid_options(cluster: Atoms, axis: int, open_axes: list[int], span: float) -> np.ndarray:
+    """``(k, 3)`` choices for open vector ``axis`` along the cluster's own directions: a component 0.5 A
+    apart from 0.7 ``span`` (images of a sheared box may sit that close across) to ``span`` + 4 A, plus no
+    shear or half the span along each later open direction (bcc- and fcc-like packings of images)."""
+    directions = {k: np.asarray(cluster.cell[k], dtype=float) / np.linalg.norm(cluster.cell[k]) for k in open_axes}
+    lengths = np.arange(np.ceil(1.4 * span) / 2, span + {1: 16.0, 2: 8.0, 3: 4.0}[len(open_axes)] + 1e-9, 0.5)
+    later = [k for k in open_axes if k > axis]
+    shears = [
+        sum((c * span / 2 * directions[k] for c, k in zip(combo, later)), np.zeros(3))
+        for combo in itertools.product((0, 1, -1), repeat=len(later))
+    ]
+    return np.array([length * directions[axis] + shear for length in lengths for shear in shears])
 
 
 def _open_vector_options(i: int, frame: np.ndarray, basis: np.ndarray, span: float) -> np.ndarray:
-    """``(k, 3)`` choices for open box vector ``i``: ``c_i e_i + sum_j c_j e_j`` with ``c_i`` around
-    ``span / |e_i|`` and small shears ``c_j`` (halves), kept where they are lattice vectors."""
+    """``(k, 3)`` choices for open box vector ``i``: ``c_i e_i + sum_j c_j e_j`` with ``c_i`` from just
+    under ``span / |e_i|`` up, and shears ``c_j`` in halves, kept where they are lattice vectors."""
     length = np.linalg.norm(frame[i])
     first = max(1, int(np.ceil(span / length - 1e-9)) - 1)
-    main = np.arange(first, first + 2.5, 0.5)
+    main = np.arange(first, first + {1: 10.5, 2: 5.5, 3: 2.5}[len(frame)], 0.5)
     shear = np.arange(-3.0 if len(frame) == 2 else -1.0, 3.5 if len(frame) == 2 else 1.5, 0.5)
     others = [j for j in range(len(frame)) if j != i]
     options = []

@@ -18,11 +18,19 @@ DEFAULT_MAX_ATOMS = 150  # the authors' DFT budget per cell
 
 
 def nearest_neighbour_distance(positions: np.ndarray) -> float:
-    """Return the median nearest-neighbour distance (A) of ``(n, 3)`` non-periodic positions."""
+    """Return the nearest-neighbour distance (A) of ``(n, 3)`` non-periodic positions: the peak of the
+    first shell of pair distances. (The median of each atom's nearest distance would be biased low in
+    a thermal snapshot: the nearest of a dozen vibrating neighbours is closer than the shell.)"""
     from scipy.spatial import cKDTree
 
-    distances, _ = cKDTree(positions).query(positions, k=2)
-    return float(np.median(distances[:, 1]))
+    tree = cKDTree(positions)
+    nearest = float(np.median(tree.query(positions, k=2)[0][:, 1]))
+    pairs = tree.query_pairs(1.25 * nearest, output_type='ndarray')
+    distances = np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1)
+    grid = np.linspace(0.8 * nearest, 1.25 * nearest, 91)
+    width = 0.03 * nearest  # smooths the histogram into a density of pair distances
+    density = np.exp(-(((grid[:, None] - distances[None]) / width) ** 2) / 2).sum(axis=1)
+    return float(grid[density.argmax()])
 
 
 def _pair_distances(atoms: Atoms) -> np.ndarray:

@@ -10,9 +10,10 @@ cluster, and each cluster is cut and written with where it came from.
 Inputs in the working directory: ``selection.json`` (``dumps``: paths; ``species``: element of each
 LAMMPS type, type 1 first; ``every``: take every n-th snapshot; ``provenance``: a dict copied into every
 cluster's info; and the selection settings of :func:`.screening.validate_selection_parameters`), and
-``active_set.npz`` (:meth:`.active_set.ActiveSet.save`). Outputs: ``clusters.extxyz`` (per-atom ``core``,
-info ``centre`` (index in the cluster), ``gamma``, ``source_file``, ``snapshot``, ``step``,
-``source_atom`` (index in the snapshot), ``cut_radius`` and the provenance) and ``summary.json``
+``active_set.npz`` (:meth:`.active_set.ActiveSet.save`). Outputs: ``clusters.extxyz`` (per-atom ``core``
+and, where the dump has them, ``energies`` (eV, in the source); info ``centre`` (index in the cluster),
+``gamma``, ``source_file``, ``snapshot``, ``step``, ``source_atom`` (index in the snapshot),
+``cut_radius`` and the provenance) and ``summary.json``
 (snapshots, atoms, a gamma histogram, counts of preselected, selected, merged environments and clusters).
 """
 
@@ -35,6 +36,7 @@ __all__ = ('HISTOGRAM_EDGES', 'select_from_dumps')
 #: Gamma histogram bin edges of the summary (the last bin is open).
 HISTOGRAM_EDGES = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0]
 _OWN_KEYS = ('dumps', 'species', 'every', 'provenance')
+_ENERGY_COLUMN = 'c_dg_pe'  # per-atom energy (eV) in the dumps of lammps_input
 
 
 def select_from_dumps(active_set, dumps: list, species: list, settings: dict, every: int = 1, provenance: dict | None = None):
@@ -92,6 +94,8 @@ def select_from_dumps(active_set, dumps: list, species: list, settings: dict, ev
     for cluster in clusters:
         path, index, frame = snapshots[cluster.info.pop('source_structure')]
         cluster.arrays['core'] = np.ones(len(cluster), dtype=bool)
+        if _ENERGY_COLUMN in frame.arrays:  # the source energies, for PCC-GCMC's gap to the ideal embedding
+            cluster.arrays['energies'] = frame.arrays[_ENERGY_COLUMN][cluster.arrays['source_index']]
         cluster.info.update(
             centre=int(cluster.info['centre_index']),
             source_file=path.name,

@@ -8,23 +8,32 @@ A run is a list of *stages*, each a dict with a ``type``:
 - ``md``: ``ensemble`` (``nve``, ``nvt``, ``npt``), ``temperature`` (K), ``steps``, ``timestep`` (ps),
   ``seed``, ``pressure`` (bar, ``npt``), ``tdamp``/``pdamp`` (ps), ``create_velocities`` (bool);
 - ``gcmc``: NVT MD of the mobile atoms with grand canonical Monte Carlo (``fix gcmc``, full energy)
-  inserting, deleting and moving mobile atoms of LAMMPS type ``insert_type``, none of which may stay
-  inside ``region`` (they are removed from it every ``every`` steps and at the end): ``steps``, ``every``,
+  inserting, deleting and moving mobile atoms of LAMMPS type ``insert_type``; no atom it inserts may stay
+  inside ``region`` (it is removed from it every ``every`` steps and at the end): ``steps``, ``every``,
   ``exchanges`` and ``moves`` per call, ``temperature`` (K), ``mu`` (eV), ``displace`` (A), ``seed``,
-  ``timestep`` (ps), ``tdamp`` (ps). ``region`` is ``{'centre': [x, y, z], 'radius': R,
+  ``timestep`` (ps), ``tdamp`` (ps), ``max_mobile`` (no insertion beyond this many mobile atoms; None:
+  no limit). ``region`` is ``{'centre': [x, y, z], 'radius': R,
   'periodic_axes': [...]}`` in the structure's frame (A): a sphere, or a cylinder/slab around periodic
   cell axes, which must then be the first cell vector(s) (LAMMPS x, or x and y).
+- ``fill``: while a hole is left outside ``region`` (as for ``gcmc``) where no atom is closer than
+  ``distance`` (A), deposit an atom of type ``insert_type`` there (``fix deposit ... near``, up to
+  ``attempts`` random points) and minimise the mobile atoms (``ftol``, ``maxiter``); at most
+  ``max_insertions`` atoms, never beyond ``max_atoms`` in all, ``seed`` for the random points.
 
 - ``deform`` and ``indent``: loadings, see :mod:`.lammps_loadings`.
 
 ``frozen: N`` holds the first N atoms exactly in place in every stage (not integrated, zero force in
-minimisations, not remapped when the box relaxes, never moved or deleted by Monte Carlo): they get
-their own atom types, see :func:`type_elements`. No stage at all means a single point (``run 0``).
+minimisations, put back where they started after each box relaxation, never moved or deleted by Monte
+Carlo): they get their own atom types, see :func:`type_elements`. ``keep_out`` (a region as for ``gcmc``,
+a sphere or a cylinder) then pushes the mobile atoms out of it and its periodic images in every stage,
+with a stiff repulsive wall (``fix indent``) whose images follow the box. No stage at all means a
+single point (``run 0``).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 
 import numpy as np
 
@@ -84,10 +93,23 @@ _STAGE_DEFAULTS = {
         'timestep': 0.001,
         'tdamp': 0.1,
         'region': None,
+        'max_mobile': None,
+    },
+    'fill': {
+        'distance': None,
+        'insert_type': 1,
+        'max_atoms': 1000000,
+        'max_insertions': 30,
+        'attempts': 100000,
+        'seed': 12345,
+        'ftol': 1.0e-3,
+        'maxiter': 200,
+        'region': None,
     },
     **LOADING_DEFAULTS,
 }
-_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0}
+_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0, 'keep_out': None}
+_KEEP_OUT_STIFFNESS = 100.0  # eV/A^3: 1 eV/A back at 0.1 A inside, 9 eV/A at 0.3 A
 _BOX_AXES = ('x', 'y', 'z', 'xy', 'xz', 'yz')
 _BOX_ROUNDS = 3  # box relaxations around frozen atoms, each followed by putting them back
 
@@ -105,6 +127,12 @@ def validate_parameters(parameters: dict) -> dict:
         raise ValueError('thermo_every must be at least 1')
     if not isinstance(result['stages'], list):
         raise ValueError('stages must be a list of dicts')
+    if result['keep_out'] is not None:
+        if not result['frozen']:
+            raise ValueError('keep_out keeps the mobile atoms out of a region: it needs frozen atoms')
+        _validate_region('keep_out', result['keep_out'])
+        if result['keep_out']['periodic_axes'] not in ([], [0]):
+            raise ValueError('keep_out: a sphere or a cylinder along LAMMPS x (periodic_axes [] or [0])')
     result['stages'] = [_validate_stage(i, stage) for i, stage in enumerate(result['stages'])]
     return result
 
@@ -132,6 +160,8 @@ def _validate_stage(index: int, stage: dict) -> dict:
             raise ValueError(f'{where}: etol and ftol must be >= 0')
     elif full['type'] == 'gcmc':
         _validate_gcmc(where, full)
+    elif full['type'] == 'fill':
+        _validate_fill(where, full)
     elif full['type'] in LOADING_DEFAULTS:
         validate_loading(where, full)
     else:
@@ -156,7 +186,23 @@ def _validate_gcmc(where: str, stage: dict) -> None:
         raise ValueError(f'{where}: temperature, timestep and tdamp must be positive, displace non-negative')
     if not isinstance(stage['seed'], int) or not 0 < stage['seed'] < 900_000_000:
         raise ValueError(f'{where}: seed must be an integer in 1..899999999 (a LAMMPS limit)')
-    region = stage['region']
+    if stage['max_mobile'] is not None and (not isinstance(stage['max_mobile'], int) or stage['max_mobile'] < 0):
+        raise ValueError(f'{where}: max_mobile must be a non-negative integer')
+    _validate_region(where, stage['region'])
+
+
+def _validate_fill(where: str, stage: dict) -> None:
+    for key in ('insert_type', 'max_atoms', 'max_insertions', 'attempts', 'maxiter'):
+        if not isinstance(stage[key], int) or stage[key] < 1:
+            raise ValueError(f'{where}: {key} must be a positive integer')
+    if not isinstance(stage['distance'], (int, float)) or not stage['distance'] > 0 or not stage['ftol'] > 0:
+        raise ValueError(f'{where}: distance (A) and ftol must be positive')
+    if not isinstance(stage['seed'], int) or not 0 < stage['seed'] < 800_000_000:
+        raise ValueError(f'{where}: seed must be an integer in 1..799999999')
+    _validate_region(where, stage['region'])
+
+
+def _validate_region(where: str, region) -> None:
     if not isinstance(region, dict) or set(region) != {'centre', 'radius', 'periodic_axes'}:
         raise ValueError(f'{where}: region must be a dict with centre, radius and periodic_axes')
     if len(region['centre']) != 3 or not region['radius'] > 0:
@@ -277,6 +323,8 @@ def render_input(
             'group dg_mobile subtract all dg_frozen',
             'fix dg_hold dg_frozen setforce 0.0 0.0 0.0',
         ]
+    if parameters['keep_out'] is not None:
+        lines += _render_keep_out(parameters['keep_out'], cell)
     stages = parameters['stages'] or [None]
     # snapshots start with the first stage that is not a minimisation: a structure as built (its
     # overlaps, its unrelaxed core) is not a state of the material and must not be sampled
@@ -289,7 +337,7 @@ def render_input(
                 'dump_modify dg_traj sort id format float %.10g',
             ]
         lines.append(f'# stage {index}: {stage["type"] if stage else "single point"}')
-        lines += _render_stage(stage, list(pbc), mobile, cell)
+        lines += _render_stage(stage, list(pbc), mobile, cell, index)
     if not final_output:
         return '\n'.join(lines)
     json_fields = ', '.join(f'"{key}": $({key}:%.16g)' for key in _FINAL_KEYS)
@@ -301,7 +349,7 @@ def render_input(
     return '\n'.join(lines)
 
 
-def _render_stage(stage: dict | None, pbc, mobile: str, cell) -> list[str]:
+def _render_stage(stage: dict | None, pbc, mobile: str, cell, index: int = 0) -> list[str]:
     fully_periodic = all(pbc)
     if stage is None:
         return ['run 0']
@@ -311,6 +359,8 @@ def _render_stage(stage: dict | None, pbc, mobile: str, cell) -> list[str]:
         return _render_minimize(stage, fully_periodic, mobile)
     if stage['type'] == 'gcmc':
         return _render_gcmc(stage, mobile, cell)
+    if stage['type'] == 'fill':
+        return _render_fill(stage, mobile, cell, index)
     temperature, seed = stage['temperature'], stage['seed']
     lines = [f'timestep {stage["timestep"]:g}']
     if stage['create_velocities'] and temperature > 0:
@@ -339,8 +389,7 @@ def _render_minimize(stage: dict, fully_periodic: bool, mobile: str) -> list[str
         target = (
             ' '.join(f'{axis} {pressure}' for axis in relax) + ' couple none' if isinstance(relax, list) else f'{relax} {pressure}'
         )
-        dilate = ' dilate partial' if mobile != 'all' else ''
-        lines.append(f'fix dg_box {mobile} box/relax {target} vmax 0.001{dilate}')
+        lines.append(f'fix dg_box all box/relax {target} vmax 0.001')
     minimize = [
         f'min_style {stage["min_style"]}',
         f'minimize {stage["etol"]:g} {stage["ftol"]:g} {stage["maxiter"]} {stage["maxeval"]}',
@@ -349,13 +398,13 @@ def _render_minimize(stage: dict, fully_periodic: bool, mobile: str) -> list[str
         return lines + minimize
     if mobile == 'all':
         return lines + minimize + ['unfix dg_box']
-    # Frozen atoms keep their absolute coordinates while the box changes, so those that were wrapped
-    # across a boundary shift against the rest by the change of the cell. After each relaxation every
-    # frozen atom goes back to its unwrapped start position (the box dilates about its centre); three
-    # rounds shrink the change of the cell, and a last minimisation at the final box settles the rest.
+    # The box gradient is the virial of every atom, so the box relaxes with every atom following it
+    # (frozen ones too: anything else makes the gradient wrong and the line search stall). After each
+    # relaxation every frozen atom goes back to its unwrapped start position (the box keeps its centre);
+    # three rounds shrink the change of the cell, and a last minimisation at the final box settles the rest.
     reset = [
         'unfix dg_box',
-        'set group dg_frozen x v_dg_x0 y v_dg_y0 z v_dg_z0',
+        'set group dg_frozen x v_dg_x0 y v_dg_y0 z v_dg_z0 image 0 0 0',  # x is the unwrapped position
     ]
     return [
         'fix dg_origin dg_frozen store/state 0 xu yu zu',
@@ -367,30 +416,78 @@ def _render_minimize(stage: dict, fully_periodic: bool, mobile: str) -> list[str
     ]
 
 
+def _region_images(prefix: str, region: dict, cell, side: str) -> list[str]:
+    """``region`` commands for the stage ``region`` and its periodic images (``side`` ``in`` or ``out``),
+    named ``prefix_k``: the centre where it starts (LAMMPS frame), the images one box vector away, each
+    evaluated from the box when the command runs (a relaxed box moves them)."""
+    if cell is None:
+        raise ValueError('a region of a stage needs the cell to place it')
+    lammps_cell, _ = lammps_frame(cell)
+    x, y, z = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(region['centre'], dtype=float)) @ lammps_cell
+    radius = f'{float(region["radius"]):.10g}'
+    periodic = len(region['periodic_axes'])
+    lines = []
+    for k, (i, j, m) in enumerate(itertools.product(*[(0,) if axis < periodic else (-1, 0, 1) for axis in range(3)])):
+        cx = f'$({x:.12g}{i:+d}*lx{j:+d}*xy{m:+d}*xz)'
+        cy = f'$({y:.12g}{j:+d}*ly{m:+d}*yz)'
+        cz = f'$({z:.12g}{m:+d}*lz)'
+        shape = {
+            0: f'sphere {cx} {cy} {cz} {radius}',
+            1: f'cylinder x {cy} {cz} {radius} INF INF',
+            2: f'block INF INF INF INF $({z:.12g}{m:+d}*lz-{radius}) $({z:.12g}{m:+d}*lz+{radius})',
+        }[periodic]
+        lines.append(f'region {prefix}_{k} {shape} side {side} units box')
+    return lines
+
+
+def _render_keep_out(region: dict, cell) -> list[str]:
+    """A repulsive wall (``fix indent ... side out``) on the mobile atoms at the region and each of its
+    periodic images, their centres variables of the box so that they follow a relaxing box."""
+    if cell is None:
+        raise ValueError('keep_out needs the cell to place its region')
+    lammps_cell, _ = lammps_frame(cell)
+    x, y, z = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(region['centre'], dtype=float)) @ lammps_cell
+    radius = float(region['radius'])
+    cylinder = bool(region['periodic_axes'])
+    lines = []
+    for k, (i, j, m) in enumerate(itertools.product((0,) if cylinder else (-1, 0, 1), (-1, 0, 1), (-1, 0, 1))):
+        lines += [
+            f'variable dg_wall{k}x equal {x:.12g}{i:+d}*lx{j:+d}*xy{m:+d}*xz',
+            f'variable dg_wall{k}y equal {y:.12g}{j:+d}*ly{m:+d}*yz',
+            f'variable dg_wall{k}z equal {z:.12g}{m:+d}*lz',
+        ]
+        shape = (
+            f'cylinder x v_dg_wall{k}y v_dg_wall{k}z {radius:.10g}'
+            if cylinder
+            else f'sphere v_dg_wall{k}x v_dg_wall{k}y v_dg_wall{k}z {radius:.10g}'
+        )
+        lines += [
+            f'fix dg_wall{k} dg_mobile indent {_KEEP_OUT_STIFFNESS:g} {shape} side out units box',
+            f'fix_modify dg_wall{k} energy yes',
+        ]
+    return lines
+
+
 def _render_gcmc(stage: dict, mobile: str, cell) -> list[str]:
-    """NVT MD of the mobile atoms with ``fix gcmc``; inserted atoms are kept out of the stage's region.
+    """NVT MD of the mobile atoms with ``fix gcmc``; atoms it inserts are kept out of the stage's region.
 
     ``fix gcmc`` accepts only a region inside the untilted box, which would leave parts of a triclinic box
-    without insertions; so GCMC acts everywhere on the mobile type and ``fix evaporate`` removes mobile
-    atoms from the kept region instead (the frozen atoms have their own type and are never touched).
+    without insertions; so GCMC acts everywhere on the mobile type and ``fix evaporate`` removes the atoms
+    it inserted from the kept region instead (the frozen atoms have their own type and are never touched;
+    atoms that were there before may relax across the region's edge). The kept region is the union of the
+    region and its periodic images, so that it holds wherever the box wraps it.
     """
-    if cell is None:
-        raise ValueError('a gcmc stage needs the cell to place its region')
-    region = stage['region']
-    lammps_cell, _ = lammps_frame(cell)
-    centre = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(region['centre'], dtype=float)) @ lammps_cell
-    radius = float(region['radius'])
-    x, y, z = (f'{value:.10g}' for value in centre)
-    shape = {
-        0: f'sphere {x} {y} {z} {radius:.10g}',
-        1: f'cylinder x {y} {z} {radius:.10g} INF INF',
-        2: f'block INF INF INF INF {centre[2] - radius:.10g} {centre[2] + radius:.10g}',
-    }[len(region['periodic_axes'])]
+    images = _region_images('dg_kept', stage['region'], cell, 'in')
+    names = [line.split()[1] for line in images]
     temperature, seed, every = stage['temperature'], stage['seed'], stage['every']
-    group = f' group {mobile}' if mobile != 'all' else ''
+    group = (f' group {mobile}' if mobile != 'all' else '') + ' group dg_inserted'
+    if stage['max_mobile'] is not None:
+        group += f' max {stage["max_mobile"]}'
     return [
         f'timestep {stage["timestep"]:g}',
-        f'region dg_kept {shape} side in',
+        *images,
+        f'region dg_kept union {len(names)} {" ".join(names)}',
+        'group dg_inserted empty',
         # the box may start with no mobile atom at all (nothing seeded): GCMC then fills it from empty
         f'if "$(count({mobile})) > 0" then "velocity {mobile} create {temperature:g} {seed} mom yes rot no dist gaussian"',
         f'compute dg_temp {mobile} temp',
@@ -399,18 +496,53 @@ def _render_gcmc(stage: dict, mobile: str, cell) -> list[str]:
         'fix_modify dg_md temp dg_temp',
         f'fix dg_gcmc {mobile} gcmc {every} {stage["exchanges"]} {stage["moves"]} {stage["insert_type"]} {seed + 1} '
         f'{temperature:g} {stage["mu"]:g} {stage["displace"]:g} full_energy{group}',
-        f'fix dg_keep_out {mobile} evaporate {every} 1000000 dg_kept {seed + 2}',
+        f'fix dg_keep_out dg_inserted evaporate {every} 1000000 dg_kept {seed + 2}',
         f'run {stage["steps"]}',
         'unfix dg_keep_out',
         'unfix dg_gcmc',
         'unfix dg_md',
         'uncompute dg_temp',
         'group dg_inside region dg_kept',
-        f'group dg_intruders intersect dg_inside {mobile}',
+        'group dg_intruders intersect dg_inside dg_inserted',
         'delete_atoms group dg_intruders compress no',
         'group dg_intruders delete',
         'group dg_inside delete',
+        'group dg_inserted delete',
         'region dg_kept delete',
+        *(f'region {name} delete' for name in names),
+    ]
+
+
+def _render_fill(stage: dict, mobile: str, cell, index: int) -> list[str]:
+    """Deposit atoms, one at a time, in the holes left outside the stage's region (and its images); a
+    loop of the input script that ends when no hole is left, after ``max_insertions`` atoms, or when the
+    structure holds ``max_atoms``."""
+    images = _region_images(f'dg_out{index}', stage['region'], cell, 'out')
+    names = [line.split()[1] for line in images]
+    loop, done = f'dg_fill{index}', f'dg_fill{index}_done'
+    full = f'if "$(atoms) >= {stage["max_atoms"]}" then "jump SELF {done}"'
+    return [
+        'region dg_box prism $(xlo) $(xhi) $(ylo) $(yhi) $(zlo) $(zhi) $(xy) $(xz) $(yz) units box',
+        *images,
+        f'region dg_fillable intersect {len(names) + 1} dg_box {" ".join(names)}',
+        f'variable {loop} loop {stage["max_insertions"]}',
+        f'label {loop}_next',
+        full,
+        'variable dg_before equal $(atoms)',
+        f'fix dg_deposit {mobile} deposit 1 {stage["insert_type"]} 1 $({stage["seed"]}+v_{loop}) region dg_fillable '
+        f'near {stage["distance"]:.10g} attempt {stage["attempts"]} units box',
+        'run 1 post no',
+        'unfix dg_deposit',
+        f'if "$(atoms) == ${{dg_before}}" then "jump SELF {done}"',
+        f'minimize 0 {stage["ftol"]:g} {stage["maxiter"]} {10 * stage["maxiter"]}',
+        f'next {loop}',
+        f'jump SELF {loop}_next',
+        f'label {done}',
+        f'variable {loop} delete',
+        'variable dg_before delete',
+        'region dg_fillable delete',
+        'region dg_box delete',
+        *(f'region {name} delete' for name in names),
     ]
 
 

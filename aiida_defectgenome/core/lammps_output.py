@@ -89,14 +89,12 @@ def parse_final(json_text: str, dump_text: str) -> dict:
 
     Everything is in the LAMMPS frame: ``cell`` ``(3, 3)`` rows (A), ``positions``/``forces`` ``(n, 3)``
     (A, eV/A), ``energies`` ``(n,)`` per-atom energy (eV), ``stress`` ``(3, 3)`` in GPa (tension positive),
-    ``types`` ``(n,)``. Atoms are sorted by id.
+    ``types`` and ``ids`` ``(n,)``. Atoms are sorted by id.
     """
     final = json.loads(json_text)
     frame = read_dump_frame(dump_text)
     order = np.argsort(frame['id'])
-    cell = np.array(
-        [[final['lx'], 0.0, 0.0], [final['xy'], final['ly'], 0.0], [final['xz'], final['yz'], final['lz']]]
-    )
+    cell = np.array([[final['lx'], 0.0, 0.0], [final['xy'], final['ly'], 0.0], [final['xz'], final['yz'], final['lz']]])
     pressure = np.array(
         [
             [final['pxx'], final['pxy'], final['pxz']],
@@ -114,6 +112,7 @@ def parse_final(json_text: str, dump_text: str) -> dict:
         'cell': cell,
         'stress': -pressure * BAR_TO_GPA,
         'types': frame['type'][order].astype(int),
+        'ids': frame['id'][order].astype(int),
         'positions': np.column_stack([frame[k][order] for k in ('x', 'y', 'z')]),
         'forces': np.column_stack([frame[k][order] for k in ('fx', 'fy', 'fz')]),
         'energies': frame['c_dg_pe'][order],

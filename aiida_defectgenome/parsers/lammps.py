@@ -62,6 +62,7 @@ class LammpsParser(Parser):
         per_atom = orm.ArrayData()
         per_atom.set_array('forces', final['forces'] @ rotation.T)
         per_atom.set_array('energies', final['energies'])
+        per_atom.set_array('ids', final['ids'])
         self.out('per_atom', per_atom)
         if log['thermo']:
             self.out('thermo', self._thermo(log['thermo']))

@@ -1,8 +1,10 @@
 """``PccGcmcWorkChain``: one cluster -> a vacuum-free periodic cell; ``PccGcmcGroupWorkChain``: a group of them.
 
-The boxes are planned and seeded by a calcfunction, healed by one ``LammpsCalculation`` each (all
-submitted at once), and assessed by a calcfunction that picks the valid box lowest in energy per atom.
-See :mod:`..core.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc` for the provenance.
+The frozen core (the central atom's environment) and the boxes are planned and seeded by a calcfunction,
+each box is healed by one ``LammpsCalculation`` (all submitted at once), and a calcfunction checks every
+box (geometry, and the central atom's descriptor against the cluster's) and picks the valid one lowest
+in energy per atom. See :mod:`..core.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc`
+for the provenance.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive
 from ..calculations.lammps import LammpsCalculation
 from ..core import gcmc
 from ..core.box_search import ImpossibleBox
+from ..core.pcc_cells import plan_boxes
+from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
@@ -23,7 +27,19 @@ from . import dict_validator
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
 #: Extras set on the chosen cell (figures of merit) and on the cluster (the cell it became).
-FIGURE_EXTRAS = ('energy_per_atom', 'ideal_gap', 'n_inserted', 'natoms', 'max_abs_stress', 'fill_fraction')
+FIGURE_EXTRAS = (
+    'energy_per_atom',
+    'ideal_gap',
+    'frozen_gap',
+    'n_core',
+    'n_buffer',
+    'n_inserted',
+    'natoms',
+    'max_abs_stress',
+    'fill_fraction',
+    'environment_change',
+    'gamma',
+)
 
 
 def load_protocol(name: str | None = None) -> tuple[str, dict]:
@@ -39,8 +55,19 @@ class PccGcmcWorkChain(WorkChain):
     def define(cls, spec):
         super().define(spec)
         spec.input('cluster', valid_type=orm.StructureData, help='The cluster; periodic axes (pbc) stay periodic.')
-        spec.input('core_mask', valid_type=orm.ArrayData, required=False, help='Array `core` (n,) bool; absent: all core.')
-        spec.input('cluster_info', valid_type=orm.Dict, required=False, help='`centre_index`, `cut_radius` (A).')
+        spec.input(
+            'core_mask',
+            valid_type=orm.ArrayData,
+            required=False,
+            help='Array `core` (n,) bool: the atoms that may be frozen (those within the core radius are); absent: all.',
+        )
+        spec.input('cluster_info', valid_type=orm.Dict, required=False, help='`centre_index` (the central atom), `cut_radius` (A).')
+        spec.input(
+            'active_set',
+            valid_type=ActiveSetData,
+            required=False,
+            help='Active set that selected the cluster: its descriptor checks the central atom, and grades it.',
+        )
         spec.input('source_energies', valid_type=orm.ArrayData, required=False, help='Array `energies` (n,) eV, source run.')
         spec.input('potential', valid_type=InteratomicPotentialData, help='The EIP that fills and heals the box.')
         spec.input('code', valid_type=orm.AbstractCode, help='The LAMMPS code.')
@@ -79,26 +106,32 @@ class PccGcmcWorkChain(WorkChain):
         """Check the cluster and plan the boxes before anything is stored, so bad input fails early."""
         self.ctx.parameters = gcmc.validate_pcc_parameters(self.inputs.parameters.get_dict())
         try:
-            ordered, n_core, region = prepared_cluster(
-                self.inputs.cluster, self.inputs.get('core_mask'), self.inputs.get('cluster_info')
+            prepared = prepared_cluster(
+                self.inputs.cluster, self.inputs.get('core_mask'), self.inputs.get('cluster_info'), self.ctx.parameters
             )
-            missing = set(ordered.get_chemical_symbols()) - set(self.inputs.potential.species)
+            missing = set(prepared.atoms.get_chemical_symbols()) - set(self.inputs.potential.species)
             if missing:
                 raise ValueError(f'potential `{self.inputs.potential.name}` does not describe {", ".join(sorted(missing))}')
-            plan = gcmc.plan_boxes(ordered, n_core, region, self.ctx.parameters)
+            plan = plan_boxes(prepared, self.ctx.parameters)
         except ImpossibleBox as exc:
             return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=str(exc))
         except ValueError as exc:
             return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
-        self.ctx.element = ordered.get_chemical_symbols()[0]
+        self.ctx.element = prepared.atoms.get_chemical_symbols()[0]
+        sizes = [box.estimated_atoms for box in plan.boxes]
         self.report(
-            f'{n_core} core atoms of {len(ordered)}; cut radius {region.radius:.2f} A; '
-            f'{len(plan.boxes)} boxes ({", ".join(str(b.estimated_atoms) for b in plan.boxes)} atoms)'
+            f'{prepared.n_core} atoms frozen within {prepared.region.radius:.2f} A of the central atom (atom '
+            f'{prepared.order[0]} of the cluster), {len(prepared.atoms) - prepared.n_core} buffer atoms; '
+            f'{len(plan.boxes)} candidate boxes of {min(sizes)}-{max(sizes)} atoms'
+            + (", along the cluster's lattice" if plan.basis is not None else ' (no single lattice in the cluster)')
         )
 
     def seed(self):
-        extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info') if key in self.inputs}
-        self.ctx.seeded = seed_pcc_boxes(self.inputs.cluster, self.inputs.parameters, **extra)
+        extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info', 'active_set') if key in self.inputs}
+        outputs, node = seed_pcc_boxes.run_get_node(self.inputs.cluster, self.inputs.parameters, **extra)
+        if not node.is_finished_ok:
+            return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=node.exit_message)
+        self.ctx.seeded = outputs
 
     def run_boxes(self):
         runs = {}
@@ -129,7 +162,7 @@ class PccGcmcWorkChain(WorkChain):
         if not any(key.startswith('structure_') for key in runs):
             return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED
         cohesive = self.inputs.get('cohesive_energy') or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
-        extra = {key: self.inputs[key] for key in ('source_energies', 'core_mask') if key in self.inputs}
+        extra = {key: self.inputs[key] for key in ('source_energies', 'active_set') if key in self.inputs}
         self.ctx.assessed = assess_pcc_boxes(self.ctx.seeded['plan'], self.inputs.parameters, cohesive, **extra, **runs)
 
     def results(self):
@@ -149,6 +182,8 @@ class PccGcmcWorkChain(WorkChain):
         structure.base.extras.set_many(
             {f'dg_{key}': best.get(key) for key in FIGURE_EXTRAS}
             | {
+                'dg_core_radius': figures['frozen']['core_radius'],
+                'dg_trimmed': len(best['trimmed']),
                 'dg_inserted_bcc': best['inserted_structure']['bcc'],
                 'dg_inserted_structure': best['inserted_structure'],
                 'dg_cluster': self.inputs.cluster.uuid,
@@ -157,12 +192,23 @@ class PccGcmcWorkChain(WorkChain):
         )
         self.out('structure', structure)
         self.out('core', assessed['core'])
-        self.report(f'chose box {best["box"]}: {best["energy_per_atom"]:.4f} eV/atom, {best["natoms"]} atoms -> {structure.pk}')
+        change = best.get('environment_change')
+        self.report(
+            f'chose box {best["box"]}: {best["energy_per_atom"]:.4f} eV/atom, {best["natoms"]} atoms ({best["n_core"]} frozen, '
+            f'{best["n_buffer"]} from the buffer, {best["n_inserted"]} inserted, {len(best["trimmed"])} cluster atoms trimmed); '
+            + (
+                f"central atom's descriptor changed by {change:.1e} (relative)"
+                if change is not None
+                else 'the cluster is cut smaller than the descriptor cutoff: its central environment could not be checked'
+            )
+            + f' -> {structure.pk}'
+        )
 
 
 class PccGcmcGroupWorkChain(WorkChain):
     """Run ``PccGcmcWorkChain`` on every cluster of a group, at most ``max_concurrent`` at a time, and
-    add the cells to an output genome group. Clusters that fail are reported and skipped."""
+    add the cells to an output genome group. Clusters that fail are reported and skipped. A cluster cut
+    by a selection is checked against the active set that selected it, unless ``active_set`` is given."""
 
     @classmethod
     def define(cls, spec):
@@ -199,7 +245,10 @@ class PccGcmcGroupWorkChain(WorkChain):
             inputs.cluster = cluster
             radius = cluster.base.extras.get('dg_cut_radius', None)
             if radius is not None:
-                inputs.cluster_info = orm.Dict({'centre_index': 0, 'cut_radius': radius})
+                inputs.cluster_info = orm.Dict({'centre_index': cluster.base.extras.get('dg_centre', 0), 'cut_radius': radius})
+            creator = cluster.creator
+            if 'active_set' not in inputs and creator is not None and 'active_set' in creator.inputs:
+                inputs.active_set = creator.inputs.active_set  # the one that selected it
             running[f'cluster_{cluster.pk}'] = self.submit(PccGcmcWorkChain, **inputs)
         return ToContext(**running)
 
