@@ -1,71 +1,73 @@
-"""PCC-GCMC: the published procedure against ours, on the same three W clusters (EAM-Zhou).
+"""PCC-GCMC on the clusters users have: ours (`fast`, `paper`) against the published procedure.
 
-Clusters: a 1/2<111> screw dislocation core (cylinder, 8 A radius, 3 b long, periodic along the line),
-a compact sphere (6 A) around a four-vacancy cluster, the issue's 133-atom sphere (8 A) around the same
-cluster (no box of either method fits 150 atoms: recorded as refused), and a sphere (6 A) on a general
-grain boundary (two crystals: our search falls back to a 0.5 A grid of non-commensurate boxes).
+Clusters, all cut at the default 8 A:
+- named: ``tests/realistic_clusters.py``, each cut from an EAM-Zhou W simulation of >= 2,000 atoms relaxed
+  in LAMMPS (1/2<111> screw of both Burgers vector signs, edge and mixed dislocations, a 1/2<111> loop
+  segment, a <100> loop segment, a general grain boundary of a polycrystal, a (010)[001] crack tip under
+  load, a tetra-vacancy, a cluster of 7 self-interstitials); never from ideal builders;
+- sampled: every cluster that ``aiida-defectgenome sample --potential eam-zhou-W --potential meam-W
+  --scenarios all --protocol fast`` gives in a fresh profile (the selection's ``clusters.extxyz`` keep each
+  atom's energy in its source snapshot), cached in ``results/pcc_gcmc_sampled.extxyz.gz``
+  (``--resample`` makes them again, about 25 minutes on 2 cores).
 
-- published: reimplemented from the parameters in ../shared/docs/method.md and the behaviour recorded in
-  field-notes.md: the box is the cluster's extent + 2 A, scanned over a 3 x 3 x 3 grid of -1.0/-0.5/0 A on
-  every axis (the line's period too); core atoms type 1 held by setforce, GCMC inserts type 2 anywhere
-  (`fix gcmc 10 10 100 2 SEED 100 0.1 0.1 full_energy`, 2000 steps), its `fix nvt` defined on the
-  inserted group while that is empty, `minimize 0 1e-12 10000 10000` (cg), no box relaxation, one seed
-  for all boxes; the lowest energy per atom among boxes of at most 150 atoms.
-- ours: core.gcmc.run_pcc_gcmc with the `paper` protocol (relaxed box) and the same with a fixed box.
+Methods, every cluster with the EIP it came from (its source energies and the EIP's cohesive energy give
+the gap to the ideal embedding):
+- ours: ``core.gcmc.run_pcc_gcmc`` with the ``fast`` protocol (every cluster) and ``paper`` (named ones);
+- published: reimplemented from the parameters in ``../shared/docs/method.md`` and the behaviour recorded
+  in field-notes.md: box = the cluster's extent + 2 A, a 3 x 3 x 3 grid of -1.0/-0.5/0 A on every axis
+  (the line's period too), all cluster atoms held by setforce, GCMC inserting anywhere
+  (``fix gcmc 10 10 100 2 SEED 100 0.1 0.1 full_energy``, 2000 steps), its ``fix nvt`` defined on the
+  inserted group while that is empty, ``minimize 0 1e-12 10000 10000``, no box relaxation; the lowest
+  energy per atom among boxes of at most 150 atoms (named clusters only, those of ``--published``).
 
-Both are judged by the same checks (core.gcmc.assess_candidate). Seeds: three per method on the
-chosen box. Writes benchmarks/results/pcc_gcmc.json and pcc_gcmc.png.
-Run: python benchmarks/pcc_gcmc.py   (about 70 minutes on 2 cores; --redraw: the PNG again from the JSON)
+Figures per cluster: valid or why not, atoms, ``ideal_gap`` (every cluster atom the cell keeps at its
+source energy, inserted atoms at the cohesive energy), ``frozen_gap`` (only the frozen ones at theirs),
+bcc fraction of the inserted atoms, residual stress, the central atom's descriptor change, the cluster's
+own vacancies refilled, CPU. The published cells are judged by the same geometric checks (their frozen
+region: the whole cluster). Writes results/pcc_gcmc.json and pcc_gcmc.png.
+
+Run: python benchmarks/pcc_gcmc.py [--jobs 2] [--published KEY ...] [--runs FILE] [--resample] [--redraw]
+(1.7 hours on 2 cores with the published procedure on four clusters; each more adds 3-11 CPU minutes.
+With --runs FILE, finished runs are kept in FILE as they end, and a second call does only the rest.)
 """
 
+import argparse
+import contextlib
+import gzip
 import itertools
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'benchmarks'))
 
-from _results import write_results  # noqa: E402
+from _results import RESULTS, write_results  # noqa: E402
 
 from aiida_defectgenome.core import gcmc  # noqa: E402
 from aiida_defectgenome.core.box_search import ImpossibleBox  # noqa: E402
-from aiida_defectgenome.core.clusters import cut_neighbourhood  # noqa: E402
-from aiida_defectgenome.core.lammps_library import open_lammps  # noqa: E402
+from aiida_defectgenome.core.cell_checks import cell_problems, nearest_neighbour_distance  # noqa: E402
+from aiida_defectgenome.core.descriptors import SnapDescriptor  # noqa: E402
+from aiida_defectgenome.core.geometry import minimum_image  # noqa: E402
+from aiida_defectgenome.core.lammps_library import apply_potential, open_lammps  # noqa: E402
+from aiida_defectgenome.core.pcc_assessment import environment_change  # noqa: E402
 from aiida_defectgenome.core.potentials import bundled_potential  # noqa: E402
 from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions  # noqa: E402
 from aiida_defectgenome.workflows.pcc_gcmc import load_protocol  # noqa: E402
-from tests.defect_cells import grain_boundary, screw_dislocation, vacancy_cluster  # noqa: E402
+from tests.realistic_clusters import BUILDERS, realistic_cluster  # noqa: E402
 
-E_COH = -8.75999
-SEEDS = (12345, 271828, 314159)
-
-
-def clusters() -> dict:
-    """``{name: (cluster, source energies of its atoms, vacancy sites relative to the centre or None)}``."""
-    result = {}
-    source, site = screw_dislocation()
-    centre = int(np.argmin(np.linalg.norm(source.positions - site[0], axis=1)))
-    cluster = cut_neighbourhood(source, centre, radius=8.0, periodic_axes=(2,))
-    result['screw core'] = (cluster, source.arrays['energies'][cluster.arrays['source_index']], None)
-    source, sites = vacancy_cluster()
-    centre = int(np.argmin(np.linalg.norm(source.positions - sites.mean(axis=0), axis=1)))
-    cluster = cut_neighbourhood(source, centre, radius=6.0)
-    result['tetra-vacancy'] = (cluster, source.arrays['energies'][cluster.arrays['source_index']], sites - source.positions[centre])
-    cluster = cut_neighbourhood(source, centre, radius=8.0)
-    result['tetra-vacancy 8 A'] = (
-        cluster,
-        source.arrays['energies'][cluster.arrays['source_index']],
-        sites - source.positions[centre],
-    )
-    source, _ = grain_boundary()
-    centre = int(np.argmin(np.abs(source.positions[:, 2]) + 0.1 * np.linalg.norm(source.positions[:, :2], axis=1)))
-    cluster = cut_neighbourhood(source, centre, radius=6.0)
-    result['grain boundary'] = (cluster, source.arrays['energies'][cluster.arrays['source_index']], None)
-    return result
+SAMPLED = RESULTS / 'pcc_gcmc_sampled.extxyz.gz'
+SAMPLE_COMMAND = ['--potential', 'eam-zhou-W', '--potential', 'meam-W', '--scenarios', 'all', '--protocol', 'fast']
+MAX_ATOMS = 150
 
 
 def _cpu() -> float:
@@ -74,8 +76,118 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
 
 
-def published_box(cluster, lengths, seed):
-    """One box of the published procedure; return (cell Atoms, per-atom energies, stress (3, 3) GPa)."""
+# --- the clusters -------------------------------------------------------------------------------------
+
+
+def make_sampled(path: Path) -> None:
+    """Run ``sample`` with both EIPs in a fresh profile and write its clusters, with source energies, to ``path``."""
+    with tempfile.TemporaryDirectory(prefix='dg-pcc-bench-') as folder:
+        env = {**os.environ, 'AIIDA_PATH': folder}
+        command = [str(Path(sys.executable).parent / 'aiida-defectgenome')]
+        basic = ROOT / 'aiida_defectgenome' / 'resources' / 'W-basic-dft.extxyz.gz'
+        for args in (['setup'], ['genome', 'import', str(basic), '--group', 'w-basic']):
+            subprocess.run(command + args, env=env, check=True, capture_output=True)
+        start = time.perf_counter()
+        subprocess.run(
+            command + ['sample', *SAMPLE_COMMAND, '--reference', 'w-basic', '--group', 'w-clusters'], env=env, check=True
+        )
+        print(f'sampling took {time.perf_counter() - start:.0f} s')
+        subprocess.run([sys.executable, __file__, '--collect', str(path)], env=env, check=True)
+
+
+def collect(path: Path) -> None:
+    """Write the clusters of every finished selection of the current profile to ``path`` (extxyz, gzip)."""
+    import io
+
+    import ase.io
+    from aiida import load_profile, orm
+
+    from aiida_defectgenome.calculations.selection import SelectionCalculation
+
+    load_profile()
+    frames = []
+    for calc in orm.QueryBuilder().append(SelectionCalculation, filters={'attributes.exit_status': 0}).all(flat=True):
+        text = calc.outputs.retrieved.base.repository.get_object_content('clusters.extxyz')
+        for atoms in ase.io.read(io.StringIO(text), index=':', format='extxyz') if text.strip() else []:
+            atoms.arrays['source_energies'] = atoms.calc.results['energies']
+            atoms.calc = None
+            frames.append(atoms)
+    with gzip.open(path, 'wt') as handle:
+        ase.io.write(handle, frames, format='extxyz')
+    print(f'{len(frames)} clusters -> {path}')
+
+
+def sampled_clusters() -> list:
+    import ase.io
+
+    with gzip.open(SAMPLED, 'rt') as handle:
+        return ase.io.read(handle, index=':', format='extxyz')
+
+
+def cluster_case(key: str):
+    """``(name, cluster, source energies, potential name, empty sites or None)`` of a named or sampled cluster."""
+    if key.startswith('sampled '):
+        atoms = sampled_clusters()[int(key.split()[1])]
+        name = f'{atoms.info["scenario"]} {atoms.info["variant"]} ({atoms.info["potential"]})'
+        return name, atoms, atoms.arrays['source_energies'], atoms.info['potential'], None
+    case = realistic_cluster(key)
+    return case.name, case.cluster, case.cluster.arrays['energies'], 'eam-zhou-W', case.empty_sites
+
+
+# --- judging ----------------------------------------------------------------------------------------
+
+
+def refilled(cell, centre: np.ndarray, empty_sites) -> int | None:
+    """How many of the cluster's own vacancies (sites relative to the central atom) hold an atom."""
+    if empty_sites is None:
+        return None
+    sites = centre + empty_sites
+    gaps = minimum_image((cell.positions[None] - sites[:, None]).reshape(-1, 3), cell.cell[:], [True] * 3)
+    nearest = np.linalg.norm(gaps, axis=1).reshape(len(sites), -1).min(axis=1)
+    return int(np.sum(nearest < 0.5 * nearest_neighbour_distance(cell.positions)))
+
+
+def run_ours(key: str, protocol: str) -> dict:
+    name, cluster, energies, potential_name, empty = cluster_case(key)
+    potential = bundled_potential(potential_name)
+    start = _cpu()
+    cohesive = gcmc.cohesive_energy(potential, 'W')
+    try:
+        result = gcmc.run_pcc_gcmc(cluster, potential, load_protocol(protocol)[1], source_energies=energies, cohesive=cohesive)
+    except ImpossibleBox as exc:
+        return {'key': key, 'name': name, 'method': protocol, 'valid': False, 'why': [f'refused: {exc}'], 'cpu_s': _cpu() - start}
+    best = result.candidates[result.chosen] if result.chosen is not None else None
+    row = {
+        'key': key,
+        'name': name,
+        'method': protocol,
+        'potential': potential_name,
+        'cluster_atoms': len(cluster),
+        'n_core': result.source['n_core'],
+        'valid': best is not None,
+        'valid_boxes': sum(c['valid'] for c in result.candidates),
+        'boxes': len(result.candidates),
+        'why': sorted({p for c in result.candidates for p in c['problems']}) if best is None else [],
+        'cpu_s': _cpu() - start,
+    }
+    if best is not None:
+        row.update(
+            natoms=best['natoms'],
+            ideal_gap=best['ideal_gap'],
+            frozen_gap=best['frozen_gap'],
+            inserted_bcc=best['inserted_structure']['bcc'],
+            max_abs_stress=best['max_abs_stress'],
+            max_abs_relaxable_stress=best['max_abs_relaxable_stress'],
+            environment_change=best['environment_change'],
+            trimmed=len(best['trimmed']),
+            lengths=best['lengths'],
+            refilled=refilled(result.cell, result.cell.positions[0], empty),
+        )
+    return row
+
+
+def published_box(cluster, lengths, seed, potential):
+    """One box of the published procedure: (cell Atoms, per-atom energies, stress (3, 3) GPa, placed positions)."""
     from ase import Atoms
 
     from aiida_defectgenome.core.lammps_input import lammps_frame
@@ -85,7 +197,6 @@ def published_box(cluster, lengths, seed):
     if cluster.pbc[2]:
         positions[:, 2] = cluster.positions[:, 2]
     positions = positions % lengths
-    potential = bundled_potential('eam-zhou-W')
     lmp = open_lammps()
     lmp.commands_list(
         [
@@ -95,11 +206,9 @@ def published_box(cluster, lengths, seed):
             'boundary p p p',
             f'region box block 0 {lengths[0]} 0 {lengths[1]} 0 {lengths[2]}',
             'create_box 2 box',
-            'mass * 183.84',
-            'pair_style eam/alloy',
-            f'pair_coeff * * {potential.files[0]} W W',
         ]
     )
+    apply_potential(lmp, potential, ['W', 'W'])
     lmp.create_atoms(len(positions), list(range(1, len(positions) + 1)), [1] * len(positions), positions.ravel().tolist())
     lmp.commands_list(
         [
@@ -127,208 +236,205 @@ def published_box(cluster, lengths, seed):
     return atoms, energies[order], stress, positions
 
 
-def run_published(name, cluster, energies, vacancies, seed=SEEDS[0], grid=True):
-    start, cpu = time.perf_counter(), _cpu()
+def run_published(key: str, seed: int = 12345) -> dict:
+    name, cluster, energies, potential_name, empty = cluster_case(key)
+    potential = bundled_potential(potential_name)
+    start = _cpu()
+    cohesive = gcmc.cohesive_energy(potential, 'W')
+    nn = nearest_neighbour_distance(cluster.positions)
+    row_source = SnapDescriptor().compute(cluster)[0]
     extent = np.ptp(cluster.positions, axis=0) + 2.0
     if cluster.pbc[2]:
         extent[2] = cluster.cell[2, 2]
-    shifts = list(itertools.product((-1.0, -0.5, 0.0), repeat=3)) if grid else [(0.0, 0.0, 0.0)]
     boxes = []
-    for shift in shifts:
+    for shift in itertools.product((-1.0, -0.5, 0.0), repeat=3):
         lengths = extent + np.array(shift)
-        atoms, per_atom, stress, placed = published_box(cluster, lengths, seed)
-        boxes.append(_judge(cluster, energies, vacancies, atoms, per_atom, stress, placed, lengths))
-    fitting = [b for b in boxes if b['natoms'] <= 150]
+        atoms, per_atom, stress, placed = published_box(cluster, lengths, seed, potential)
+        inserted = np.arange(len(cluster), len(atoms))
+        radius = cluster.info['cut_radius']
+        centre = placed[0]
+
+        def outside(points, atoms=atoms, centre=centre):
+            vectors = minimum_image(points - centre, atoms.cell[:], [True] * 3)
+            if cluster.pbc[2]:
+                vectors[:, 2] = 0.0
+            return np.linalg.norm(vectors, axis=1) > radius
+
+        problems = cell_problems(atoms, placed, nn, outside, max_atoms=MAX_ATOMS)
+        ideal = (energies.sum() + len(inserted) * cohesive) / len(atoms)
+        boxes.append(
+            {
+                'lengths': np.round(lengths, 3).tolist(),
+                'natoms': len(atoms),
+                'energy_per_atom': float(per_atom.sum() / len(atoms)),
+                'ideal_gap': float(per_atom.sum() / len(atoms) - ideal),
+                'inserted_bcc': structure_fractions(adaptive_cna(atoms, inserted))['bcc'] if len(inserted) else 0.0,
+                'max_abs_stress': float(np.abs(stress).max()),
+                'valid': not problems,
+                'problems': problems,
+                'environment_change': environment_change(row_source, atoms, SnapDescriptor()),
+                'period_kept': (not cluster.pbc[2]) or bool(abs(lengths[2] - cluster.cell[2, 2]) < 1e-9),
+                'refilled': refilled(atoms, placed[0], empty),
+            }
+        )
+    fitting = [b for b in boxes if b['natoms'] <= MAX_ATOMS]
     best = min(fitting, key=lambda b: b['energy_per_atom']) if fitting else None
     return {
-        'cluster': name,
+        'key': key,
+        'name': name,
         'method': 'published',
-        'seed': seed,
-        'best': best,
-        'boxes': boxes,
+        'potential': potential_name,
+        'cluster_atoms': len(cluster),
+        'valid': bool(best and best['valid']),
+        'why': (best or {}).get('problems', ['no box of at most 150 atoms']),
+        'cpu_s': _cpu() - start,
         'fitting_boxes': len(fitting),
-        'cpu_s': _cpu() - cpu,
-        'wall_s': time.perf_counter() - start,
+        **({key: best[key] for key in best if key not in ('problems', 'valid')} if best else {}),
     }
 
 
-def _judge(cluster, energies, vacancies, atoms, per_atom, stress, placed, lengths):
-    """The figures the issue asks for, for a published-procedure cell (core atoms first)."""
-    n_core = len(cluster)
-    inserted = np.arange(n_core, len(atoms))
-    ideal = (energies.sum() + len(inserted) * E_COH) / len(atoms)
-    bulk_atoms = atoms.get_volume() / 15.850
-    figures = {
-        'lengths': np.round(lengths, 3).tolist(),
-        'natoms': len(atoms),
-        'energy_per_atom': float(per_atom.sum() / len(atoms)),
-        'ideal_gap': float(per_atom.sum() / len(atoms) - ideal),
-        'inserted_bcc': structure_fractions(adaptive_cna(atoms, inserted))['bcc'] if len(inserted) else 0.0,
-        'max_abs_stress': float(np.abs(stress).max()),
-        'fill_fraction': len(atoms) / bulk_atoms,
-        'period_kept': (not cluster.pbc[2]) or bool(abs(lengths[2] - cluster.cell[2, 2]) < 1e-9),
-        'largest_empty_sphere': _largest_pocket(cluster, atoms, placed[0]),
-    }
-    if vacancies is not None:
-        from aiida_defectgenome.core.geometry import minimum_image
-
-        sites = placed[0] + vacancies
-        d = np.linalg.norm(
-            minimum_image((atoms.positions[None] - sites[:, None]).reshape(-1, 3), atoms.cell[:], [True] * 3), axis=1
-        )
-        figures['vacancies_refilled'] = int(np.sum(d.reshape(len(sites), -1).min(axis=1) < 0.5 * 2.74))
-    return figures
-
-
-def _largest_pocket(cluster, atoms, centre) -> float:
-    """Radius (A) of the largest empty sphere outside the cut region (our vacuum check; its bound is 0.8 nn = 2.19 A)."""
-    from aiida_defectgenome.core.cell_checks import largest_empty_sphere
-    from aiida_defectgenome.core.geometry import minimum_image
-
-    def outside(points):
-        d = minimum_image(points - centre, atoms.cell[:], [True] * 3)
-        if cluster.pbc[2]:
-            d[:, 2] = 0.0
-        return np.linalg.norm(d, axis=1) > cluster.info['cut_radius']
-
-    return largest_empty_sphere(atoms, outside)
-
-
-def run_ours(name, cluster, energies, vacancies, relax_box=True, seed=SEEDS[0]):
-    start, cpu = time.perf_counter(), _cpu()
-    parameters = {**load_protocol('paper')[1], 'relax_box': relax_box, 'seed': seed}
+def _job(job):
+    method, key = job
     try:
-        result = gcmc.run_pcc_gcmc(cluster, bundled_potential('eam-zhou-W'), parameters, source_energies=energies, cohesive=E_COH)
-    except ImpossibleBox as exc:  # an honest outcome: no box within the atom budget
-        return {
-            'cluster': name,
-            'method': 'ours' if relax_box else 'ours, fixed box',
-            'seed': seed,
-            'best': None,
-            'refused': str(exc),
-            'boxes': [],
-            'cpu_s': _cpu() - cpu,
-            'wall_s': time.perf_counter() - start,
-        }
-    best = result.candidates[result.chosen] if result.chosen is not None else None
-    lowest_invalid = min(result.candidates, key=lambda c: c['energy_per_atom']) if best is None and result.candidates else None
-    if best is not None:
-        best = {**best, 'inserted_bcc': best['inserted_structure']['bcc'], 'period_kept': True}
-        if vacancies is not None:
-            from aiida_defectgenome.core.geometry import minimum_image
+        return run_published(key) if method == 'published' else run_ours(key, method)
+    except Exception as exc:  # a crash is a result too: recorded, not lost with the other runs
+        return {'key': key, 'name': key, 'method': method, 'valid': False, 'why': [f'crashed: {exc!r}'], 'cpu_s': float('nan')}
 
-            cell = result.cell
-            sites = cell.positions[0] + vacancies
-            d = np.linalg.norm(
-                minimum_image((cell.positions[None] - sites[:, None]).reshape(-1, 3), cell.cell[:], [True] * 3), axis=1
-            )
-            best['vacancies_refilled'] = int(np.sum(d.reshape(len(sites), -1).min(axis=1) < 0.5 * 2.74))
+
+# --- the report -------------------------------------------------------------------------------------
+
+
+def _count(runs: list, method: str) -> str:
+    mine = [r for r in runs if r['method'] == method]
+    return f'{sum(r["valid"] for r in mine)} of {len(mine)}'
+
+
+def summarise(runs: list) -> dict:
+    """The issue's goals, measured."""
+    named = [r for r in runs if not r['key'].startswith('sampled ')]
+    fast = [r for r in runs if r['method'] == 'fast']
+    ours = [r for r in runs if r['method'] in ('fast', 'paper') and r['valid']]
+    gaps = [r['ideal_gap'] for r in fast if r['valid']]
+    cpu = {}
+    for key in {r['key'] for r in named}:
+        mine = {r['method']: r['cpu_s'] for r in named if r['key'] == key}
+        if 'published' in mine:
+            cpu[key] = {method: mine[method] / mine['published'] for method in ('fast', 'paper') if method in mine}
     return {
-        'cluster': name,
-        'method': 'ours' if relax_box else 'ours, fixed box',
-        'seed': seed,
-        'best': best,
-        'lowest_invalid': lowest_invalid,
-        'boxes': result.candidates,
-        'cpu_s': _cpu() - cpu,
-        'wall_s': time.perf_counter() - start,
+        'fast_valid': f'{sum(r["valid"] for r in fast)} of {len(fast)}',
+        'fast_valid_fraction': sum(r['valid'] for r in fast) / len(fast),
+        'sampled_fast_valid': f'{sum(r["valid"] for r in fast if r["key"].startswith("sampled "))} of '
+        f'{sum(r["key"].startswith("sampled ") for r in fast)}',
+        'named_paper_valid': _count(named, 'paper'),
+        'named_fast_valid': _count(named, 'fast'),
+        'fast_gap_median': float(np.median(gaps)) if gaps else None,
+        'fast_gap_max': float(np.max(gaps)) if gaps else None,
+        'fast_gaps_above_0.25': int(sum(g > 0.25 for g in gaps)),
+        'environment_change_max': max(r['environment_change'] or 0.0 for r in ours) if ours else None,
+        'refilled_vacancies': sum(r.get('refilled') or 0 for r in ours),
+        'cpu_over_published': cpu,
+        'cpu_over_published_max': max((v for ratios in cpu.values() for v in ratios.values()), default=None),
     }
-
-
-def _job(args):
-    kind, name, seed = args
-    cluster, energies, vacancies = clusters()[name]
-    if kind == 'published':
-        return run_published(name, cluster, energies, vacancies, seed, grid=seed == SEEDS[0])
-    return run_ours(name, cluster, energies, vacancies, relax_box=kind == 'ours', seed=seed)
 
 
 def draw(plt, result):
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout='constrained')
-    names = list(result['clusters'])
-    for k, method in enumerate(('published', 'ours, fixed box', 'ours')):
-        rows = [result['summary'][n][method] for n in names]
-        x = np.arange(len(names)) + 0.27 * (k - 1)
-        gaps = [row['ideal_gap'] if row['ideal_gap'] is not None else np.nan for row in rows]
+    runs = result['runs']
+    named = [k for k in result['named']]
+    figure, axes = plt.subplots(1, 3, figsize=(17, 5), layout='constrained')
+    for k, method in enumerate(('published', 'paper', 'fast')):
+        rows = [next((r for r in runs if r['key'] == key and r['method'] == method), {}) for key in named]
+        x = np.arange(len(named)) + 0.27 * (k - 1)
+        gaps = [r.get('ideal_gap', np.nan) for r in rows]
         bars = axes[0].bar(x, gaps, 0.27, label=method, color=f'C{k}')
-        invalid = [(row.get('lowest_invalid') or {}).get('ideal_gap', np.nan) for row in rows]
-        axes[0].bar(x, invalid, 0.27, color=bars.patches[0].get_facecolor(), alpha=0.35, hatch='//')
-        for xi, row in zip(x, rows):
-            if row.get('refused'):
-                axes[0].text(xi, 0.01, 'refused', rotation=90, ha='center', va='bottom', fontsize=7)
-        axes[1].bar(x, [row['cpu_s'] for row in rows], 0.27, label=method, color=f'C{k}')
-    axes[0].set_title('hatched: best of the invalid cells (none valid)', fontsize='small')
-    for ax, label in zip(axes, ('gap to the ideal embedding (eV/atom)', 'CPU time (s)')):
-        ax.set_xticks(range(len(names)), names, rotation=15)
+        for xi, row, bar in zip(x, rows, bars):
+            if row and not row['valid']:
+                bar.set_hatch('//')
+                bar.set_alpha(0.45)
+                if np.isnan(row.get('ideal_gap', np.nan)):
+                    axes[0].text(xi, 0.005, 'no cell', rotation=90, ha='center', va='bottom', fontsize=7)
+        axes[1].bar(x, [r.get('cpu_s', np.nan) for r in rows], 0.27, label=method, color=f'C{k}')
+    labels = [next(r['name'] for r in runs if r['key'] == key) for key in named]
+    for ax, label in zip(axes[:2], ('gap to the ideal embedding (eV/atom); hatched: not valid', 'CPU per cluster (s)')):
+        ax.set_xticks(range(len(named)), labels, rotation=60, ha='right', fontsize=8)
         ax.set_ylabel(label)
     axes[0].axhline(0.10, color='grey', linestyle='--', linewidth=0.8)
+    axes[0].axhline(0.25, color='grey', linestyle=':', linewidth=0.8)
+    axes[1].set_yscale('log')
     axes[0].legend(fontsize='small')
+    sampled = [r for r in runs if r['key'].startswith('sampled ') and r['method'] == 'fast']
+    valid = [r['ideal_gap'] for r in sampled if r['valid']]
+    axes[2].hist(valid, bins=np.arange(-0.05, 0.6, 0.025), color='C2')
+    axes[2].axvline(0.10, color='grey', linestyle='--', linewidth=0.8)
+    axes[2].axvline(0.25, color='grey', linestyle=':', linewidth=0.8)
+    axes[2].set_xlabel('gap to the ideal embedding (eV/atom)')
+    axes[2].set_ylabel('sampled clusters (fast protocol)')
+    axes[2].set_title(f'{len(valid)} of {len(sampled)} sampled clusters valid', fontsize='small')
     return figure
 
 
+def main(jobs: int, resample: bool, published: list, runs_file: Path):
+    if resample or not SAMPLED.exists():
+        make_sampled(SAMPLED)
+    named = list(BUILDERS)
+    sampled = [f'sampled {i}' for i in range(len(sampled_clusters()))]
+    work = (
+        [('published', key) for key in published] + [('paper', key) for key in named] + [('fast', key) for key in named + sampled]
+    )
+    runs = [json.loads(line) for line in runs_file.read_text().splitlines()] if runs_file and runs_file.exists() else []
+    done = {(r['method'], r['key']) for r in runs}
+    work = [job for job in work if job not in done]
+    start = time.perf_counter()
+    with Pool(jobs) as pool, runs_file.open('a') if runs_file else contextlib.nullcontext() as keep:
+        for row in pool.imap_unordered(_job, work):
+            runs.append(row)
+            if keep:
+                keep.write(json.dumps(row) + '\n')
+                keep.flush()
+            print(
+                f'{len(runs)}/{len(work)} {row["method"]:9s} {row["name"][:40]:40s} valid {row["valid"]} '
+                f'gap {row.get("ideal_gap", float("nan")):.3f} cpu {row["cpu_s"]:.0f} s',
+                flush=True,
+            )
+    result = {
+        'potentials': ['eam-zhou-W', 'meam-W'],
+        'named': named,
+        'published_on': published,
+        'sample_command': 'aiida-defectgenome sample ' + ' '.join(SAMPLE_COMMAND),
+        'wall_s': time.perf_counter() - start,
+        'summary': summarise(runs),
+        'runs': sorted(runs, key=lambda r: (r['method'], r['key'])),
+    }
+    write_results('pcc_gcmc', result, draw)
+    print(json.dumps(result['summary'], indent=1))
+
+
 def redraw():
-    """Draw the PNG again from the JSON (no runs)."""
-    import json
-
-    from _results import RESULTS
-
     write_results('pcc_gcmc', json.loads((RESULTS / 'pcc_gcmc.json').read_text()), draw)
 
 
-def main():
-    names = list(clusters())
-    jobs = [('published', n, s) for n in names for s in SEEDS] + [('ours', n, s) for n in names for s in SEEDS]
-    jobs += [('ours, fixed box', n, SEEDS[0]) for n in names]
-    with Pool(2) as pool:
-        runs = pool.map(_job, jobs)
-    summary = {}
-    for name in names:
-        summary[name] = {}
-        for method in ('published', 'ours', 'ours, fixed box'):
-            mine = [r for r in runs if r['cluster'] == name and r['method'] == method]
-            first = mine[0]
-            best = first['best'] or {}
-            # the published seeds are compared on one box (the full grid runs with the first seed only)
-            seeds = [
-                r['boxes'][-1]['energy_per_atom'] if method == 'published' else r['best']['energy_per_atom']
-                for r in mine
-                if r['best']
-            ]
-            summary[name][method] = {
-                **{
-                    key: best.get(key)
-                    for key in (
-                        'natoms',
-                        'energy_per_atom',
-                        'ideal_gap',
-                        'inserted_bcc',
-                        'max_abs_stress',
-                        'max_abs_relaxable_stress',
-                        'fill_fraction',
-                        'period_kept',
-                        'vacancies_refilled',
-                        'lengths',
-                    )
-                },
-                'seed_spread': (max(seeds) - min(seeds)) if len(seeds) > 1 else None,
-                'cpu_s': first['cpu_s'],
-                'wall_s': first['wall_s'],
-                'boxes_run': len(first['boxes']),
-                'refused': first.get('refused'),
-                'lowest_invalid': {
-                    key: first['lowest_invalid'][key]
-                    for key in ('natoms', 'energy_per_atom', 'ideal_gap', 'fill_fraction', 'problems')
-                }
-                if first.get('lowest_invalid')
-                else None,
-                'valid_or_fitting_boxes': first.get('fitting_boxes', sum(b.get('valid', False) for b in first['boxes'])),
-            }
-    result = {'clusters': names, 'summary': summary, 'runs': runs, 'potential': 'eam-zhou-W', 'cohesive_energy': E_COH}
-    write_results('pcc_gcmc', result, draw)
-    for name in names:
-        for method, row in summary[name].items():
-            print(name, method, {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items() if k != 'lengths'})
-
-
 if __name__ == '__main__':
-    redraw() if sys.argv[1:] == ['--redraw'] else main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--jobs', type=int, default=2)
+    parser.add_argument('--resample', action='store_true', help='make the sampled clusters again')
+    parser.add_argument('--redraw', action='store_true', help='only draw the PNG again from the JSON')
+    parser.add_argument(
+        '--published',
+        nargs='*',
+        default=list(BUILDERS),
+        metavar='KEY',
+        help='named clusters to run the published procedure on (3-11 CPU minutes each; default: all)',
+    )
+    parser.add_argument(
+        '--runs',
+        type=Path,
+        metavar='FILE',
+        help='keep finished runs in FILE (JSON lines) as they end; runs already in it are not repeated (resume)',
+    )
+    parser.add_argument('--collect', metavar='FILE', help=argparse.SUPPRESS)  # internal: inside the sampling profile
+    arguments = parser.parse_args()
+    if arguments.collect:
+        collect(Path(arguments.collect))
+    elif arguments.redraw:
+        redraw()
+    else:
+        main(arguments.jobs, arguments.resample, arguments.published, arguments.runs)
