@@ -272,7 +272,7 @@ def run_published(key: str, seed: int = 12345) -> dict:
                 'max_abs_stress': float(np.abs(stress).max()),
                 'valid': not problems,
                 'problems': problems,
-                'environment_change': environment_change(row_source, atoms, SnapDescriptor()),
+                'environment_change': environment_change(row_source, SnapDescriptor().compute(atoms)[0]),
                 'period_kept': (not cluster.pbc[2]) or bool(abs(lengths[2] - cluster.cell[2, 2]) < 1e-9),
                 'refilled': refilled(atoms, placed[0], empty),
             }

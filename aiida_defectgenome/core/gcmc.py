@@ -6,7 +6,7 @@ space around it seeded along the cluster's own rows and its holes filled (:mod:`
 one LAMMPS run (:mod:`.lammps_input`) heals the seams: a short minimisation of the mobile atoms, NVT MD
 with grand canonical Monte Carlo inserting, deleting and moving atoms only *outside* the frozen region
 (the cluster's own vacancies stay empty), and a final minimisation, by default with the open box axes
-relaxed while the core keeps its geometry (``dilate partial``). Every candidate is checked and scored
+relaxed and the frozen atoms put back where they were after each round. Every candidate is checked and scored
 (:mod:`.pcc_assessment`); the valid one with the lowest energy per atom is chosen.
 
 Shapes and units: positions A, energies eV, stresses GPa. The frozen atoms are the first ``n_core``
@@ -25,12 +25,13 @@ from ase import Atoms
 from .cell_checks import DEFAULT_MAX_ATOMS
 from .descriptors import descriptor_from_parameters
 from .pcc_assessment import ENVIRONMENT_TOLERANCE, assess_candidate, check_source_energies, environment_change
-from .pcc_cells import box_run_parameters, plan_boxes, prepare_cluster, seeded_boxes
+from .pcc_cells import PreparedCluster, box_run_parameters, plan_boxes, prepare_cluster, seeded_boxes
 
 __all__ = (
     'CORE_MARGIN',
     'PCC_GCMC_DEFAULTS',
     'PccGcmcResult',
+    'central_environment',
     'check_environment',
     'choose_candidate',
     'cohesive_energy',
@@ -127,6 +128,17 @@ def cohesive_energy(potential, symbol: str) -> float:
     return result['atoms'].info['energy'] / len(result['atoms'])
 
 
+def central_environment(prepared: PreparedCluster, parameters: dict, active_set=None) -> tuple:
+    """Return ``(descriptor, row, gamma)`` of the central atom in the cluster: the descriptor of the check
+    (the ``active_set``'s, else ``parameters['descriptor']``), its ``(m,)`` row (``None`` when the cluster
+    is cut smaller than the descriptor's cutoff: nothing to compare with) and its gamma against the active
+    set (``None`` without one)."""
+    descriptor = descriptor_from_parameters(active_set.descriptor if active_set is not None else parameters['descriptor'])
+    row = descriptor.compute(prepared.atoms)[0] if prepared.cut_radius >= descriptor.cutoff else None
+    gamma = float(active_set.grade(row[None])[0]) if active_set is not None and row is not None else None
+    return descriptor, row, gamma
+
+
 def check_environment(figure: dict, cell: Atoms, source_row: np.ndarray | None, descriptor, active_set=None) -> None:
     """Add the central atom's ``environment_change`` (and its ``gamma`` with an ``active_set``) to a
     candidate's ``figure``; a change beyond :data:`ENVIRONMENT_TOLERANCE` makes it invalid. ``source_row``
@@ -134,10 +146,11 @@ def check_environment(figure: dict, cell: Atoms, source_row: np.ndarray | None, 
     if source_row is None:
         figure['environment_change'] = None
         return
-    change = environment_change(source_row, cell, descriptor)
+    row = descriptor.compute(cell)[0]
+    change = environment_change(source_row, row)
     figure['environment_change'] = change
     if active_set is not None:
-        figure['gamma'] = float(active_set.grade(descriptor.compute(cell)[:1])[0])
+        figure['gamma'] = float(active_set.grade(row[None])[0])
     if change > ENVIRONMENT_TOLERANCE:
         figure['problems'].append(f"the central atom's environment changed (descriptor by {change:.1e}, relative)")
         figure['valid'] = False
@@ -176,11 +189,10 @@ def run_pcc_gcmc(
     parameters = validate_pcc_parameters(parameters)
     prepared = prepare_cluster(cluster, core_mask_of(cluster, core_mask), parameters['core_radius'])
     plan = plan_boxes(prepared, parameters)
-    descriptor = descriptor_from_parameters(active_set.descriptor if active_set is not None else parameters['descriptor'])
-    source_row = descriptor.compute(prepared.atoms)[0] if prepared.cut_radius >= descriptor.cutoff else None
+    descriptor, source_row, gamma = central_environment(prepared, parameters, active_set)
     source = {'core_radius': prepared.region.radius, 'n_core': prepared.n_core, 'centre': int(prepared.order[0])}
-    if active_set is not None and source_row is not None:
-        source['gamma'] = float(active_set.grade(source_row[None])[0])
+    if gamma is not None:
+        source['gamma'] = gamma
     if cohesive is None:
         cohesive = cohesive_energy(potential, prepared.atoms.get_chemical_symbols()[0])
     if source_energies is not None:

@@ -39,11 +39,10 @@ def check_source_energies(source_energies, natoms: int) -> np.ndarray:
     return energies
 
 
-def environment_change(source_row: np.ndarray, cell: Atoms, descriptor) -> float:
-    """Return ``|d_cell - d_source| / |d_source|`` for the central atom (atom 0 of ``cell``), with
-    ``source_row`` its descriptor in the cluster."""
-    row = descriptor.compute(cell)[0]
-    return float(np.linalg.norm(row - source_row) / max(np.linalg.norm(source_row), 1e-300))
+def environment_change(source_row: np.ndarray, cell_row: np.ndarray) -> float:
+    """Return ``|d_cell - d_source| / |d_source|`` of the central atom: ``cell_row`` its descriptor in the
+    cell, ``source_row`` in the cluster."""
+    return float(np.linalg.norm(cell_row - source_row) / max(np.linalg.norm(source_row), 1e-300))
 
 
 def assess_candidate(
@@ -82,8 +81,7 @@ def assess_candidate(
     if drift.max() < 1e-6:
         cell.positions[:n_core] = seeded.positions[:n_core]
     # no hole larger than max_empty_fraction x nn, or than the material's own (up to a vacancy's)
-    largest = min(max(parameters['max_empty_fraction'] * nn, seeded.info.get('largest_hole', 0.0)), MAX_EMPTY_FRACTION * nn)
-    largest = max(largest, parameters['max_empty_fraction'] * nn)
+    largest = max(parameters['max_empty_fraction'] * nn, min(seeded.info.get('largest_hole', 0.0), MAX_EMPTY_FRACTION * nn))
     problems = cell_problems(
         cell,
         seeded.positions[:n_core],

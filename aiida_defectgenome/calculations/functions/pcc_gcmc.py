@@ -39,11 +39,6 @@ def prepared_cluster(cluster: orm.StructureData, core_mask: orm.ArrayData | None
     return prepare_cluster(atoms, gcmc.core_mask_of(atoms, mask), settings['core_radius'])
 
 
-def _descriptor(settings: dict, active_set):
-    """The descriptor of the environment check: the active set's, else the parameters' one."""
-    return descriptor_from_parameters(active_set.descriptor if active_set is not None else settings['descriptor'])
-
-
 @calcfunction
 def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, active_set=None):
     """Seed the cluster's crystal around its frozen core in every candidate box: outputs ``box_k``
@@ -60,8 +55,7 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
     except ImpossibleBox as exc:
         return ExitCode(EXIT_IMPOSSIBLE_BOX, str(exc))
     sets = active_set.get_active_set() if active_set is not None else None
-    descriptor = _descriptor(settings, sets)
-    row = descriptor.compute(prepared.atoms)[0] if prepared.cut_radius >= descriptor.cutoff else None
+    descriptor, row, gamma = gcmc.central_environment(prepared, settings, sets)
     outputs, boxes = {}, []
     for index, (box, seeded) in enumerate(chosen):
         outputs[f'box_{index}'] = structure_from_atoms(seeded)
@@ -76,8 +70,8 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
             }
         )
     environment = {'descriptor': descriptor.parameters, 'row': None if row is None else row.tolist()}
-    if sets is not None and row is not None:
-        environment['gamma'] = float(sets.grade(row[None])[0])
+    if gamma is not None:
+        environment['gamma'] = gamma
     outputs['plan'] = orm.Dict(
         {
             'boxes': boxes,
