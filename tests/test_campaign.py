@@ -1,5 +1,6 @@
-"""The demo campaign end to end (EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning), in this
-process and through the daemon with a restart in the middle; the provenance of every labelled configuration."""
+"""The demo campaign end to end (EIP sampling -> PCC-GCMC -> GPAW -> SNAP -> active learning) through the
+daemon, with a restart in the middle; the provenance of every labelled configuration. The README's demo
+command (in this process, a fresh AIIDA_PATH) is `test_slow.py`'s."""
 
 import time
 
@@ -11,7 +12,7 @@ from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.tools.genome import import_genome
 from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 6-10 minutes each on 2 idle cores
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # minutes each on 2 idle cores
 
 
 @pytest.fixture
@@ -84,18 +85,46 @@ def broken_eip(aiida_profile, tmp_path):
     return register_potential([path], 'broken-W', ['W'], 'eam/alloy')[0]
 
 
-def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip, tmp_path):
-    """The demo with a second, broken EIP: its runs fail and are reported, the campaign finishes. The
-    vacuum-padded clusters (the "C" set) are labelled too, and not trained on."""
-    from aiida.engine import run_get_node
+def _await(node, seconds: int) -> None:
+    deadline = time.time() + seconds
+    while not node.is_terminated:
+        assert time.time() < deadline, f'{node.process_label}<{node.pk}> did not finish in {seconds} s'
+        time.sleep(5)
+
+
+@pytest.mark.timeout(3000)
+def test_demo_campaign_through_the_daemon_with_a_restart(
+    cli, basic_set, lammps_code, python_code, gpaw_code, broken_eip, tmp_path, started_daemon_client
+):
+    """The demo with a second, broken EIP, submitted to the daemon, which is stopped while a DFT job runs
+    and started again: the campaign finishes, nothing is labelled twice, the broken EIP's runs fail and are
+    reported. The vacuum-padded clusters (the "C" set) are labelled too, and not trained on. One campaign
+    for all of this: each costs minutes of GPAW."""
+    from aiida.engine import submit
 
     builder = DefectGenomeWorkChain.get_builder_from_protocol(
         lammps_code, python_code, gpaw_code, basic_group=basic_set, protocol='demo', group_prefix='ci-demo',
         overrides={'potentials': ['eam-zhou-W', 'broken-W']},
     )  # fmt: skip
     builder.label_clusters, builder.vacuum = orm.Bool(True), orm.Float(3.0)
-    _, node = run_get_node(builder)
+    node = submit(builder)
+
+    def gpaw_jobs():
+        return [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
+
+    deadline = time.time() + 900
+    while not any(not job.is_terminated for job in gpaw_jobs()):
+        assert time.time() < deadline and not node.is_terminated, 'no DFT job started'
+        time.sleep(2)
+    started_daemon_client.stop_daemon(wait=True)
+    assert not node.is_terminated
+    time.sleep(5)
+    started_daemon_client.start_daemon()
+    _await(node, 2400)
     assert node.is_finished_ok, node.exit_message
+    structures = [job.inputs.structure.pk for job in gpaw_jobs() if job.is_finished_ok]
+    assert structures and len(structures) == len(set(structures))  # nothing labelled twice
+
     summary = node.outputs.summary.get_dict()
     assert summary['eip_sampling']['clusters'] >= 1 and summary['pcc_gcmc']['cells'] >= 1
     assert summary['dft_labeling_cells']['labelled'] >= 1 and summary['active_learning']['rounds']
@@ -136,43 +165,17 @@ def test_demo_campaign_end_to_end(cli, basic_set, lammps_code, python_code, gpaw
     assert shown.exit_code == 0 and 'watched MLIP MD (md 3000 K 400 steps)' in shown.output and 'GpawCalculation' in shown.output
 
 
-def test_demo_campaign_through_the_daemon_survives_a_restart(cli, basic_set, campaign_codes, started_daemon_client):
-    """Submitted, the daemon stopped while a DFT job runs, started again: the campaign finishes and no
-    configuration is labelled twice."""
-    options = ['--protocol', 'demo', '--basic', basic_set, '--group-prefix', 'ci-daemon', '--submit', *campaign_codes]
-    result = cli('campaign', 'run', *options)
-    assert result.exit_code == 0, result.output
-    node = orm.load_node(int(result.output.split('<')[1].split('>')[0]))
-
-    def gpaw_jobs():
-        return [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
-
-    deadline = time.time() + 900
-    while not any(not job.is_terminated for job in gpaw_jobs()):
-        assert time.time() < deadline and not node.is_terminated, 'no DFT job started'
-        time.sleep(2)
-    started_daemon_client.stop_daemon(wait=True)
-    assert not node.is_terminated
-    time.sleep(5)
-    started_daemon_client.start_daemon()
-    deadline = time.time() + 2400
-    while not node.is_terminated:
-        assert time.time() < deadline, 'the campaign did not finish after the restart'
-        time.sleep(5)
-    assert node.is_finished_ok, node.exit_message
-    structures = [job.inputs.structure.pk for job in gpaw_jobs() if job.is_finished_ok]
-    assert structures and len(structures) == len(set(structures))  # nothing labelled twice
-    assert _check_provenance('ci-daemon') >= 1
-
-
-def test_demo_campaign_with_a_reference_labeler(cli, basic_set, campaign_codes):
-    """`--reference-labeler meam-W`: no DFT anywhere; the basic set is copied and labelled by the reference,
-    every labelled configuration of the campaign carries reference labels, the DFT basic set keeps its own."""
+def test_demo_campaign_with_a_reference_labeler(cli, basic_set, campaign_codes, started_daemon_client):
+    """`--reference-labeler meam-W`, submitted with `campaign run --submit`: no DFT anywhere; the basic set is
+    copied and labelled by the reference, every labelled configuration of the campaign carries reference
+    labels, the DFT basic set keeps its own."""
     pointers = {s.pk: s.base.extras.get('dg_labels') for s in orm.load_group(basic_set).nodes}
     options = ['--protocol', 'demo', '--basic', basic_set, '--group-prefix', 'ci-ref', '--reference-labeler', 'meam-W']
-    result = cli('campaign', 'run', *options, *campaign_codes)
+    result = cli('campaign', 'run', *options, '--submit', *campaign_codes)
     assert result.exit_code == 0, result.output
     node = orm.load_node(int(result.output.split('<')[1].split('>')[0]))
+    _await(node, 1800)
+    assert node.is_finished_ok, node.exit_message
     assert not [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
     copies = orm.load_group('ci-ref/basic-reference')
     assert copies.count() == len(pointers) and node.outputs.summary['reference']['potential'] == 'meam-W'
@@ -182,7 +185,7 @@ def test_demo_campaign_with_a_reference_labeler(cli, basic_set, campaign_codes):
     engines = {engine for _, engine in labels_of(labelled)}
     assert engines == {'reference:meam-W'} and len(labelled) > len(pointers)  # the copies and the new cells
     assert {s.pk: s.base.extras.get('dg_labels') for s in orm.load_group(basic_set).nodes} == pointers
-    assert 'labels by: reference potential meam-W (a surrogate, not DFT)' in result.output
+    assert 'labels by: reference potential meam-W (a surrogate, not DFT)' in cli('campaign', 'status', node.pk).output
     sources = {frame.info['dg_source'] for frame in _training_frames(node)}
     assert len(sources) == 1 and next(iter(sources)).startswith('reference:meam-W')
 
