@@ -86,6 +86,7 @@ def test_missing_potential_file_gives_its_exit_code(lammps_inputs):
         species=['W'],
         pair_style='eam/alloy',
         pair_coeff='* * W_missing.eam.alloy {elements}',
+        check=False,  # LAMMPS would refuse it at registration; here the run must report it
     )
     _, node = run_get_node(LammpsCalculation, **lammps_inputs(potential=potential))
     assert node.exit_status == LammpsCalculation.exit_codes.ERROR_POTENTIAL_FILE.status
@@ -94,7 +95,7 @@ def test_missing_potential_file_gives_its_exit_code(lammps_inputs):
 
 def test_lammps_error_line_gives_its_exit_code(lammps_inputs):
     potential, _ = register_potential(
-        [potentials_directory() / 'W_zhou.eam.alloy'], name='no-such-style', species=['W'], pair_style='nonsense/style'
+        [potentials_directory() / 'W_zhou.eam.alloy'], name='no-such-style', species=['W'], pair_style='nonsense/style', check=False
     )
     _, node = run_get_node(LammpsCalculation, **lammps_inputs(potential=potential))
     assert node.exit_status == LammpsCalculation.exit_codes.ERROR_LAMMPS_RUN.status
@@ -121,6 +122,7 @@ def test_restart_workchain_halves_the_timestep_until_no_atom_is_lost(lammps_inpu
     assert calls[-1].inputs.parameters['stages'][0]['timestep'] == pytest.approx(0.0025)
 
 
+@pytest.mark.slow  # half a minute: in the default run, the other tests cover it in part
 def test_restart_workchain_continues_an_unconverged_minimisation(lammps_inputs, bcc_w):
     builder = LammpsBaseWorkChain.get_builder()
     parameters = {'stages': [{'type': 'minimize', 'box_relax': 'iso', 'ftol': 1e-10, 'maxiter': 3}]}

@@ -1,5 +1,7 @@
 """The ``aiida-defectgenome`` command."""
 
+import warnings
+
 import click
 
 __all__ = ('cmd_root',)
@@ -19,6 +21,13 @@ def cmd_root(profile):
     Start with `aiida-defectgenome setup` (or go straight to `aiida-defectgenome demo`,
     which sets up what is missing). Every command works on the current AiiDA profile.
     """
+    with warnings.catch_warnings(record=True) as caught:  # shown only if AiiDA starts
+        try:
+            import aiida  # noqa: F401 - reads AIIDA_PATH and creates its configuration folder
+        except Exception as exc:  # noqa: BLE001 - aiida raises ConfigurationError while it is imported
+            raise click.ClickException(f'AiiDA cannot start: {exc} (check AIIDA_PATH)') from exc
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 from . import (  # noqa: E402,F401  (registers the subcommands)
@@ -27,6 +36,7 @@ from . import (  # noqa: E402,F401  (registers the subcommands)
     cmd_gamma,
     cmd_genome,
     cmd_label,
+    cmd_orphans,
     cmd_pcc_gcmc,
     cmd_potential,
     cmd_sample,

@@ -7,7 +7,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_code_or_fail, load_node_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.group('campaign')
@@ -98,7 +98,7 @@ def cmd_run(
 
 @cmd_campaign.command('status')
 @click.argument('pk', type=int)
-@click.option('--json', 'as_json', type=click.Path(dir_okay=False, writable=True), help='Also write the status as JSON.')
+@click.option('--json', 'as_json', type=OUTPUT_FILE, help='Also write the status as JSON.')
 @click.pass_context
 @user_errors
 def cmd_status(ctx, pk, as_json):
@@ -108,12 +108,7 @@ def cmd_status(ctx, pk, as_json):
 
     from ..tools.campaign import campaign_status
 
-    try:
-        node = orm.load_node(pk)
-    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
-        raise click.ClickException(f'no node {pk}: {exc}') from exc
-    if not isinstance(node, orm.WorkflowNode):
-        raise click.ClickException(f'node {pk} is a {node.__class__.__name__}, not a campaign (a work chain)')
+    node = load_node_or_fail(pk, orm.WorkflowNode, 'a campaign (a work chain)')
     status = campaign_status(node)
     _echo_status(status)
     if as_json:
@@ -147,6 +142,11 @@ def _echo_status(status: dict) -> None:
         click.echo(f'  group {label:<60} {count:>5} structures')
     for job in status['running']:
         click.echo(f'  running {job["process"]}<{job["pk"]}> ({job["state"]})')
+    for job in status.get('orphans', []):
+        click.echo(
+            f'  orphaned {job["process"]}<{job["pk"]}> (left {job["state"]} under a process that has ended; '
+            '`aiida-defectgenome orphans --mark` closes it)'
+        )
     if status['gamma_max']:
         trend = ', '.join(f'{entry["run"]} {entry["gamma_max"]:.2f}' for entry in status['gamma_max'])
         click.echo(f'  gamma_max of the watched MD runs: {trend}')

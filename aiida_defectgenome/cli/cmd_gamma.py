@@ -6,14 +6,14 @@ from pathlib import Path
 import click
 
 from . import cmd_root
-from .utils import load_profile_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_profile_or_fail, user_errors
 
 
 @cmd_root.command('gamma')
 @click.option('--reference', 'reference', required=True, metavar='REF', help='Genome group label or structure file.')
 @click.option('--candidates', 'candidates', required=True, metavar='CAND', help='Genome group label or structure file.')
-@click.option('--json', 'json_path', type=click.Path(dir_okay=False, writable=True), help='Write the results as JSON.')
-@click.option('--plot', 'plot_path', type=click.Path(dir_okay=False, writable=True), help='Write a PNG of the gamma PDFs.')
+@click.option('--json', 'json_path', type=OUTPUT_FILE, help='Write the results as JSON.')
+@click.option('--plot', 'plot_path', type=OUTPUT_FILE, help='Write a PNG of the gamma PDFs.')
 @click.option('--twojmax', default=6, show_default=True, type=click.IntRange(0, 16), help='SNAP band limit (6: m = 30).')
 @click.option(
     '--cutoff', default=5.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help='Descriptor cutoff (A).'
@@ -38,14 +38,18 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
     descriptor = {'name': 'snap', 'twojmax': twojmax, 'cutoff': cutoff}
     types = [s.strip() for s in species.split(',') if s.strip()]
     ref_is_file, cand_is_file = Path(reference).is_file(), Path(candidates).is_file()
+    if not (ref_is_file and cand_is_file):
+        load_profile_or_fail(ctx)
+    ref_frames = read_structures(reference, types) if ref_is_file else None
+    cand_frames = read_structures(candidates, types) if cand_is_file else None
+    _check_elements(reference, ref_frames, candidates, cand_frames)
     node = stored_grades = reference_rows = None
     if ref_is_file and cand_is_file:
         builder = descriptor_from_parameters(descriptor)
-        reference_rows, _ = builder.compute_many(read_structures(reference, types))
+        reference_rows, _ = builder.compute_many(ref_frames)
         active = build_active_set(reference_rows, builder.parameters, tol=tol)
         origin = 'built in memory'
     else:
-        load_profile_or_fail(ctx)
         from ..tools.d_optimality import active_set_for_file, active_set_for_group
 
         if ref_is_file:
@@ -60,9 +64,8 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         + (f'; regularised with {active.virtual_rows} virtual rows.' if active.regularised else '.')
     )
     if cand_is_file:
-        frames = read_structures(candidates, types)
-        grades = grade_structures(active, frames)
-        sources = [None] * len(frames)
+        grades = grade_structures(active, cand_frames)
+        sources = [None] * len(cand_frames)
     else:
         from ..tools.d_optimality import grade_group, grades_of
 
@@ -101,7 +104,7 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         from ..core.plots import plot_gamma_distributions
 
         if reference_rows is None and ref_is_file:
-            reference_rows, _ = descriptor_from_parameters(active.descriptor).compute_many(read_structures(reference, types))
+            reference_rows, _ = descriptor_from_parameters(active.descriptor).compute_many(ref_frames)
         elif reference_rows is None:
             from ..tools.d_optimality import group_descriptor_rows
 
@@ -112,3 +115,22 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         }
         plot_gamma_distributions(sets, plot_path, title=f'D-optimality grade against `{reference}`')
         click.echo(f'Wrote {plot_path}.')
+
+
+def _check_elements(reference: str, ref_frames, candidates: str, cand_frames) -> None:
+    """Refuse candidates with elements the reference lacks: the descriptor is blind to the element, so their
+    grades would compare unlike atoms (Cu against W gives gamma ~1e6, meaning nothing)."""
+
+    def elements(label, frames):
+        if frames is not None:
+            return {symbol for atoms in frames for symbol in atoms.get_chemical_symbols()}
+        from ..tools.structures import group_elements
+
+        return group_elements(label)
+
+    known, wanted = elements(reference, ref_frames), elements(candidates, cand_frames)
+    if wanted - known:
+        raise click.ClickException(
+            f'`{candidates}` holds {", ".join(sorted(wanted - known))}, which `{reference}` has no atom of '
+            f'(it holds {", ".join(sorted(known)) or "nothing"}): grade against a reference of the same elements'
+        )

@@ -6,7 +6,7 @@ import time
 import click
 
 from . import cmd_root
-from .utils import load_profile_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_profile_or_fail, user_errors
 
 
 @cmd_root.group('genome')
@@ -108,7 +108,7 @@ def cmd_show(ctx, label, as_json, uuid):
 @cmd_genome.command('stats')
 @click.argument('labels', metavar='LABEL...', nargs=-1, required=True)
 @click.option('--reference', metavar='GROUP', help='Grade every atom against the active set of this genome group.')
-@click.option('--plot', type=click.Path(dir_okay=False, writable=True), help='PNG of the gamma distributions (needs --reference).')
+@click.option('--plot', type=OUTPUT_FILE, help='PNG of the gamma distributions (needs --reference).')
 @click.option('--json', 'as_json', is_flag=True, help='Print the statistics as JSON.')
 @click.pass_context
 @user_errors
@@ -154,7 +154,7 @@ def cmd_stats(ctx, labels, reference, plot, as_json):
     show_default=True,
     help="extxyz, pacemaker's gzip-pickled DataFrame (.pckl.gzip), or MLIP-3's .cfg.",
 )
-@click.option('--output', required=True, type=click.Path(dir_okay=False, writable=True), help='File to write.')
+@click.option('--output', required=True, type=OUTPUT_FILE, help='File to write.')
 @click.pass_context
 @user_errors
 def cmd_export(ctx, label, fmt, output):

@@ -6,7 +6,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('label')
@@ -16,7 +16,7 @@ from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_er
 @click.option(
     '--group', 'output_group', metavar='OUTGROUP', help='Genome group of the labelled configurations (default: INPUT-labelled).'
 )
-@click.option('--output', type=click.Path(dir_okay=False, writable=True), help='OUT.extxyz with energy, forces, stress.')
+@click.option('--output', type=OUTPUT_FILE, help='OUT.extxyz with energy, forces, stress.')
 @click.option('--code', help='DFT code (default gpaw@localhost; required for vasp).')
 @click.option('--potential-family', help='VASP: POTCAR family (aiida-vasp potcar uploadfamily).')
 @click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='DFT runs at a time.')
@@ -36,11 +36,10 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     from ..tools.genome import export_genome
     from ..workflows.dft_labeling import DftLabelingWorkChain
 
-    configurations = _configurations_group(input_)
     if engine == 'vasp' and not (code and potential_family):
         raise click.UsageError('--engine vasp needs --code (a vasp.vasp code) and --potential-family')
-    code = code or 'gpaw@localhost'
-    dft_code = load_code_or_fail(code, '--code')
+    dft_code = load_code_or_fail(code or 'gpaw@localhost', '--code')
+    configurations = _configurations_group(input_)
     builder = DftLabelingWorkChain.get_builder_from_protocol(
         engine, dft_code, configurations, protocol=protocol, potential_family=potential_family
     )

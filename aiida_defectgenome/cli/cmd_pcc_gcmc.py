@@ -7,15 +7,15 @@ from pathlib import Path
 import click
 
 from . import cmd_root
-from .utils import load_code_or_fail, load_profile_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, user_errors
 
 
 @cmd_root.command('pcc-gcmc')
 @click.argument('cluster_file', required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option('--potential', required=True, metavar='NAME', help='Registered (or bundled) EIP, e.g. eam-zhou-W.')
 @click.option('--protocol', type=click.Choice(['fast', 'paper']), default='fast', show_default=True)
-@click.option('--output', 'output', type=click.Path(dir_okay=False, writable=True), help='OUT.extxyz: the chosen cell.')
-@click.option('--json', 'json_path', type=click.Path(dir_okay=False, writable=True), help='OUT.json: every candidate.')
+@click.option('--output', 'output', type=OUTPUT_FILE, help='OUT.extxyz: the chosen cell.')
+@click.option('--json', 'json_path', type=OUTPUT_FILE, help='OUT.json: every candidate.')
 @click.option('--group', 'group', metavar='LABEL', help='Run on every cluster of this group instead of a file.')
 @click.option('--output-group', metavar='LABEL', help='Group for the cells of --group (default: LABEL-periodic).')
 @click.option('--max-atoms', type=click.IntRange(min=1), help='Largest cell (atoms); default 150.')
@@ -56,14 +56,18 @@ def cmd_pcc_gcmc(
 
     from ..core.gcmc import validate_pcc_parameters
     from ..tools.launch import run_get_node
-    from ..tools.potentials import load_potential
-    from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol
+    from ..tools.potentials import described_potential, load_potential
+    from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol, plan_cluster
 
     overrides = {'max_atoms': max_atoms} if max_atoms else {}
     if core_radius:
         overrides['core_radius'] = core_radius
-    validate_pcc_parameters({**load_protocol(protocol)[1], **overrides})  # a bad option: one line, nothing run
+    parameters = validate_pcc_parameters({**load_protocol(protocol)[1], **overrides})  # a bad option: one line, nothing run
     lammps = load_code_or_fail(code, '--code')
+    described = described_potential(potential)
+    if cluster_file:  # a bad cluster: one line, nothing stored
+        inputs = _cluster_inputs(Path(cluster_file))
+        plan_cluster(inputs['cluster'], described, parameters, inputs.get('core_mask'), inputs.get('cluster_info'))
     eip = load_potential(potential)
     start = time.perf_counter()
     if group:
@@ -76,7 +80,6 @@ def cmd_pcc_gcmc(
         _finish(node, {'summary': results.get('summary', orm.Dict()).get_dict()}, json_path, start)
         click.echo(f'{node.process_label}<{node.pk}>: cells in group `{builder.output_group.value}`.')
         return
-    inputs = _cluster_inputs(Path(cluster_file))
     builder = PccGcmcWorkChain.get_builder_from_protocol(lammps, eip, protocol=protocol, overrides=overrides, **inputs)
     results, node = run_get_node(builder)
     figures = results['figures'].get_dict() if 'figures' in results else {}
@@ -130,9 +133,9 @@ def _cluster_inputs(path: Path) -> dict:
     if 'centre_index' in info and not (
         isinstance(info['centre_index'], (int, np.integer)) and 0 <= info['centre_index'] < len(atoms)
     ):
-        raise click.ClickException(
-            f'{path}: the central atom {info["centre_index"]!r} is not an atom index of this {len(atoms)}-atom cluster'
-        )
+        centre = info['centre_index']
+        centre = int(centre) if isinstance(centre, (int, np.integer)) else repr(centre)
+        raise click.ClickException(f'{path}: the central atom {centre} is not an atom index of this {len(atoms)}-atom cluster')
     if info:
         inputs['cluster_info'] = orm.Dict(info)
     return inputs

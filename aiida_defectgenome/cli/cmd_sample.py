@@ -8,7 +8,7 @@ import click
 from ..core.sampling_plan import SCENARIOS
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 
 @cmd_root.command('sample')
@@ -17,7 +17,7 @@ from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_er
 @click.option('--reference', required=True, metavar='GROUP', help='Genome group of the basic DFT set (its active set grades).')
 @click.option('--protocol', type=click.Choice(protocol_names('eip_sampling')), default='fast', show_default=True)
 @click.option('--group', 'output_group', required=True, metavar='OUTGROUP', help='Group that receives the clusters.')
-@click.option('--output', type=click.Path(dir_okay=False, writable=True), help='clusters.extxyz (core, centre, gamma, source).')
+@click.option('--output', type=OUTPUT_FILE, help='clusters.extxyz (core, centre, gamma, source).')
 @click.option('--threshold', default=2.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help='Gamma threshold.')
 @click.option('--limit', type=click.IntRange(min=1), help='At most this many clusters per run.')
 @click.option('--radius', default=8.0, show_default=True, type=click.FloatRange(min=0, min_open=True), help='Cut radius (A).')
@@ -52,21 +52,28 @@ def cmd_sample(
     """
     if submit and output:
         raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
+    names = [name.strip() for name in scenarios.split(',') if name.strip()]
+    unknown = sorted(set(names) - {*SCENARIOS, 'all'})
+    if unknown or not names or ('all' in names and len(names) > 1):
+        raise click.BadParameter(
+            f'{", ".join(unknown) or scenarios!r}: give names among {", ".join(SCENARIOS)}, or all alone', param_hint='--scenarios'
+        )
     load_profile_or_fail(ctx)
     from aiida import orm
     from aiida.engine import submit as submit_process
 
     from ..tools.d_optimality import active_set_for_group
-    from ..tools.potentials import load_potential
+    from ..tools.genome import load_genome
+    from ..tools.potentials import load_potential, require_potentials
     from ..workflows.eip_sampling import EipSamplingWorkChain
 
-    names = [name.strip() for name in scenarios.split(',') if name.strip()]
+    load_genome(reference)  # before the active set is built (minutes for a large set)
     codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
+    require_potentials(potentials)
+    eips = [load_potential(name) for name in potentials]
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
-    builder = EipSamplingWorkChain.get_builder_from_protocol(
-        *codes, [load_potential(name) for name in potentials], active_set, names, protocol, output_group, selection
-    )
+    builder = EipSamplingWorkChain.get_builder_from_protocol(*codes, eips, active_set, names, protocol, output_group, selection)
     if submit:
         node = submit_process(builder)
         click.echo(f'Submitted {node.process_label}<{node.pk}>: follow it with `verdi process report {node.pk}`.')

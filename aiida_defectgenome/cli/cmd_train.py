@@ -7,7 +7,7 @@ import click
 
 from ..protocols import protocol_names
 from . import cmd_root
-from .utils import load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
+from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
 
 TRAINER_CHOICES = ('snap', 'mtp', 'pace')
 
@@ -41,10 +41,9 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     from ..tools.potentials import write_potential_files
     from ..workflows.training import TrainingWorkChain
 
+    training_code = load_code_or_fail(code or 'python@localhost', '--code')
+    group_weights = _parse_weights(weights, [_group_label(value) for value in inputs])
     groups = [_genome_group(value) for value in inputs]
-    group_weights = _parse_weights(weights, groups)
-    code = code or 'python@localhost'
-    training_code = load_code_or_fail(code, '--code')
     builder = TrainingWorkChain.get_builder_from_protocol(training_code, groups, protocol, group_weights, ensemble, trainer=trainer)
     results, node = run_or_fail(builder)
     directory = Path(directory)
@@ -69,9 +68,7 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
 @cmd_root.command('evaluate')
 @click.argument('directory', metavar='DIR', type=click.Path(exists=True, file_okay=False))
 @click.argument('testfile', metavar='TESTFILE', type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    '--json', 'json_path', metavar='OUT', type=click.Path(dir_okay=False, writable=True), help='Write the errors as JSON.'
-)
+@click.option('--json', 'json_path', metavar='OUT', type=OUTPUT_FILE, help='Write the errors as JSON.')
 @user_errors
 def cmd_evaluate(directory, testfile, json_path):
     """Score the potential in DIR (written by `train`) on the labelled TESTFILE with LAMMPS.
@@ -92,13 +89,18 @@ def cmd_evaluate(directory, testfile, json_path):
         Path(json_path).write_text(json.dumps(scores, indent=1))
 
 
+def _group_label(value: str) -> str:
+    """Return the label of INPUT's genome group: the label itself, or the name of a file up to its first dot."""
+    return Path(value).name.split('.')[0] if Path(value).is_file() else value
+
+
 def _genome_group(value: str) -> str:
     """Return the genome group of INPUT: the label itself, or the group a labelled file is imported into."""
     from ..tools.genome import import_genome, load_genome
 
     path = Path(value)
     if path.is_file():
-        label = path.name.split('.')[0]
+        label = _group_label(value)
         report = import_genome(path, label)
         click.echo(f'Imported {path.name} into genome group `{label}` ({report.created} new, {report.present} already there).')
         return label

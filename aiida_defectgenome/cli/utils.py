@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import click
 
-__all__ = ('load_code_or_fail', 'load_profile_or_fail', 'run_or_fail', 'user_errors')
+__all__ = ('OUTPUT_FILE', 'load_code_or_fail', 'load_node_or_fail', 'load_profile_or_fail', 'run_or_fail', 'user_errors')
+
+
+class OutputFile(click.Path):
+    """A file to write: refused at once if it is a folder, or if it (or, when new, its folder) cannot be
+    written, so that no command works for minutes before it finds out."""
+
+    name = 'output file'
+
+    def __init__(self):
+        super().__init__(dir_okay=False, writable=True)
+
+    def convert(self, value, param, ctx):
+        path = Path(super().convert(value, param, ctx))
+        folder = path.absolute().parent
+        if not folder.is_dir():
+            self.fail(f'cannot create {value}: no folder {folder}', param, ctx)
+        if not path.exists():
+            try:  # the only sure test (root passes every access check, yet cannot write in /proc)
+                path.touch(exist_ok=False)
+                path.unlink()
+            except OSError as exc:
+                self.fail(f'cannot create {value}: {exc.strerror}', param, ctx)
+        return str(path)
+
+
+OUTPUT_FILE = OutputFile()
 
 
 def load_profile_or_fail(ctx: click.Context):
@@ -32,6 +59,19 @@ def load_code_or_fail(label: str, option: str = 'the code option'):
         raise click.ClickException(f'no code `{label}`: run `aiida-defectgenome setup` or give {option}') from exc
 
 
+def load_node_or_fail(pk: int, kind, what: str):
+    """Load node ``pk``, or stop with a message if there is none or it is not a ``kind`` (named ``what``)."""
+    from aiida import orm
+
+    try:
+        node = orm.load_node(pk)
+    except Exception as exc:  # noqa: BLE001 - NotExistent or MultipleObjectsError: same advice
+        raise click.ClickException(f'no node {pk}: {exc}') from exc
+    if not isinstance(node, kind):
+        raise click.ClickException(f'node {pk} is a {node.__class__.__name__}, not {what}')
+    return node
+
+
 def user_errors(function):
     """Report the errors that bad input causes as ``Error: <one line>`` with exit status 1."""
 
@@ -40,11 +80,16 @@ def user_errors(function):
         from ..core.datasets import DatasetError
         from ..core.lammps_runtime import LammpsNotFound
         from ..core.potentials import PotentialError
+        from ..tools.launch import Interrupted
 
         try:
             return function(*args, **kwargs)
         except (DatasetError, PotentialError, LammpsNotFound, ValueError, OSError) as exc:
             raise click.ClickException(str(exc)) from exc
+        except Interrupted as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = 130  # as a shell reports a command stopped by Ctrl-C
+            raise error from exc
 
     return wrapper
 

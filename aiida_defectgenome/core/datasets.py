@@ -99,20 +99,43 @@ def _has_element_column(path: Path) -> bool:
 
 
 def _labels(atoms: Atoms, index: int, filename: str) -> Labels:
+    where = f'{filename}, configuration {index}'
+    _check_geometry(atoms, where)
     calc = atoms.calc
     results = getattr(calc, 'results', {}) if calc is not None else {}
     energy = results.get('energy', results.get('free_energy'))
     forces = results.get('forces')
     if energy is None or forces is None:
-        raise DatasetError(f'{filename}, configuration {index}: no energy and forces (a genome needs both)')
-    forces = np.asarray(forces, dtype=float).reshape(len(atoms), 3)
+        raise DatasetError(f'{where}: no energy and forces (a genome needs both)')
+    try:
+        energy = float(energy)
+        forces = np.asarray(forces, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DatasetError(f'{where}: energy or forces are not numbers ({exc})') from exc
+    if forces.shape != (len(atoms), 3):
+        raise DatasetError(f'{where}: forces have shape {forces.shape}, expected ({len(atoms)}, 3) for {len(atoms)} atoms')
     if not np.isfinite(energy) or not np.all(np.isfinite(forces)):
-        raise DatasetError(f'{filename}, configuration {index}: energy or forces are not finite')
+        raise DatasetError(f'{where}: energy or forces are not finite')
     stress = results.get('stress')
     if stress is not None:
         stress = np.asarray(stress, dtype=float)
-        stress = voigt_6_to_full_3x3_stress(stress) if stress.shape == (6,) else stress.reshape(3, 3)
-    return Labels(energy=float(energy), forces=forces, stress=stress)
+        if stress.shape not in ((6,), (3, 3)) or not np.all(np.isfinite(stress)):
+            raise DatasetError(f'{where}: stress must be 6 Voigt or 3x3 finite numbers, got shape {stress.shape}')
+        stress = voigt_6_to_full_3x3_stress(stress) if stress.shape == (6,) else stress
+    return Labels(energy=energy, forces=forces, stress=stress)
+
+
+def _check_geometry(atoms: Atoms, where: str) -> None:
+    """Raise :class:`DatasetError` for a frame no genome can hold: no atoms, non-finite positions or cell, or a
+    periodic axis with a zero cell vector."""
+    if len(atoms) == 0:
+        raise DatasetError(f'{where}: no atoms')
+    if not np.all(np.isfinite(atoms.positions)) or not np.all(np.isfinite(atoms.cell.array)):
+        raise DatasetError(f'{where}: positions or cell are not finite numbers')
+    lengths = atoms.cell.lengths()
+    flat = [axis for axis, periodic, length in zip('abc', atoms.pbc, lengths) if periodic and length < 1e-6]
+    if flat:
+        raise DatasetError(f'{where}: periodic along {", ".join(flat)} with a zero cell vector')
 
 
 def fingerprint(atoms: Atoms, labels: Labels) -> str:

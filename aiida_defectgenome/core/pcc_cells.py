@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 from ase import Atoms
+from ase.neighborlist import neighbor_list
 
 from . import box_search
 from .cell_checks import nearest_neighbour_distance
@@ -52,6 +53,20 @@ def _centre_of(cluster: Atoms, mask: np.ndarray, centre_index) -> int:
     return centre
 
 
+#: Closer than this (A), two atoms of a metal overlap: no simulation of a solid brings them there.
+MIN_SEPARATION = 1.0
+
+
+def _check_atoms_apart(cluster: Atoms) -> None:
+    """Raise ``ValueError`` for non-finite positions or two atoms closer than :data:`MIN_SEPARATION`."""
+    if not np.all(np.isfinite(cluster.positions)):
+        raise ValueError('the cluster has positions that are not finite numbers')
+    first, second, distance = neighbor_list('ijd', cluster, MIN_SEPARATION)
+    if len(distance):
+        k = int(distance.argmin())
+        raise ValueError(f'atoms {first[k]} and {second[k]} overlap: {distance[k]:.2f} A apart (less than {MIN_SEPARATION} A)')
+
+
 def prepare_cluster(cluster: Atoms, core_mask: np.ndarray, core_radius: float, centre_index: int | None = None) -> PreparedCluster:
     """Return the :class:`PreparedCluster` of ``cluster``: frozen are the atoms of ``core_mask`` within
     ``core_radius`` (A) of the central atom (``centre_index``, else ``info['centre_index']`` or
@@ -62,6 +77,7 @@ def prepare_cluster(cluster: Atoms, core_mask: np.ndarray, core_radius: float, c
     """
     if not core_mask.any():
         raise ValueError('the cluster has no core atom: mark the atoms that may be frozen (the `core` array)')
+    _check_atoms_apart(cluster)
     centre = _centre_of(cluster, core_mask, centre_index)
     axes = cluster.cell[np.flatnonzero(cluster.pbc)]
     distance = CoreRegion(cluster.positions[centre], 0.0, axes).distance(cluster.positions)

@@ -9,6 +9,7 @@ from aiida.common.links import LinkType
 
 from ..data.genome import GenomeGroup
 from ..workflows import process_failure
+from .processes import is_orphan
 
 __all__ = ('active_campaigns', 'campaign_groups', 'campaign_status', 'stage_times', 'write_campaign_plots')
 
@@ -44,11 +45,14 @@ def campaign_groups(prefix: str) -> dict[str, int]:
 
 
 def campaign_status(node: orm.WorkflowNode) -> dict:
-    """Return state, current stage, groups with their counts, running jobs, the gamma_max trend of the
-    watched MD runs (in the order they were made), the active-learning round, and the failures."""
+    """Return state, current stage, groups with their counts, running jobs, orphans (processes left unfinished
+    under a process that has ended, e.g. by a daemon worker that died: :func:`.processes.is_orphan`), the gamma_max
+    trend of the watched MD runs (in the order they were made), the active-learning round, and the failures."""
     descendants = sorted(node.called_descendants, key=lambda n: n.ctime)
     children = sorted(node.called, key=lambda n: n.ctime)
-    running = [n for n in descendants if not n.is_terminated]
+    active = [n for n in descendants if not n.is_terminated]
+    orphans = [n for n in active if is_orphan(n)]
+    running = [n for n in active if n not in orphans]
     trend = []
     for md in (n for n in descendants if n.process_label == 'GammaMdCalculation' and n.is_finished_ok):
         summary = md.outputs.summary.get_dict()
@@ -67,6 +71,7 @@ def campaign_status(node: orm.WorkflowNode) -> dict:
         'round': sum(n.process_label == 'TrainingWorkChain' for n in descendants),
         'groups': campaign_groups(prefix) if prefix else {},
         'running': [{'pk': n.pk, 'process': n.process_label, 'state': n.process_state.value} for n in running],
+        'orphans': [{'pk': n.pk, 'process': n.process_label, 'state': n.process_state.value} for n in orphans],
         'gamma_max': trend,
         'failures': [process_failure(n) for n in descendants if n.is_finished and not n.is_finished_ok or n.is_excepted],
     }

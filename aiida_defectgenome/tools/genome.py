@@ -16,6 +16,7 @@ from ..core.mlip_cfg import write_cfg
 from ..core.pace_files import write_pacemaker_dataset
 from ..data.genome import GenomeGroup
 from .labels import labels_of
+from .storage import retry_when_locked
 
 __all__ = ('ImportReport', 'export_genome', 'genome_summary', 'import_genome', 'list_genomes', 'load_genome')
 
@@ -54,6 +55,10 @@ def import_genome(path, group_label: str, engine: str = 'DFT') -> ImportReport:
     prints = [fingerprint(atoms, labels) for atoms, labels in configurations]
     if len(set(prints)) != len(prints):
         raise DatasetError(f'{path.name} holds the same configuration twice (identical species, positions, energy)')
+    return retry_when_locked(lambda: _import(path, prints, group_label, engine), f'import of {path.name}')
+
+
+def _import(path: Path, prints: list[str], group_label: str, engine: str) -> ImportReport:
     with get_manager().get_profile_storage().transaction():
         group, _ = GenomeGroup.collection.get_or_create(label=group_label)
         stored = _stored_by_fingerprint(prints)

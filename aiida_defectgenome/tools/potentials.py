@@ -8,17 +8,20 @@ from pathlib import Path
 
 from aiida import orm
 
+from ..core.potential_check import check_potential
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
 from ..core.snap_model import SnapModel, read_snap_files
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
 __all__ = (
     'bcc_lattice_constant',
+    'described_potential',
     'list_potentials',
     'load_potential',
     'potential_files',
     'register_bundled_potentials',
     'register_potential',
+    'require_potentials',
     'snap_model_of',
     'write_potential_files',
 )
@@ -27,12 +30,15 @@ _COMPARED = ('species', 'pair_style', 'pair_coeff', 'filenames', 'sha256')
 
 
 def register_potential(
-    files, name: str, species, pair_style: str, pair_coeff: str = '', citation: str = ''
+    files, name: str, species, pair_style: str, pair_coeff: str = '', citation: str = '', check: bool = True
 ) -> tuple[InteratomicPotentialData, bool]:
     """Store a potential under ``name``; return ``(node, created)``.
 
     Registering the same files and settings again returns the stored node (``created`` False); a
-    different potential under a taken name raises :class:`PotentialError`.
+    different potential under a taken name raises :class:`PotentialError`. With ``check`` (the default),
+    LAMMPS must first give a crystal of each species a finite energy (:func:`..core.potential_check.check_potential`),
+    else :class:`PotentialError` carries LAMMPS's message; ``check=False`` stores a potential that may fail
+    later (to test how runs report it).
     """
     spec = PotentialSpec(
         name=name,
@@ -42,15 +48,21 @@ def register_potential(
         pair_coeff=pair_coeff,
         citation=citation,
     )
+    if name in BUNDLED_POTENTIALS and not _same(potential_attributes(spec), potential_attributes(bundled_potential(name))):
+        raise PotentialError(f'`{name}` is the name of a bundled potential; choose another name')
+    if check and _find(name) is None:
+        check_potential(spec)
     return _store(spec)
+
+
+def _same(attributes: dict, other: dict) -> bool:
+    return all(attributes[key] == other[key] for key in _COMPARED)
 
 
 def _store(spec: PotentialSpec) -> tuple[InteratomicPotentialData, bool]:
     existing = _find(spec.name)
     if existing is not None:
-        wanted = potential_attributes(spec)
-        same = all(existing.base.attributes.get(k) == wanted[k] for k in _COMPARED)
-        if same:
+        if _same(existing.base.attributes.all, potential_attributes(spec)):
             return existing, False
         raise PotentialError(
             f'a different potential is already registered as `{spec.name}` (pk {existing.pk}); choose another name'
@@ -77,6 +89,24 @@ def load_potential(name: str) -> InteratomicPotentialData:
         return _store(bundled_potential(name))[0]
     known = sorted({p.label for p in list_potentials()} | set(BUNDLED_POTENTIALS))
     raise PotentialError(f'no potential named `{name}`; known: {", ".join(known)}')
+
+
+def described_potential(name: str) -> InteratomicPotentialData | PotentialSpec:
+    """Return the stored potential ``name``, or the spec of a bundled one not stored yet (``.name``, ``.species``):
+    for checks that must store nothing. :raises PotentialError: for an unknown name."""
+    node = _find(name)
+    if node is not None:
+        return node
+    require_potentials([name])
+    return bundled_potential(name)
+
+
+def require_potentials(names) -> None:
+    """Raise :class:`PotentialError` if a name is neither stored nor bundled (before any is registered on use)."""
+    known = {p.label for p in list_potentials()} | set(BUNDLED_POTENTIALS)
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise PotentialError(f'no potential named {", ".join(f"`{n}`" for n in missing)}; known: {", ".join(sorted(known))}')
 
 
 def list_potentials() -> list[InteratomicPotentialData]:

@@ -6,7 +6,9 @@ import numpy as np
 from aiida import orm
 from ase import Atoms
 
-__all__ = ('atoms_from_structure', 'structure_from_atoms')
+from ..core.datasets import DatasetError
+
+__all__ = ('atoms_from_structure', 'group_elements', 'structure_from_atoms')
 
 
 def structure_from_atoms(atoms: Atoms) -> orm.StructureData:
@@ -44,3 +46,15 @@ def atoms_from_structure(structure: orm.StructureData) -> Atoms:
     )
     atoms.set_masses([kinds[site['kind_name']][1] for site in sites])
     return atoms
+
+
+def group_elements(label: str) -> set[str]:
+    """Return the elements of the structures in group ``label`` (one query on their kinds).
+
+    :raises DatasetError: if there is no group ``label``.
+    """
+    if not orm.QueryBuilder().append(orm.Group, filters={'label': label}).count():
+        raise DatasetError(f'`{label}` is neither a file nor a group')
+    query = orm.QueryBuilder().append(orm.Group, filters={'label': label}, tag='group')
+    query.append(orm.StructureData, with_group='group', project='attributes.kinds')
+    return {symbol for (kinds,) in query.iterall() for kind in kinds or () for symbol in kind['symbols']}

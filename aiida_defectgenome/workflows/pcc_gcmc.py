@@ -48,6 +48,19 @@ def load_protocol(name: str | None = None) -> tuple[str, dict]:
     return name, dict(protocol['parameters'])
 
 
+def plan_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_info=None):
+    """Return ``(prepared cluster, box plan)`` for the work chain's inputs (``parameters`` validated), storing
+    nothing: what :class:`PccGcmcWorkChain` checks first, for callers that refuse bad clusters before launching.
+
+    :raises ValueError: for a cluster that cannot be used (:class:`.ImpossibleBox` where no box fits).
+    """
+    prepared = prepared_cluster(cluster, core_mask, cluster_info, parameters)
+    missing = set(prepared.atoms.get_chemical_symbols()) - set(potential.species)
+    if missing:
+        raise ValueError(f'potential `{potential.name}` does not describe {", ".join(sorted(missing))}')
+    return prepared, plan_boxes(prepared, parameters)
+
+
 class PccGcmcWorkChain(WorkChain):
     """Turn a cluster (its core frozen) into a periodic cell without vacuum, with an EIP in LAMMPS."""
 
@@ -87,7 +100,7 @@ class PccGcmcWorkChain(WorkChain):
         spec.output('figures', valid_type=orm.Dict, help='Figures of merit of every candidate and the chosen one.')
         spec.exit_code(300, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
         spec.exit_code(301, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
-        spec.exit_code(310, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed.')
+        spec.exit_code(310, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed; the first: {first}')
         spec.exit_code(320, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
 
     @classmethod
@@ -106,13 +119,13 @@ class PccGcmcWorkChain(WorkChain):
         """Check the cluster and plan the boxes before anything is stored, so bad input fails early."""
         self.ctx.parameters = gcmc.validate_pcc_parameters(self.inputs.parameters.get_dict())
         try:
-            prepared = prepared_cluster(
-                self.inputs.cluster, self.inputs.get('core_mask'), self.inputs.get('cluster_info'), self.ctx.parameters
+            prepared, plan = plan_cluster(
+                self.inputs.cluster,
+                self.inputs.potential,
+                self.ctx.parameters,
+                self.inputs.get('core_mask'),
+                self.inputs.get('cluster_info'),
             )
-            missing = set(prepared.atoms.get_chemical_symbols()) - set(self.inputs.potential.species)
-            if missing:
-                raise ValueError(f'potential `{self.inputs.potential.name}` does not describe {", ".join(sorted(missing))}')
-            plan = plan_boxes(prepared, self.ctx.parameters)
         except ImpossibleBox as exc:
             return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=str(exc))
         except ValueError as exc:
@@ -148,19 +161,20 @@ class PccGcmcWorkChain(WorkChain):
         return ToContext(**runs)
 
     def assess(self):
-        runs = {}
+        runs, failures = {}, []
         for index in range(len(self.ctx.seeded['plan']['boxes'])):
             calc = self.ctx[f'box_{index}']
             runs[f'box_{index}'] = self.ctx.seeded[f'box_{index}']
             # a minimisation that stopped on its iteration limit (401) still gives a usable cell
             if calc.exit_status not in (0, 401) or 'structure' not in calc.outputs:
-                self.report(f'box {index}: {calc.process_label}<{calc.pk}> failed ({calc.exit_status}: {calc.exit_message})')
+                failures.append(f'{calc.process_label}<{calc.pk}> [{calc.exit_status}] {calc.exit_message}')
+                self.report(f'box {index}: {failures[-1]}')
                 continue
             runs[f'structure_{index}'] = calc.outputs.structure
             runs[f'per_atom_{index}'] = calc.outputs.per_atom
             runs[f'output_parameters_{index}'] = calc.outputs.output_parameters
         if not any(key.startswith('structure_') for key in runs):
-            return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED
+            return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED.format(first=failures[0])
         cohesive = self.inputs.get('cohesive_energy') or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
         extra = {key: self.inputs[key] for key in ('source_energies', 'active_set') if key in self.inputs}
         self.ctx.assessed = assess_pcc_boxes(self.ctx.seeded['plan'], self.inputs.parameters, cohesive, **extra, **runs)
@@ -220,7 +234,7 @@ class PccGcmcGroupWorkChain(WorkChain):
         spec.outline(cls.setup, while_(cls.has_more)(cls.submit_batch, cls.collect), cls.results)
         spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
         spec.exit_code(300, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
-        spec.exit_code(310, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell.')
+        spec.exit_code(310, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell; the first: {first}')
 
     def setup(self):
         try:
@@ -271,4 +285,5 @@ class PccGcmcGroupWorkChain(WorkChain):
         done = sum('cell' in s for s in self.ctx.summary.values())
         self.report(f'{done} of {len(self.ctx.summary)} clusters became periodic cells in `{self.inputs.output_group.value}`')
         if not done:
-            return self.exit_codes.ERROR_NONE_SUCCEEDED
+            first = next(iter(self.ctx.summary.values()))['failed']
+            return self.exit_codes.ERROR_NONE_SUCCEEDED.format(first=first)

@@ -1,0 +1,104 @@
+"""Ctrl-C and dead runners: a command stopped by a signal kills its whole process tree and says so in one
+line; processes orphaned by a runner that died are told apart and can be closed."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ase.io
+import pytest
+from aiida import orm
+from aiida.common.links import LinkType
+from ase.build import bulk
+
+from aiida_defectgenome.tools.processes import ACTIVE_STATES
+
+
+@pytest.fixture
+def default_codes(aiida_profile):
+    from aiida_defectgenome.tools.environment import ensure_codes, ensure_computer
+
+    ensure_codes(ensure_computer()[0])
+
+
+def _sphere(path: Path) -> Path:
+    """An 8 A sphere of bcc W, every atom marked core (the box runs take seconds each)."""
+    atoms = bulk('W', 'bcc', a=3.165, cubic=True) * (6, 6, 6)
+    middle = atoms.positions[len(atoms) // 2 + 3]
+    atoms = atoms[[i for i, p in enumerate(atoms.positions) if ((p - middle) ** 2).sum() < 8.0**2]]
+    atoms.pbc = False
+    ase.io.write(path, atoms, format='extxyz')
+    return path
+
+
+def _since(start: float, cls=orm.ProcessNode) -> list:
+    from datetime import datetime, timezone
+
+    after = datetime.fromtimestamp(start, tz=timezone.utc)
+    return orm.QueryBuilder().append(cls, filters={'ctime': {'>': after}}).all(flat=True)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_signal_stops_the_whole_process_tree_in_one_line(aiida_config, aiida_profile, default_codes, tmp_path, signum):
+    from aiida_defectgenome.calculations.lammps import LammpsCalculation
+
+    command = [str(Path(sys.executable).parent / 'aiida-defectgenome'), '-p', aiida_profile.name, 'pcc-gcmc']
+    command += [_sphere(tmp_path / 'cluster.extxyz'), '--potential', 'eam-zhou-W', '--output', tmp_path / 'cell.extxyz']
+    env = {**os.environ, 'AIIDA_PATH': str(Path(aiida_config.dirpath).parent)}
+    start = time.time() - 1
+    process = subprocess.Popen([str(c) for c in command], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not _since(start, LammpsCalculation):  # the box runs have been submitted
+        assert process.poll() is None and time.time() < deadline, process.communicate()
+        time.sleep(0.5)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stdout + stderr
+    assert 'Traceback' not in stdout + stderr
+    errors = [line for line in stderr.splitlines() if line.startswith('Error:')]  # the other lines: progress reports
+    assert len(errors) == 1 and errors[0].startswith(f'Error: stopped by {signum.name}: PccGcmcWorkChain<'), stderr
+    assert stderr.strip().splitlines()[-1] == errors[0]
+    processes = _since(start)
+    assert any(p.process_label == 'LammpsCalculation' for p in processes)
+    assert not [p for p in processes if p.process_state is None or p.process_state.value in ACTIVE_STATES]
+    top = next(p for p in processes if p.process_label == 'PccGcmcWorkChain')
+    assert top.is_killed and all(child.is_terminated for child in top.called_descendants)
+
+
+def _orphaned_pair():
+    """What a daemon worker killed inside a calcfunction leaves: the calcfunction node still "running", its
+    caller (which went on with a fresh copy of the step) finished."""
+    from plumpy.process_states import ProcessState
+
+    caller = orm.WorkflowNode()
+    caller.set_process_label('DefectGenomeWorkChain')
+    caller.set_process_state(ProcessState.FINISHED)
+    caller.set_exit_status(0)
+    caller.store()
+    child = orm.CalcFunctionNode()
+    child.set_process_label('training_set')
+    child.set_process_state(ProcessState.RUNNING)
+    child.base.links.add_incoming(caller, LinkType.CALL_CALC, 'training_set')
+    child.store()
+    caller.seal()
+    return caller, child
+
+
+def test_orphans_are_told_apart_and_closed_with_their_reason(aiida_profile, cli):
+    from aiida_defectgenome.tools.campaign import campaign_status
+
+    caller, child = _orphaned_pair()
+    status = campaign_status(caller)
+    assert status['running'] == [] and [o['pk'] for o in status['orphans']] == [child.pk]
+    shown = cli('campaign', 'status', caller.pk)
+    assert f'orphaned training_set<{child.pk}> (left running' in shown.output, shown.output
+    listed = cli('orphans', caller.pk)
+    assert listed.exit_code == 0 and f'training_set<{child.pk}> running, under DefectGenomeWorkChain<{caller.pk}>' in listed.output
+    marked = cli('orphans', '--mark')
+    assert marked.exit_code == 0 and 'marked excepted' in marked.output, marked.output
+    assert child.is_excepted and child.is_sealed and f'DefectGenomeWorkChain<{caller.pk}> ended' in child.exception
+    assert cli('orphans').output.strip() == '0 orphaned processes.'
+    assert campaign_status(caller)['orphans'] == []
