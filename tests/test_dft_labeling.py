@@ -116,6 +116,7 @@ def test_genuine_vasp_output_becomes_the_labels_ase_reads_from_it():
         labels_from_vasp({'total_energies': {'energy_extrapolated': -25.0}, 'forces': [[0, 0, 0]]})
 
 
+@pytest.mark.slow  # half a minute: in the default run, the other tests cover it in part
 def test_label_command_writes_ase_readable_labels(cli, gpaw_code, tmp_path):
     import ase.io
 

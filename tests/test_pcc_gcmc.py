@@ -74,6 +74,7 @@ def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_cod
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_INVALID_CLUSTER.status and 'Cu' in node.exit_message
 
 
+@pytest.mark.slow  # half a minute: in the default run, the other tests cover it in part
 def test_command_line_contract(cli, lammps_code, tmp_path):
     cluster = sphere(angle=20.0)
     cluster = cluster[::-1]  # the central atom last: the file says which one it is

@@ -31,6 +31,26 @@ def test_demo_on_a_fresh_aiida_path(tmp_path):
     assert re.search(r'final model: test \d+\.\d+ meV/atom', result.stdout)
     for name in ('gamma.png', 'pcc_energy_map.png', 'parity.png', 'learning_curve.png'):
         assert (tmp_path / 'defectgenome-demo' / name).stat().st_size > 10_000, name
+    # every label of the campaign comes from a GPAW run of exactly its configuration (`test_campaign.py` checks
+    # the rest of the provenance on a reference-labelled campaign)
+    check = subprocess.run([sys.executable, '-c', GPAW_LABELS], env=env, capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    cells = int(re.search(r'(\d+) configurations labelled by GPAW', check.stdout).group(1))
+    assert cells >= 2, check.stdout  # the PCC-GCMC cells and the active-learning cells
+
+
+GPAW_LABELS = """
+from aiida import load_profile, orm
+load_profile()
+query = orm.QueryBuilder().append(orm.Group, filters={'label': {'like': 'demo-%/%'}}, tag='group')
+query.append(orm.StructureData, with_group='group', filters={'extras': {'has_key': 'dg_labels'}})
+structures = query.distinct().all(flat=True)
+for structure in structures:
+    table = orm.load_node(structure.base.extras.get('dg_labels'))
+    assert table.creator.process_label == 'GpawCalculation', (structure.pk, table.creator.process_label)
+    assert table.creator.is_finished_ok and table.creator.inputs.structure.pk == structure.pk, structure.pk
+print(len(structures), 'configurations labelled by GPAW')
+"""
 
 
 def test_docs_build_without_warnings(tmp_path):
