@@ -9,6 +9,7 @@ import time
 import ase.io
 import pytest
 from aiida import orm
+from aiida.common.links import LinkType
 
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.tools.genome import import_genome
@@ -88,6 +89,13 @@ def broken_eip(aiida_profile, tmp_path):
     return register_potential([path], 'broken-W', ['W'], 'eam/alloy', check=False)[0]
 
 
+def _kill_unless_terminated(node) -> None:
+    from aiida.engine.processes import control
+
+    if not node.is_terminated:
+        control.kill_processes([node], timeout=60, wait=True)
+
+
 def _await(node, seconds: int) -> None:
     deadline = time.time() + seconds
     while not node.is_terminated:
@@ -97,7 +105,7 @@ def _await(node, seconds: int) -> None:
 
 @pytest.mark.timeout(1800)
 def test_demo_campaign_through_the_daemon_with_a_restart(
-    cli, basic_set, lammps_code, python_code, broken_eip, tmp_path, started_daemon_client
+    cli, basic_set, lammps_code, python_code, broken_eip, tmp_path, started_daemon_client, request
 ):
     """The demo with a second, broken EIP and `meam-W` labels, submitted to the daemon, which is stopped while
     a PCC-GCMC box run is under way and started again: the campaign finishes, nothing is labelled twice, the
@@ -114,6 +122,7 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     )  # fmt: skip
     builder.label_clusters, builder.vacuum = orm.Bool(True), orm.Float(3.0)
     node = submit(builder)
+    request.addfinalizer(lambda: _kill_unless_terminated(node))  # a failed test leaves no campaign running
 
     def box_runs():
         return [n for n in node.called_descendants if n.process_label == 'LammpsCalculation' and 'box_' in _call(n)]
@@ -122,10 +131,10 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     while not any(not job.is_terminated for job in box_runs()):
         assert time.time() < deadline and not node.is_terminated, 'no PCC-GCMC box run started'
         time.sleep(1)
-    started_daemon_client.stop_daemon(wait=True)
+    started_daemon_client.stop_daemon(wait=True, timeout=120)  # circus answers slowly on a busy machine
     assert not node.is_terminated
     time.sleep(5)
-    started_daemon_client.start_daemon()
+    started_daemon_client.start_daemon(timeout=120)
     _await(node, 1500)
     assert node.is_finished_ok, node.exit_message
     labelling = [n for n in node.called_descendants if n.process_label == 'reference_labels' and n.is_finished_ok]
@@ -146,6 +155,9 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     assert 'ci-demo/eip-clusters-padded' not in summary['active_learning']['groups']
     assert _check_provenance('ci-demo') >= summary['dft_labeling_cells']['labelled']
     assert node.outputs.potential.pair_style == 'snap'
+    for workflow in [node, *(n for n in node.called_descendants if isinstance(n, orm.WorkflowNode))]:
+        returned = workflow.base.links.get_outgoing(link_type=LinkType.RETURN).all_nodes()
+        assert all(output.creator is not None for output in returned), workflow.process_label  # made by a calculation
     sampling = next(n for n in node.called if n.process_label == 'EipSamplingWorkChain')
     failed = sampling.outputs.summary['failed']
     assert len(failed) == 3 and all('broken_W' in line for line in failed)  # the three loops with the broken EIP
@@ -191,8 +203,6 @@ def _structure_inputs(process) -> list:
 
 def _call(process) -> str:
     """The link label under which ``process`` was called (``box_0`` for a PCC-GCMC box run)."""
-    from aiida.common.links import LinkType
-
     return process.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label
 
 

@@ -77,6 +77,8 @@ def user_errors(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
+        from sqlalchemy.exc import OperationalError
+
         from ..core.datasets import DatasetError
         from ..core.lammps_runtime import LammpsNotFound
         from ..core.potentials import PotentialError
@@ -90,6 +92,13 @@ def user_errors(function):
             error = click.ClickException(str(exc))
             error.exit_code = 130  # as a shell reports a command stopped by Ctrl-C
             raise error from exc
+        except OperationalError as exc:
+            if 'database is locked' not in str(exc):
+                raise
+            raise click.ClickException(
+                'the SQLite profile is locked by another writer: run one writer at a time, or move to a PostgreSQL '
+                'profile for concurrent work (docs: Get started, production)'
+            ) from exc
 
     return wrapper
 

@@ -16,7 +16,7 @@ from ..core.mlip_cfg import write_cfg
 from ..core.pace_files import write_pacemaker_dataset
 from ..data.genome import GenomeGroup
 from .labels import labels_of
-from .storage import retry_when_locked
+from .storage import retry_when_locked, take_write_lock
 
 __all__ = ('ImportReport', 'export_genome', 'genome_summary', 'import_genome', 'list_genomes', 'load_genome')
 
@@ -60,6 +60,7 @@ def import_genome(path, group_label: str, engine: str = 'DFT') -> ImportReport:
 
 def _import(path: Path, prints: list[str], group_label: str, engine: str) -> ImportReport:
     with get_manager().get_profile_storage().transaction():
+        take_write_lock()  # before reading what is stored: a concurrent import must not store the same frames
         group, _ = GenomeGroup.collection.get_or_create(label=group_label)
         stored = _stored_by_fingerprint(prints)
         in_group = {n.uuid for n in group.nodes if isinstance(n, orm.StructureData)}

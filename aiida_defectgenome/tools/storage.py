@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from ..core.datasets import DatasetError
 
-__all__ = ('retry_when_locked',)
+__all__ = ('retry_when_locked', 'take_write_lock')
 
 T = TypeVar('T')
 
@@ -38,3 +38,23 @@ def retry_when_locked(action: Callable[[], T], what: str) -> T:
                 ) from exc
             time.sleep(pause)
     raise AssertionError('unreachable')
+
+
+def take_write_lock() -> None:
+    """Inside a storage transaction, wait until this process is the only one that may write, before it reads
+    what is stored: two imports of the same file would otherwise both find a configuration missing and both
+    store it. SQLite: its single write lock (taken by a write that changes nothing); PostgreSQL: a
+    transaction-scoped advisory lock of this package.
+    """
+    from aiida.manage import get_manager
+    from sqlalchemy import text
+
+    session = get_manager().get_profile_storage().get_session()
+    if session.bind.dialect.name == 'postgresql':
+        session.execute(text('SELECT pg_advisory_xact_lock(:key)'), {'key': ADVISORY_LOCK})
+    else:
+        session.execute(text('UPDATE db_dbgroup SET label = label WHERE id = -1'))
+
+
+#: The PostgreSQL advisory lock key of genome imports (any fixed 64-bit number; this one spells "dgimport").
+ADVISORY_LOCK = int.from_bytes(b'dgimport', 'big') - 2**63

@@ -21,6 +21,7 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, if_, while_
 
 from ..calculations.functions.d_optimality import compute_active_set_from_file
+from ..calculations.functions.summaries import workflow_summary
 from ..calculations.gamma_md import GammaMdCalculation
 from ..core.active_set import DEFAULT_TOL
 from ..core.gamma_md import model_descriptor, watch_settings
@@ -283,6 +284,6 @@ class ActiveLearningWorkChain(WorkChain):
         self.out('metrics', training.outputs.metrics)
         self.out('active_set', self.ctx.active_set)
         summary = {'rounds': self.ctx.rounds, 'converged': self.ctx.converged, 'groups': self.ctx.groups}
-        self.out('summary', orm.Dict(summary).store())
+        self.out('summary', workflow_summary(orm.Dict(summary)))
         state = 'converged' if self.ctx.converged else 'not converged'
         self.report(f'{state} after {self.ctx.iteration} rounds; final model {training.outputs.potential.pk}')

@@ -21,6 +21,7 @@ from aiida.engine import ToContext, WorkChain, calcfunction, if_
 from aiida.engine.processes.builder import ProcessBuilderNamespace
 
 from ..calculations.functions.reference_labels import copied_configurations
+from ..calculations.functions.summaries import workflow_summary
 from ..core.clusters import pad_with_vacuum
 from ..core.sampling_plan import plan_runs
 from ..core.scenarios import vacancy_cluster
@@ -222,7 +223,7 @@ class DefectGenomeWorkChain(WorkChain):
         return None
 
     def results(self):
-        self.out('summary', orm.Dict(self.ctx.summary).store())
+        self.out('summary', workflow_summary(orm.Dict(self.ctx.summary)))
         learning = self.ctx.summary.get('active_learning', {})
         self.report(
             f'campaign done: {self.ctx.summary["eip_sampling"]["clusters"]} EIP clusters, '

@@ -18,6 +18,7 @@ from aiida.plugins import WorkflowFactory
 
 from ..calculations.functions.dft_labels import vasp_labels
 from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels, reference_settings
+from ..calculations.functions.summaries import workflow_summary
 from ..core.gpaw_single_point import kpoint_mesh, merged_parameters
 from ..core.vasp_labels import single_point_incar
 from ..data.genome import GenomeGroup
@@ -211,7 +212,7 @@ class DftLabelingWorkChain(WorkChain):
         if 'output_group' in self.inputs:
             group, _ = GenomeGroup.collection.get_or_create(self.inputs.output_group.value)
             group.add_nodes([orm.load_node(pk) for pk in self.ctx.done])
-        self.out('summary', orm.Dict({**counts, **summary, 'engine': self.ctx.engine}).store())
+        self.out('summary', workflow_summary(orm.Dict({**counts, **summary, 'engine': self.ctx.engine})))
         self.report(f'labelled {counts["labelled"]}, skipped {counts["skipped"]} (already labelled), failed {counts["failed"]}.')
         if counts['failed'] and not counts['labelled'] and not counts['skipped']:
             return self.exit_codes.ERROR_ALL_FAILED.format(message=next(iter(summary['failed'].values())))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import ToContext, WorkChain
 
+from ..calculations.functions.summaries import workflow_summary
 from ..core.lammps_input import type_elements
 from ..core.sampling_plan import plan_runs
 from ..core.screening import validate_selection_parameters
@@ -131,7 +132,8 @@ class EipSamplingWorkChain(WorkChain):
             )
         if not summary:
             return self.exit_codes.ERROR_ALL_RUNS_FAILED.format(message='; '.join(failures))
-        self.out('summary', orm.Dict({'runs': summary, 'clusters': total, 'failed': failures, 'group': group.label}).store())
+        tally = {'runs': summary, 'clusters': total, 'failed': failures, 'group': group.label}
+        self.out('summary', workflow_summary(orm.Dict(tally)))
         self.report(f'{total} clusters in group `{group.label}`')
         return None
 

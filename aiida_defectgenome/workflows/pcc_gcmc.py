@@ -14,6 +14,7 @@ from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, while_
 
 from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive_energy, prepared_cluster, seed_pcc_boxes
+from ..calculations.functions.summaries import workflow_summary
 from ..calculations.lammps import LammpsCalculation
 from ..core import gcmc
 from ..core.box_search import ImpossibleBox
@@ -281,7 +282,7 @@ class PccGcmcGroupWorkChain(WorkChain):
                 self.report(f'cluster {pk}: {process.process_label}<{process.pk}> failed: {process.exit_message}')
 
     def results(self):
-        self.out('summary', orm.Dict(self.ctx.summary).store())
+        self.out('summary', workflow_summary(orm.Dict(self.ctx.summary)))
         done = sum('cell' in s for s in self.ctx.summary.values())
         self.report(f'{done} of {len(self.ctx.summary)} clusters became periodic cells in `{self.inputs.output_group.value}`')
         if not done:
