@@ -153,6 +153,11 @@ CASES = [
         lambda d: ['gamma', '--reference', GROUP, '--candidates', _extxyz(d, frames=_cells(1, 'Cu', 2.87))],
         'holds Cu, which `bad-input-W` has no atom of',
     ),
+    (
+        'gamma-species-contradict-file',
+        lambda d: ['gamma', '--reference', _extxyz(d, 'r.extxyz'), '--candidates', _extxyz(d), '--species', 'Mo'],
+        'holds W, which the species given (Mo) do not name',
+    ),
     ('gamma-twojmax', lambda d: [*GAMMA, '--twojmax', '99'], '99 is not in the range'),
     ('gamma-tolerance', lambda d: [*GAMMA, '--tol', '0.5'], '--tol'),
     ('gamma-cutoff', lambda d: [*GAMMA, '--cutoff', '-1'], '--cutoff'),

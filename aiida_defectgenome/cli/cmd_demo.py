@@ -24,7 +24,7 @@ def cmd_demo(ctx, group_label, output, reference_labeler):
 
     Relaxes bcc W with the EAM of Zhou et al. in LAMMPS through AiiDA, imports the W basic DFT set
     (678 configurations, Shuang et al. 2025), runs the `demo` campaign (EIP sampling, PCC-GCMC, GPAW
-    labels, SNAP training, one active-learning round; about 10 minutes on 2 cores) and ends with a
+    labels, SNAP training, one active-learning round; about 7 minutes on 2 cores) and ends with a
     summary table and plots (gamma distributions, PCC-GCMC energy map, parity, learning curve).
     """
     from ..tools.demo import run_demo

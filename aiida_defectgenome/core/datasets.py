@@ -76,6 +76,12 @@ def read_structures(path, species: Sequence[str] | None = None) -> list[Atoms]:
         frames = [frames]
     if not frames:
         raise DatasetError(f'{path.name} holds no configuration')
+    found = {symbol for atoms in frames for symbol in atoms.get_chemical_symbols()}
+    if species and not found <= set(species):
+        raise DatasetError(
+            f'{path.name} holds {", ".join(sorted(found - set(species)))}, which the species given '
+            f'({", ".join(species)}) do not name'
+        )
     return frames
 
 
