@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..core.sampling_plan import SCENARIOS
+from ..core.sampling_plan import SCENARIOS, scenario_names
 from ..protocols import protocol_names
 from . import cmd_root
 from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
@@ -52,12 +52,10 @@ def cmd_sample(
     """
     if submit and output:
         raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
-    names = [name.strip() for name in scenarios.split(',') if name.strip()]
-    unknown = sorted(set(names) - {*SCENARIOS, 'all'})
-    if unknown or not names or ('all' in names and len(names) > 1):
-        raise click.BadParameter(
-            f'{", ".join(unknown) or scenarios!r}: give names among {", ".join(SCENARIOS)}, or all alone', param_hint='--scenarios'
-        )
+    try:
+        names = scenario_names(name.strip() for name in scenarios.split(',') if name.strip())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint='--scenarios') from exc
     load_profile_or_fail(ctx)
     from aiida import orm
     from aiida.engine import submit as submit_process

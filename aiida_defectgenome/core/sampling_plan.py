@@ -21,7 +21,7 @@ from .dislocations import BCC_CHARACTERS, straight_dislocation
 from .loops import glide_loop, interstitial_loop
 from .scenarios import indentation_slab, oriented_crystal, polycrystal
 
-__all__ = ('SCENARIOS', 'SampledRun', 'plan_runs')
+__all__ = ('SCENARIOS', 'SampledRun', 'plan_runs', 'scenario_names')
 
 SCENARIOS = ('polycrystal', 'tension', 'compression', 'shear', 'loop', 'indentation', 'crack', 'dislocation')
 _RELAX = {'type': 'minimize', 'etol': 1.0e-5, 'ftol': 0.0, 'maxiter': 2000}
@@ -42,13 +42,22 @@ class SampledRun:
         return f'{self.scenario}-{self.variant}'
 
 
+def scenario_names(names) -> list[str]:
+    """Return the scenarios ``names`` stand for (``['all']``: every one of :data:`SCENARIOS`).
+
+    :raises ValueError: for no name, an unknown one, or ``all`` beside others.
+    """
+    names = list(names)
+    unknown = sorted(set(names) - {*SCENARIOS, 'all'})
+    if unknown or not names or ('all' in names and len(names) > 1):
+        raise ValueError(f'{", ".join(unknown) or names!r}: give names among {", ".join(SCENARIOS)}, or all alone')
+    return list(SCENARIOS) if names == ['all'] else names
+
+
 def plan_runs(names, symbol: str, a: float, protocol: dict, seed: int = 1) -> list[SampledRun]:
     """Return the runs of scenarios ``names`` (or ``['all']``) for ``symbol`` (bcc, lattice constant ``a``)."""
-    names = list(SCENARIOS) if list(names) == ['all'] else list(names)
-    unknown = sorted(set(names) - set(SCENARIOS))
-    if unknown:
-        raise ValueError(f'unknown scenario(s) {", ".join(unknown)}; known: {", ".join(SCENARIOS)}, all')
     runs = []
+    names = scenario_names(names)
     for name in names:
         runs += _BUILDERS[name](name, symbol, a, protocol[_SECTION.get(name, name)], protocol, seed)
     return runs

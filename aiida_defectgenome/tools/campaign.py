@@ -9,7 +9,7 @@ from aiida.common.links import LinkType
 
 from ..data.genome import GenomeGroup
 from ..workflows import process_failure
-from .processes import is_orphan
+from .processes import ACTIVE_STATES, is_orphan
 
 __all__ = ('active_campaigns', 'campaign_groups', 'campaign_status', 'stage_times', 'write_campaign_plots')
 
@@ -28,7 +28,7 @@ def active_campaigns() -> list[int]:
     """Pks of the campaigns not yet terminated (created, waiting or running), oldest first."""
     from ..workflows.campaign import DefectGenomeWorkChain
 
-    states = {'attributes.process_state': {'in': ['created', 'waiting', 'running']}}
+    states = {'attributes.process_state': {'in': list(ACTIVE_STATES)}}
     query = orm.QueryBuilder().append(DefectGenomeWorkChain, filters=states, project='id')
     return sorted(query.all(flat=True))
 

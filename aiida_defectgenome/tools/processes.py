@@ -12,10 +12,6 @@ __all__ = ('ACTIVE_STATES', 'ended_ancestor', 'is_orphan', 'orphaned_processes',
 ACTIVE_STATES = ('created', 'waiting', 'running')
 
 
-def _active(node: orm.ProcessNode) -> bool:
-    return node.process_state is None or node.process_state.value in ACTIVE_STATES
-
-
 def stop_processes(node: orm.ProcessNode, reason: str, state: ProcessState = ProcessState.KILLED) -> list[orm.ProcessNode]:
     """Mark ``node`` and every process it started that has not terminated as ``state`` (killed, or excepted
     with ``reason`` as the exception), cancelling their scheduler jobs first; return the descendants marked.
@@ -23,8 +19,8 @@ def stop_processes(node: orm.ProcessNode, reason: str, state: ProcessState = Pro
     For processes no runner will ever step again: their runner has stopped or died. A live process is
     stopped with ``verdi process kill`` instead.
     """
-    stopped = [child for child in node.called_descendants if _active(child)]
-    for process in [*stopped, node] if _active(node) else stopped:
+    stopped = [child for child in node.called_descendants if not child.is_terminated]
+    for process in [*stopped, node] if not node.is_terminated else stopped:
         _cancel_job(process)
         process.set_process_state(state)
         if state == ProcessState.EXCEPTED:
@@ -50,10 +46,10 @@ def _cancel_job(process: orm.ProcessNode) -> None:
 
 def ended_ancestor(node: orm.ProcessNode) -> orm.ProcessNode | None:
     """Return the nearest process above an active ``node`` that has terminated, else ``None``."""
-    if not _active(node):
+    if node.is_terminated:
         return None
     caller = node.caller
-    while caller is not None and _active(caller):
+    while caller is not None and not caller.is_terminated:
         caller = caller.caller
     return caller
 
