@@ -55,10 +55,11 @@ def scenario_names(names) -> list[str]:
 
 
 def plan_runs(names, symbol: str, a: float, protocol: dict, seed: int = 1) -> list[SampledRun]:
-    """Return the runs of scenarios ``names`` (or ``['all']``) for ``symbol`` (bcc, lattice constant ``a``)."""
+    """Return the runs of scenarios ``names`` (or ``['all']``; none for no names) for ``symbol`` (bcc, lattice
+    constant ``a``)."""
+    names = list(names)
     runs = []
-    names = scenario_names(names)
-    for name in names:
+    for name in scenario_names(names) if names else []:
         runs += _BUILDERS[name](name, symbol, a, protocol[_SECTION.get(name, name)], protocol, seed)
     return runs
 

@@ -106,3 +106,15 @@ def test_the_planned_crack_runs_raise_k_in_the_protocols_steps(eam):
     final = run_lammps(atoms, eam, {**runs[1].parameters, 'dump_every': 0})['atoms']
     expected = k_field(atoms.positions[:held, :2] - atoms.info['tip'], 0.6, 160.0, 0.28)
     assert np.allclose(final.positions[:held, :2] - atoms.positions[:held, :2], expected, atol=1e-6)
+
+
+def test_scenario_names_expand_all_and_refuse_unknown_names_but_no_scenario_plans_no_run():
+    from aiida_defectgenome.core.sampling_plan import SCENARIOS, plan_runs, scenario_names
+    from aiida_defectgenome.protocols import read_protocol
+
+    assert scenario_names(['all']) == list(SCENARIOS)
+    assert scenario_names(['crack', 'loop']) == ['crack', 'loop']
+    for bad in ([], ['nope'], ['all', 'crack']):
+        with pytest.raises(ValueError, match='give names among'):
+            scenario_names(bad)
+    assert plan_runs([], 'W', A0, read_protocol('eip_sampling', 'fast')[1]) == []
