@@ -182,6 +182,7 @@ def run_ours(key: str, protocol: str) -> dict:
             trimmed=len(best['trimmed']),
             lengths=best['lengths'],
             refilled=refilled(result.cell, result.cell.positions[0], empty),
+            round=best['round'],
         )
     return row
 
@@ -330,6 +331,7 @@ def summarise(runs: list) -> dict:
         'fast_gap_median': float(np.median(gaps)) if gaps else None,
         'fast_gap_max': float(np.max(gaps)) if gaps else None,
         'fast_gaps_above_0.25': int(sum(g > 0.25 for g in gaps)),
+        'fast_from_second_round': sum(r.get('round', 1) == 2 for r in fast if r['valid']),
         'environment_change_max': max(r['environment_change'] or 0.0 for r in ours) if ours else None,
         'refilled_vacancies': sum(r.get('refilled') or 0 for r in ours),
         'cpu_over_published': cpu,

@@ -24,6 +24,7 @@ LONGEST_FIRST = (
     'test_demo_campaign_through_the_daemon_with_a_restart',
     'test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_potential',
     'test_sample_command_writes_clusters_with_core_centre_and_source',
+    'test_a_hot_meam_polycrystal_cluster_gets_its_cell_from_the_second_round',
 )
 
 

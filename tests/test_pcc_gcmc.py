@@ -6,6 +6,7 @@ import ase.io
 import numpy as np
 import pytest
 from aiida import orm
+from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 from ase.build import bulk
 
@@ -134,3 +135,46 @@ def test_group_of_clusters_becomes_a_group_of_cells(lammps_code, eam_w):
     assert len(cells) == 2
     summary = results['summary'].get_dict()
     assert 'failed' in summary[str(clusters[2].pk)] and clusters[0].base.extras.get('dg_periodic_cell') in {c.uuid for c in cells}
+
+
+@pytest.mark.slow  # a minute and a half: eight MEAM box runs
+def test_a_hot_meam_polycrystal_cluster_gets_its_cell_from_the_second_round(lammps_code):
+    """A cluster the project's own `sample` cut from a 1200 K MEAM-W polycrystal (snapshot 9 of the fast
+    protocol's anneal): with the box relaxed its mobile atoms jam and leave vacancy-sized holes in every
+    box, so the second round (the box kept, the mobile atoms annealed) must give the cell."""
+    from pathlib import Path
+
+    from aiida_defectgenome.tools.potentials import load_potential
+
+    atoms = ase.io.read(Path(__file__).parent / 'fixtures' / 'clusters' / 'meam-W-polycrystal-1200K.extxyz')
+    mask, energies = orm.ArrayData(), orm.ArrayData()
+    mask.set_array('core', atoms.arrays['core'])
+    energies.set_array('energies', atoms.arrays['source_energies'])
+    builder = PccGcmcWorkChain.get_builder_from_protocol(
+        lammps_code,
+        load_potential('meam-W'),
+        structure_from_atoms(atoms),
+        protocol='fast',
+        overrides={'boxes': 2},
+        core_mask=mask,
+        source_energies=energies,
+        cluster_info=orm.Dict({'centre_index': 0, 'cut_radius': 8.0}),
+    )
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    first, second = results['first_round_figures'].get_dict(), results['figures'].get_dict()
+    assert first['chosen'] is None and all('vacuum pocket' in c['problems'][0] for c in first['candidates'])
+    best = second['candidates'][second['chosen']]
+    assert best['valid'] and best['natoms'] <= 150 and best['environment_change'] < 1e-6 and best['ideal_gap'] < 0.25
+    calls = {link.link_label: link.node for link in node.base.links.get_outgoing(link_type=LinkType.CALL_CALC).all()}
+    assert sorted(label for label in calls if 'box' in label) == ['box_0', 'box_1', 'fallback_box_0', 'fallback_box_1']
+    for label, run in calls.items():
+        if 'box' in label:  # the first round relaxes the box; the second keeps it and anneals (W: 2,500 K)
+            stages = run.inputs.parameters['stages']
+            assert any(stage.get('box_relax') for stage in stages) == label.startswith('box')
+            assert [s['temperature'] for s in stages if s['type'] == 'md'] == (
+                [] if label.startswith('box') else [pytest.approx(2512, abs=40)]
+            )
+    reports = ' '.join(log.message for log in orm.Log.collection.get_logs_for(node))
+    assert 'no box of the first round is valid: a second round with relax_box False, anneal 0.025' in reports
+    assert ('warning: the cell holds' in reports) == (best['max_abs_stress'] > 10.0)  # kept boxes end compressed

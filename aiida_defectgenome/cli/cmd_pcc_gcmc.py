@@ -43,7 +43,9 @@ def cmd_pcc_gcmc(
     `energies` (eV) from the source simulation for the gap to the ideal embedding. The cell is written to
     --output with its frozen atoms marked (`core`), the cluster atom each atom came from (`source_index`,
     -1 for inserted ones), info `centre` and its energy; --json holds every candidate box, the chosen one,
-    the figures of merit, the cluster atoms that were `trimmed` and the wall time. With --group, every
+    the figures of merit, the cluster atoms that were `trimmed` and the wall time. When no box is valid, a
+    second round of boxes runs with the protocol's `fallback` parameters (by default: the box kept, the
+    mobile atoms annealed); its first round is then under `first_round` in --json. With --group, every
     cluster of the group becomes a cell in --output-group. Everything runs as AiiDA workflows on the
     current profile (provenance kept).
     """
@@ -84,6 +86,8 @@ def cmd_pcc_gcmc(
     results, node = run_get_node(builder)
     figures = results['figures'].get_dict() if 'figures' in results else {}
     report = {**figures, 'workchain': node.uuid, 'protocol': protocol, 'cluster': inputs['cluster'].uuid}
+    if 'first_round_figures' in results:
+        report['first_round'] = results['first_round_figures'].get_dict()['candidates']
     if 'structure' in results:
         best = figures['candidates'][figures['chosen']]
         report['figures_of_merit'] = best

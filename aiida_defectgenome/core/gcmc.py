@@ -36,11 +36,16 @@ __all__ = (
     'choose_candidate',
     'cohesive_energy',
     'core_mask_of',
+    'fallback_parameters',
     'run_pcc_gcmc',
     'validate_pcc_parameters',
 )
 
 CORE_MARGIN = 1.5  # A beyond the descriptor cutoff that stays frozen too
+#: k_B T / |E_coh| of the fallback round's anneal: 2,580 K for W (|E_coh| 8.90 eV), 1,010 K for Cu (3.49 eV),
+#: 0.70 and 0.75 of their melting points (3,695 K, 1,358 K; cohesive energies from Kittel, Introduction to
+#: Solid State Physics, table 3.1): hot enough to unjam a disordered packing, below melting
+FALLBACK_ANNEAL = 0.025
 
 #: Our defaults; T, mu, displacement and the MC rates are the published ones (method.md).
 PCC_GCMC_DEFAULTS = {
@@ -61,8 +66,12 @@ PCC_GCMC_DEFAULTS = {
     'moves': 10,
     'seed': 12345,
     'relax_box': True,
+    'anneal': 0.0,  # NVT anneal of the mobile atoms after the first fill, at k_B T = anneal x |E_coh| (0: none)
+    'anneal_steps': 1000,  # MD steps of 2 fs
     'ftol': 1.0e-6,  # eV/A
     'maxiter': 5000,
+    # overrides for a second round of boxes when no box of the first is valid (None: no second round)
+    'fallback': {'relax_box': False, 'anneal': FALLBACK_ANNEAL},
 }
 
 
@@ -74,7 +83,7 @@ def validate_pcc_parameters(parameters: dict | None) -> dict:
     if unknown:
         raise ValueError(f'unknown PCC-GCMC parameter(s) {", ".join(sorted(unknown))}; known: {", ".join(PCC_GCMC_DEFAULTS)}')
     full = {**copy.deepcopy(PCC_GCMC_DEFAULTS), **parameters}
-    for key in ('boxes', 'max_atoms', 'gcmc_steps', 'every', 'maxiter', 'seed'):
+    for key in ('boxes', 'max_atoms', 'gcmc_steps', 'every', 'maxiter', 'seed', 'anneal_steps'):
         if not isinstance(full[key], int) or isinstance(full[key], bool) or full[key] < (0 if key == 'gcmc_steps' else 1):
             raise ValueError(f'{key} must be a positive integer, got {full[key]!r}')
     for key in ('min_distance_fraction', 'seed_distance_fraction', 'fill_fraction', 'max_empty_fraction', 'temperature', 'ftol'):
@@ -82,6 +91,13 @@ def validate_pcc_parameters(parameters: dict | None) -> dict:
             raise ValueError(f'{key} must be a positive number, got {full[key]!r}')
     if not isinstance(full['relax_box'], bool):
         raise ValueError('relax_box must be true or false')
+    if not isinstance(full['anneal'], (int, float)) or isinstance(full['anneal'], bool) or not 0 <= full['anneal'] < 0.1:
+        raise ValueError(f'anneal must be a number from 0 to 0.1 (k_B T / |E_coh|), got {full["anneal"]!r}')
+    fallback = full['fallback']
+    if fallback is not None:
+        if not isinstance(fallback, dict) or 'fallback' in fallback:
+            raise ValueError('fallback must be a dict of PCC-GCMC parameters (not fallback itself), or null')
+        validate_pcc_parameters({**parameters, **fallback, 'fallback': None})
     if not isinstance(full['descriptor'], dict):
         raise ValueError('descriptor must be a dict of descriptor settings, e.g. {"name": "snap", "cutoff": 5.0}')
     cutoff = descriptor_from_parameters(full['descriptor']).cutoff
@@ -94,6 +110,14 @@ def validate_pcc_parameters(parameters: dict | None) -> dict:
             "a smaller frozen core cannot keep the central atom's environment"
         )
     return full
+
+
+def fallback_parameters(parameters: dict) -> dict | None:
+    """Return the validated parameters of the second round (``parameters`` with their ``fallback``), or
+    ``None`` when there is none."""
+    if not parameters.get('fallback'):
+        return None
+    return validate_pcc_parameters({**parameters, **parameters['fallback'], 'fallback': None})
 
 
 def core_mask_of(cluster: Atoms, core_mask=None) -> np.ndarray:
@@ -179,9 +203,10 @@ def run_pcc_gcmc(
     cohesive: float | None = None,
     active_set=None,
 ) -> PccGcmcResult:
-    """Run PCC-GCMC on ``cluster`` with the local LAMMPS, box after box (tests, benchmarks, notebooks;
-    workflows run the boxes as CalcJobs). ``source_energies``: ``(n,)`` per-atom energies (eV) of the
-    cluster's atoms in the source simulation, for the ideal-embedding gap; ``active_set``
+    """Run PCC-GCMC on ``cluster`` with the local LAMMPS, box after box, and a second round of boxes
+    with the ``fallback`` parameters when no box of the first is valid (tests, benchmarks, notebooks;
+    workflows run the boxes as CalcJobs); each candidate's figures say its ``round``. ``source_energies``:
+    ``(n,)`` per-atom energies (eV) of the cluster's atoms in the source simulation, for the ideal-embedding gap; ``active_set``
     (:class:`.active_set.ActiveSet`): grade the central atom with it (its descriptor is then checked)."""
     from .lammps_local import LammpsRunError, run_lammps
 
@@ -198,30 +223,37 @@ def run_pcc_gcmc(
     if source_energies is not None:
         source_energies = check_source_energies(source_energies, len(cluster))
     cells, figures, cpu = [], [], 0.0
-    for _, seeded in seeded_boxes(prepared, plan, parameters):
-        try:
-            result = run_lammps(seeded, potential, box_run_parameters(seeded, parameters))
-        except LammpsRunError as exc:  # one box failing leaves the others to choose from
-            figures.append(
-                {'valid': False, 'problems': [f'LAMMPS stopped: {exc}'], 'natoms': len(seeded), 'seeded_atoms': len(seeded)}
+    rounds = [parameters] + ([fallback] if (fallback := fallback_parameters(parameters)) else [])
+    for number, settings in enumerate(rounds, start=1):
+        if number > 1:  # the first round's boxes found no valid cell
+            if any(figure['valid'] for figure in figures):
+                break
+            plan = plan_boxes(prepared, settings)
+        for _, seeded in seeded_boxes(prepared, plan, settings):
+            try:
+                result = run_lammps(seeded, potential, box_run_parameters(seeded, settings, cohesive))
+            except LammpsRunError as exc:  # one box failing leaves the others to choose from
+                problems = [f'LAMMPS stopped: {exc}']
+                figures.append(
+                    {'valid': False, 'problems': problems, 'natoms': len(seeded), 'seeded_atoms': len(seeded), 'round': number}
+                )
+                cells.append(None)
+                continue
+            cpu += result['cpu_s']
+            cell, figure = assess_candidate(
+                seeded,
+                result['atoms'],
+                result['energies'],
+                result['atoms'].info['stress'],
+                settings,
+                result['final']['ids'],
+                cohesive,
+                source_energies,
             )
-            cells.append(None)
-            continue
-        cpu += result['cpu_s']
-        cell, figure = assess_candidate(
-            seeded,
-            result['atoms'],
-            result['energies'],
-            result['atoms'].info['stress'],
-            parameters,
-            result['final']['ids'],
-            cohesive,
-            source_energies,
-        )
-        check_environment(figure, cell, source_row, descriptor, active_set)
-        figure['seeded_atoms'] = len(seeded)
-        cells.append(cell)
-        figures.append(figure)
+            check_environment(figure, cell, source_row, descriptor, active_set)
+            figure.update(seeded_atoms=len(seeded), round=number)
+            cells.append(cell)
+            figures.append(figure)
     chosen = choose_candidate(figures)
     cpu += time.process_time() - start
     return PccGcmcResult(cells[chosen] if chosen is not None else None, figures, chosen, cpu, source)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from ase import Atoms
+from ase import Atoms, units
 from ase.neighborlist import neighbor_list
 
 from . import box_search
@@ -264,11 +264,15 @@ FIRST_BOX = {'etol': 1.0e-8, 'ftol': 1.0e-3, 'maxiter': 500, 'maxeval': 5000}
 RELAXABLE = {0: ['x', 'y', 'z', 'xy', 'xz', 'yz'], 1: ['y', 'z', 'xy', 'xz', 'yz'], 2: ['z', 'xz', 'yz']}
 
 
-def box_run_parameters(seeded: Atoms, parameters: dict) -> dict:
+def box_run_parameters(seeded: Atoms, parameters: dict, cohesive: float | None = None) -> dict:
     """Return the LAMMPS parameters (:mod:`.lammps_input`) that heal one seeded box: relax the mobile
-    atoms (and the open box vectors), fill the holes that opened, GCMC with the published settings, relax
-    again, fill again, and a last minimisation at the final box; all along, a wall just inside the frozen
-    region keeps the mobile atoms out of its vacancies and vacuum (a crack, a surface)."""
+    atoms (and the open box vectors), fill the holes that opened, anneal the mobile atoms (with
+    ``parameters['anneal']``: NVT at k_B T = anneal x ``|cohesive|``, eV), GCMC with the published
+    settings, relax again, fill again, and a last minimisation at the final box; all along, a wall just
+    inside the frozen region keeps the mobile atoms out of its vacancies and vacuum (a crack, a surface).
+
+    :raises ValueError: for an anneal without the cohesive energy.
+    """
     region = seeded.info['region']
     open_axes = RELAXABLE[len(region['periodic_axes'])] if parameters['relax_box'] else False
     fill = {
@@ -292,10 +296,25 @@ def box_run_parameters(seeded: Atoms, parameters: dict) -> dict:
         'max_mobile': parameters['max_atoms'] - seeded.info['n_core'],
     }
     final = {'ftol': parameters['ftol'], 'maxiter': parameters['maxiter'], 'maxeval': 10 * parameters['maxiter']}
+    anneal = []
+    if parameters['anneal']:
+        if cohesive is None:
+            raise ValueError("an anneal needs the EIP's cohesive energy")
+        temperature = parameters['anneal'] * abs(cohesive) / units.kB
+        anneal = [
+            {
+                'type': 'md',
+                'temperature': temperature,
+                'steps': parameters['anneal_steps'],
+                'timestep': 0.002,
+                'seed': parameters['seed'],
+            }
+        ]
     stages = [
         {'type': 'minimize', 'ftol': 1.0e-3, 'maxiter': 200, 'maxeval': 2000},
         *([{'type': 'minimize', **FIRST_BOX, 'box_relax': open_axes}] if open_axes else []),
         fill,
+        *anneal,
         *([gcmc] if parameters['gcmc_steps'] else []),
         {'type': 'minimize', **final, 'box_relax': open_axes},
         {**fill, 'seed': parameters['seed'] + 7},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiida import orm
 from aiida.common import AttributeDict
-from aiida.engine import ToContext, WorkChain, while_
+from aiida.engine import ToContext, WorkChain, if_, while_
 
 from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive_energy, prepared_cluster, seed_pcc_boxes
 from ..calculations.functions.summaries import workflow_summary
@@ -27,6 +27,7 @@ from . import dict_validator
 
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
+STRESS_WARNING = 10.0  # GPa: a chosen cell more stressed than this is reported
 #: Extras set on the chosen cell (figures of merit) and on the cluster (the cell it became).
 FIGURE_EXTRAS = (
     'energy_per_atom',
@@ -93,12 +94,25 @@ class PccGcmcWorkChain(WorkChain):
             help='PCC-GCMC parameters (core.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
         )
         spec.input('cohesive_energy', valid_type=orm.Float, required=False, help='EIP energy per atom (eV); else computed.')
-        spec.outline(cls.setup, cls.seed, cls.run_boxes, cls.assess, cls.results)
+        spec.outline(
+            cls.setup,
+            cls.seed,
+            cls.run_boxes,
+            cls.assess,
+            if_(cls.should_fall_back)(cls.fall_back, cls.seed, cls.run_boxes, cls.assess),
+            cls.results,
+        )
         spec.output('structure', valid_type=orm.StructureData, required=False, help='The chosen periodic cell.')
         spec.output('core', valid_type=orm.ArrayData, required=False, help='Its core mask (array `core`).')
         spec.output('energy_map', valid_type=orm.ArrayData, help='Every candidate: lengths, atoms, energy, valid.')
         spec.output('energy_map_plot', valid_type=orm.SinglefileData, help='PNG of the energy map.')
         spec.output('figures', valid_type=orm.Dict, help='Figures of merit of every candidate and the chosen one.')
+        spec.output(
+            'first_round_figures',
+            valid_type=orm.Dict,
+            required=False,
+            help='With a second round (`fallback`): the figures of the first, whose boxes were none valid.',
+        )
         spec.exit_code(300, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
         spec.exit_code(301, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
         spec.exit_code(310, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed; the first: {first}')
@@ -132,6 +146,8 @@ class PccGcmcWorkChain(WorkChain):
         except ValueError as exc:
             return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
         self.ctx.element = prepared.atoms.get_chemical_symbols()[0]
+        self.ctx.round, self.ctx.round_parameters, self.ctx.first_round = 1, self.inputs.parameters, None
+        self.ctx.round_settings = self.ctx.parameters
         sizes = [box.estimated_atoms for box in plan.boxes]
         self.report(
             f'{prepared.n_core} atoms frozen within {prepared.region.radius:.2f} A of the central atom (atom '
@@ -140,9 +156,20 @@ class PccGcmcWorkChain(WorkChain):
             + (", along the cluster's lattice" if plan.basis is not None else ' (no single lattice in the cluster)')
         )
 
+    def _cohesive_energy(self) -> orm.Float:
+        if 'cohesive' not in self.ctx:
+            given = self.inputs.get('cohesive_energy')
+            self.ctx.cohesive = given or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
+        return self.ctx.cohesive
+
+    def _box_label(self, index: int) -> str:
+        return f'box_{index}' if self.ctx.round == 1 else f'fallback_box_{index}'
+
     def seed(self):
         extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info', 'active_set') if key in self.inputs}
-        outputs, node = seed_pcc_boxes.run_get_node(self.inputs.cluster, self.inputs.parameters, **extra)
+        if self.ctx.round_settings['anneal']:
+            extra['cohesive_energy'] = self._cohesive_energy()
+        outputs, node = seed_pcc_boxes.run_get_node(self.inputs.cluster, self.ctx.round_parameters, **extra)
         if not node.is_finished_ok:
             return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=node.exit_message)
         self.ctx.seeded = outputs
@@ -155,16 +182,16 @@ class PccGcmcWorkChain(WorkChain):
                 'potential': self.inputs.potential,
                 'structure': self.ctx.seeded[f'box_{index}'],
                 'parameters': orm.Dict(box['run']),
-                'metadata': {'call_link_label': f'box_{index}'},
+                'metadata': {'call_link_label': self._box_label(index)},
             }
-            runs[f'box_{index}'] = self.submit(LammpsCalculation, **inputs)
-        self.report(f'submitted {len(runs)} LAMMPS box runs')
+            runs[self._box_label(index)] = self.submit(LammpsCalculation, **inputs)
+        self.report(f'submitted {len(runs)} LAMMPS box runs' + (' (second round)' if self.ctx.round > 1 else ''))
         return ToContext(**runs)
 
     def assess(self):
         runs, failures = {}, []
         for index in range(len(self.ctx.seeded['plan']['boxes'])):
-            calc = self.ctx[f'box_{index}']
+            calc = self.ctx[self._box_label(index)]
             runs[f'box_{index}'] = self.ctx.seeded[f'box_{index}']
             # a minimisation that stopped on its iteration limit (401) still gives a usable cell
             if calc.exit_status not in (0, 401) or 'structure' not in calc.outputs:
@@ -176,21 +203,41 @@ class PccGcmcWorkChain(WorkChain):
             runs[f'output_parameters_{index}'] = calc.outputs.output_parameters
         if not any(key.startswith('structure_') for key in runs):
             return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED.format(first=failures[0])
-        cohesive = self.inputs.get('cohesive_energy') or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
         extra = {key: self.inputs[key] for key in ('source_energies', 'active_set') if key in self.inputs}
-        self.ctx.assessed = assess_pcc_boxes(self.ctx.seeded['plan'], self.inputs.parameters, cohesive, **extra, **runs)
+        plan, parameters = self.ctx.seeded['plan'], self.ctx.round_parameters
+        self.ctx.assessed = assess_pcc_boxes(plan, parameters, self._cohesive_energy(), **extra, **runs)
+
+    def should_fall_back(self):
+        """Whether no box of the first round is valid and the parameters name a second round."""
+        fallback = gcmc.fallback_parameters(self.ctx.parameters)
+        return fallback is not None and self.ctx.assessed['figures']['chosen'] is None
+
+    def fall_back(self):
+        """Report the first round and set the second round's parameters (``fallback``)."""
+        self._report_candidates()
+        self.ctx.first_round = self.ctx.assessed['figures']
+        fallback = gcmc.fallback_parameters(self.ctx.parameters)
+        self.ctx.round, self.ctx.round_parameters, self.ctx.round_settings = 2, orm.Dict(fallback), fallback
+        changed = ', '.join(f'{key} {value}' for key, value in self.ctx.parameters['fallback'].items())
+        self.report(f'no box of the first round is valid: a second round with {changed}')
+
+    def _report_candidates(self):
+        for candidate in self.ctx.assessed['figures']['candidates']:
+            status = 'valid' if candidate['valid'] else 'invalid: ' + '; '.join(candidate['problems'])
+            energy = f'{candidate["energy_per_atom"]:.4f} eV/atom, {candidate["natoms"]} atoms' if 'natoms' in candidate else ''
+            self.report(f'box {candidate["box"]} {candidate["lengths"]} A: {energy} {status}')
 
     def results(self):
         assessed = self.ctx.assessed
         for key in ('energy_map', 'energy_map_plot', 'figures'):
             self.out(key, assessed[key])
+        if self.ctx.first_round is not None:
+            self.out('first_round_figures', self.ctx.first_round)
         figures = assessed['figures']
-        for candidate in figures['candidates']:
-            status = 'valid' if candidate['valid'] else 'invalid: ' + '; '.join(candidate['problems'])
-            energy = f'{candidate["energy_per_atom"]:.4f} eV/atom, {candidate["natoms"]} atoms' if 'natoms' in candidate else ''
-            self.report(f'box {candidate["box"]} {candidate["lengths"]} A: {energy} {status}')
+        self._report_candidates()
         if figures['chosen'] is None:
-            reasons = sorted({p for c in figures['candidates'] for p in c['problems']})
+            rounds = [figures] + ([self.ctx.first_round] if self.ctx.first_round else [])
+            reasons = sorted({p for f in rounds for c in f['candidates'] for p in c['problems']})
             return self.exit_codes.ERROR_NO_VALID_CELL.format(reasons='; '.join(reasons))
         best = figures['candidates'][figures['chosen']]
         structure = assessed['structure']
@@ -218,6 +265,11 @@ class PccGcmcWorkChain(WorkChain):
             )
             + f' -> {structure.pk}'
         )
+        if best['max_abs_stress'] > STRESS_WARNING:
+            self.report(
+                f'warning: the cell holds {best["max_abs_stress"]:.1f} GPa (largest stress component): its mobile atoms '
+                'are compressed around the frozen core; DFT labels of it describe a loaded material'
+            )
 
 
 class PccGcmcGroupWorkChain(WorkChain):

@@ -8,10 +8,11 @@ from ase.build import bulk
 from aiida_defectgenome.core import lammps_input
 from aiida_defectgenome.core.box_search import ImpossibleBox
 from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.core.gcmc import cohesive_energy, run_pcc_gcmc, validate_pcc_parameters
+from aiida_defectgenome.core.gcmc import cohesive_energy, fallback_parameters, run_pcc_gcmc, validate_pcc_parameters
 from aiida_defectgenome.core.geometry import minimum_image
 from aiida_defectgenome.core.lammps_local import run_lammps
 from aiida_defectgenome.core.lattice_seeding import CoreRegion
+from aiida_defectgenome.core.pcc_cells import box_run_parameters
 from aiida_defectgenome.core.potentials import bundled_potential
 from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
 
@@ -120,6 +121,30 @@ def test_bad_parameters_are_named():
     with pytest.raises(ValueError, match=r'core_radius must be a number of at least the descriptor cutoff \(5 A\)'):
         validate_pcc_parameters({'core_radius': 4.0})
     assert validate_pcc_parameters({})['core_radius'] == 6.5
+    with pytest.raises(ValueError, match=r'anneal must be a number from 0 to 0.1'):
+        validate_pcc_parameters({'anneal': 300.0})  # a temperature in K where k_B T / |E_coh| is meant
+    with pytest.raises(ValueError, match='boxes must be a positive integer'):
+        validate_pcc_parameters({'fallback': {'boxes': 0}})
+    with pytest.raises(ValueError, match='not fallback itself'):
+        validate_pcc_parameters({'fallback': {'fallback': None}})
+    assert fallback_parameters(validate_pcc_parameters({'fallback': None})) is None
+    second = fallback_parameters(validate_pcc_parameters({'boxes': 3}))
+    assert (second['boxes'], second['relax_box'], second['anneal'], second['fallback']) == (3, False, 0.025, None)
+
+
+def test_an_anneal_runs_the_mobile_atoms_hot_after_the_first_fill_at_a_fraction_of_the_cohesive_energy():
+    seeded = bulk('W', 'bcc', a=A0, cubic=True) * 3
+    seeded.info.update(n_core=2, nn_distance=NN, region={'centre': [0.0, 0.0, 0.0], 'radius': 3.0, 'periodic_axes': []})
+    plain = box_run_parameters(seeded, validate_pcc_parameters({}))
+    hot = box_run_parameters(seeded, fallback_parameters(validate_pcc_parameters({})), cohesive=E_COH)
+    assert 'md' not in [stage['type'] for stage in plain['stages']]
+    kinds = [stage['type'] for stage in hot['stages']]
+    assert kinds == ['minimize', 'fill', 'md', 'gcmc', 'minimize', 'fill', 'minimize']  # the box kept: no box relaxation
+    assert not any(stage.get('box_relax') for stage in hot['stages'])
+    anneal = hot['stages'][2]
+    assert anneal['temperature'] == pytest.approx(0.025 * 8.75999 / 8.617333e-5, rel=1e-6) and anneal['steps'] == 1000
+    with pytest.raises(ValueError, match="needs the EIP's cohesive energy"):
+        box_run_parameters(seeded, {**validate_pcc_parameters({}), 'anneal': 0.02})
 
 
 def test_gcmc_and_fill_stages_keep_out_of_the_region_and_its_images():

@@ -40,11 +40,12 @@ def prepared_cluster(cluster: orm.StructureData, core_mask: orm.ArrayData | None
 
 
 @calcfunction
-def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, active_set=None):
+def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, active_set=None, cohesive_energy=None):
     """Seed the cluster's crystal around its frozen core in every candidate box: outputs ``box_k``
     (StructureData, frozen atoms first) and ``plan``: per box what the assessment needs (frozen and
     buffer atoms by input index, ``trimmed``, ``region``, ``lengths``, ``closest_image``,
-    ``commensurate``, ``seeded_atoms``, the LAMMPS ``run`` parameters), the ``core_radius`` (A) and
+    ``commensurate``, ``seeded_atoms``, the LAMMPS ``run`` parameters, whose anneal, if any, needs the
+    EIP's ``cohesive_energy``), the ``core_radius`` (A) and
     ``n_core`` used, the ``centre`` (input index) and the central atom's ``environment`` (descriptor
     settings, its row in the cluster, its gamma), ``cluster_atoms``. Exit 300 when no box fits."""
     settings = gcmc.validate_pcc_parameters(parameters.get_dict())
@@ -66,7 +67,7 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
                 'closest_image': box.closest_image,
                 'commensurate': box.commensurate,
                 'seeded_atoms': len(seeded),
-                'run': box_run_parameters(seeded, settings),
+                'run': box_run_parameters(seeded, settings, cohesive_energy.value if cohesive_energy is not None else None),
             }
         )
     environment = {'descriptor': descriptor.parameters, 'row': None if row is None else row.tolist()}
