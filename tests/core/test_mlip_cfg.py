@@ -33,3 +33,16 @@ def test_cluster_has_no_cell_and_no_stress_and_unknown_elements_are_refused():
     assert 'Supercell' not in text and 'PlusStress' not in text
     with pytest.raises(ValueError, match='elements W are not among the species'):
         cfg_block(atoms, Labels(-20.0, np.zeros((2, 3)), None), ['Mo'])
+
+
+def test_what_the_writer_writes_the_reader_reads_back():
+    from aiida_defectgenome.core.mlip_cfg import read_cfg
+
+    atoms = bulk('W', 'bcc', a=3.2, cubic=True) * (2, 1, 1)
+    forces, stress = np.arange(12, dtype=float).reshape(4, 3) / 10, np.eye(3) * 1e-2
+    block = cfg_block(atoms, Labels(-40.5, forces, stress), ['W'], {'uuid': 'abc'})
+    (back,) = read_cfg(block + block.replace('-40.5', '-41.0'))[:1]
+    assert np.allclose(back.positions, atoms.positions) and np.allclose(back.cell, atoms.cell[:])
+    assert np.allclose(back.forces, forces) and back.energy == -40.5 and back.features == {'uuid': 'abc'}
+    assert np.allclose(back.plus_stress, -atoms.get_volume() * np.array([1, 1, 1, 0, 0, 0]) * 1e-2)
+    assert len(read_cfg(block * 3)) == 3
