@@ -161,3 +161,18 @@ def test_evaluate_of_an_mtp_without_mlp_says_what_it_needs(cli, tmp_path):
     result = cli('evaluate', tmp_path, BASIC_W_DATASET)
     assert result.exit_code == 1 and 'mtp-x is an MTP (pair_style mlip): evaluate needs MLIP-3' in result.output
     assert 'Traceback' not in result.output
+
+
+def test_a_code_that_is_not_mlp_fails_the_training_with_what_it_printed(cli, aiida_code_installed, tmp_path):
+    """A user's slip: `--code` names an executable that is not MLIP-3 (here `echo`, which only prints its
+    arguments): the job ends without a potential and the command says which job failed and what it printed."""
+    import ase.io
+
+    ase.io.write(tmp_path / 'w-mtp.extxyz', ase.io.read(BASIC_W_DATASET, index=':12'))
+    code = aiida_code_installed(
+        default_calc_job_plugin='defectgenome.mtp_training', filepath_executable=shutil.which('echo'), label='not-mlp'
+    )
+    result = cli('train', tmp_path / 'w-mtp.extxyz', '--trainer', 'mtp', '--code', code.full_label, '--output', tmp_path / 'm')
+    assert result.exit_code == 1 and 'Traceback' not in result.output
+    assert 'MtpTrainingCalculation<' in result.output and 'exit 300: The training wrote no potential' in result.output
+    assert 'train /' in result.output and 'MTP_templates/20.almtp train.cfg --save_to=trained.almtp' in result.output

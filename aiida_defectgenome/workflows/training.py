@@ -24,6 +24,7 @@ from ..core.pace_files import pacemaker_input
 from ..core.training_job import validate_settings
 from ..protocols import merge_overrides, read_protocol
 from ..tools.labels import group_pointers, tables_by_uuid
+from . import process_failure
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
@@ -159,8 +160,7 @@ class TrainingWorkChain(WorkChain):
     def results(self):
         calculation = self.ctx.calculation
         if not calculation.is_finished_ok:
-            message = f'{calculation.process_label}<{calculation.pk}> exit {calculation.exit_status}'
-            return self.exit_codes.ERROR_TRAINING_FAILED.format(message=message)
+            return self.exit_codes.ERROR_TRAINING_FAILED.format(message=process_failure(calculation))
         for label in _OUTPUTS:
             if label in calculation.outputs:
                 self.out(label, calculation.outputs[label])
