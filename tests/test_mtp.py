@@ -28,11 +28,12 @@ def small_w():
     return [c for c in read_configurations(BASIC_W_DATASET) if len(c[0]) <= 54][:40]
 
 
-def _finished(computer, retrieved: dict, elements=('W',)):
-    node = orm.CalcJobNode(computer=computer, process_type='aiida.calculations:defectgenome.mtp_training')
+def _finished(computer, retrieved: dict, parameters=None, plugin='mtp_training'):
+    """A finished job of ``plugin`` whose retrieved files are the fixtures ``retrieved`` (name -> fixture)."""
+    node = orm.CalcJobNode(computer=computer, process_type=f'aiida.calculations:defectgenome.{plugin}')
     node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
     node.set_option('output_filename', 'aiida.out')
-    node.base.links.add_incoming(orm.Dict({'elements': list(elements)}).store(), LinkType.INPUT_CALC, 'parameters')
+    node.base.links.add_incoming(orm.Dict(parameters or {'elements': ['W']}).store(), LinkType.INPUT_CALC, 'parameters')
     node.store()
     folder = orm.FolderData()
     for name, source in retrieved.items():
@@ -176,3 +177,110 @@ def test_a_code_that_is_not_mlp_fails_the_training_with_what_it_printed(cli, aii
     assert result.exit_code == 1 and 'Traceback' not in result.output
     assert 'MtpTrainingCalculation<' in result.output and 'exit 300: The training wrote no potential' in result.output
     assert 'train /' in result.output and 'MTP_templates/20.almtp train.cfg --save_to=trained.almtp' in result.output
+
+
+def _parsed(parser, computer, plugin, parameters, retrieved: dict, temporary: Path):
+    node = _finished(computer, retrieved, parameters, plugin)
+    return parser.parse_from_node(node, store_provenance=False, retrieved_temporary_folder=str(temporary))
+
+
+def test_grades_and_cut_neighbourhoods_traced_to_their_configurations(aiida_profile, aiida_localhost, tmp_path):
+    import ase.io
+
+    from aiida_defectgenome.parsers.mtp_selection import MtpGradeParser
+
+    shutil.copy(MLIP3 / 'graded_nbhmode_60-99.cfg.0', tmp_path / 'graded.cfg.0')  # an MPI build's name
+    retrieved = {
+        'aiida.out': 'calculate_grade_nbhmode.stdout',
+        'clusters.cfg': 'spherical_60-99.cfg',
+        'cut.out': 'cut_extrapolative_nbh_all.stdout',
+    }
+    results, parsing = _parsed(
+        MtpGradeParser, aiida_localhost, 'mtp_grade', {'elements': ['W'], 'cut_radius': 8.0}, retrieved, tmp_path
+    )
+    assert parsing.is_finished_ok, parsing.exit_message
+    grades = results['grades']
+    assert grades.get_array('grades').shape == (40,) and grades.get_array('atom_grades').shape == (
+        grades.get_array('natoms').sum(),
+    )
+    assert grades.get_array('grades')[8] == pytest.approx(grades.get_array('atom_grades').max(), abs=1e-5)
+    with results['clusters'].as_path() as path:
+        clusters = ase.io.read(path, index=':')
+    assert [(a.info['source_index'], a.info['source_atom']) for a in clusters] == [
+        (3, 22),
+        (4, 21),
+        (8, 4),
+        (25, 0),
+        (28, 2),
+        (35, 0),
+        (39, 20),
+    ]
+    assert len(clusters[2]) == 74 and clusters[2].info['gamma'] == pytest.approx(1.84106) and not clusters[2].pbc.any()
+
+    retrieved = {'aiida.out': 'fail_grade_no_selection_state.stdout', 'mlp.err': 'fail_grade_no_selection_state.stderr'}
+    _, parsing = _parsed(MtpGradeParser, aiida_localhost, 'mtp_grade', {'elements': ['W']}, retrieved, tmp_path)
+    assert parsing.exit_status == 302 and 'No selection data provided with MLIP' in parsing.exit_message
+
+
+def test_selected_candidates_are_found_among_the_candidates(aiida_profile, aiida_localhost, tmp_path):
+    import gzip
+
+    from aiida_defectgenome.parsers.mtp_selection import MtpSelectParser
+
+    (tmp_path / 'candidates.cfg').write_bytes(gzip.decompress((MLIP3 / 'W_candidates_100-199.cfg.gz').read_bytes()))
+    retrieved = {'aiida.out': 'select_add_nbhmode.stdout', 'selected.cfg': 'selected_nbhmode_100-199.cfg'}
+    results, parsing = _parsed(MtpSelectParser, aiida_localhost, 'mtp_select', {'elements': ['W']}, retrieved, tmp_path)
+    assert parsing.is_finished_ok, parsing.exit_message
+    selected = results['selected'].get_list()
+    chosen = read_cfg(text := (MLIP3 / 'selected_nbhmode_100-199.cfg').read_text())
+    assert len(selected) == 11 and text.count('BEGIN_CFG') == 11
+    # the converter that made the fixtures kept each configuration's place in the W basic set: 100 + index
+    assert [int(c.features['extxyz_index']) for c in chosen] == [100 + index for index in selected]
+
+
+def test_grade_and_select_jobs_write_cfg_files_and_mlp_commands(
+    aiida_profile, aiida_code_installed, small_w, tmp_path, monkeypatch
+):
+    import ase.io
+
+    from aiida_defectgenome.calculations.mtp_selection import MtpGradeCalculation, MtpSelectCalculation
+    from aiida_defectgenome.core.potentials import PotentialSpec
+    from aiida_defectgenome.data.potential import InteratomicPotentialData
+
+    shutil.copy(MLIP3 / 'trained_cfgmode.almtp', tmp_path / 'trained.almtp')
+    spec = PotentialSpec('mtp-fixture', (tmp_path / 'trained.almtp',), ('W',), 'mlip load_from=trained.almtp', '* *')
+    potential = InteratomicPotentialData(spec)
+    ase.io.write(tmp_path / 'set.extxyz', [labelled_atoms(a, labels) for a, labels in small_w[:6]])
+    code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_grade', filepath_executable='/opt/mlip-3/bin/mlp')
+    monkeypatch.chdir(tmp_path)
+    grade = MtpGradeCalculation.get_builder()
+    grade.code, grade.potential = code, potential
+    grade.structures = orm.SinglefileData(tmp_path / 'set.extxyz')
+    grade.parameters = orm.Dict({'elements': ['W'], 'cut_radius': 8.0})
+    grade.metadata.dry_run = True
+    grade.metadata.options.max_wallclock_seconds = 600
+    _, node = run_get_node(grade)
+    folder = Path(node.dry_run_info['folder'])
+    written = read_cfg((folder / 'in.cfg').read_text())
+    assert len(written) == 6 and written[0].forces is None and written[0].energy is None
+    assert (folder / 'potential.almtp').read_bytes() == (MLIP3 / 'trained_cfgmode.almtp').read_bytes()
+    script = (folder / '_aiidasubmit.sh').read_text()
+    assert "'calculate_grade' 'potential.almtp' 'in.cfg' 'graded.cfg'" in script
+    assert '\'/opt/mlip-3/bin/mlp\' cut_extrapolative_nbh "$graded" clusters.cfg --cutoff=8' in script
+
+    select = MtpSelectCalculation.get_builder()
+    select.code, select.potential = code, potential
+    select.training_set = select.candidates = orm.SinglefileData(tmp_path / 'set.extxyz')
+    select.parameters = orm.Dict({'elements': ['W']})
+    select.metadata.dry_run = True
+    select.metadata.options.max_wallclock_seconds = 600
+    _, node = run_get_node(select)
+    folder = Path(node.dry_run_info['folder'])
+    assert read_cfg((folder / 'train.cfg').read_text())[0].forces is not None
+    assert "'select_add' 'potential.almtp' 'train.cfg' 'candidates.cfg' 'selected.cfg'" in (folder / '_aiidasubmit.sh').read_text()
+
+    with pytest.raises(ValueError, match='is not an MTP'):
+        from aiida_defectgenome.tools.potentials import load_potential
+
+        select.potential = load_potential('eam-zhou-W')
+        run_get_node(select)

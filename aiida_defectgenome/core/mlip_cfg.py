@@ -24,8 +24,9 @@ __all__ = ('CfgConfiguration', 'CfgError', 'cfg_block', 'read_cfg', 'write_cfg')
 _VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
 
 
-def cfg_block(atoms, labels: Labels, species: Sequence[str], features: dict | None = None) -> str:
-    """Return one ``BEGIN_CFG ... END_CFG`` block of ``atoms`` (ASE) with its ``labels``.
+def cfg_block(atoms, labels: Labels | None, species: Sequence[str], features: dict | None = None) -> str:
+    """Return one ``BEGIN_CFG ... END_CFG`` block of ``atoms`` (ASE) with its ``labels`` (``None``: positions
+    only, e.g. candidates to grade).
 
     :raises ValueError: if an element of ``atoms`` is not in ``species``.
     """
@@ -37,14 +38,14 @@ def cfg_block(atoms, labels: Labels, species: Sequence[str], features: dict | No
     if atoms.pbc.any():
         lines.append(' Supercell')
         lines += [f'    {row[0]:.10f} {row[1]:.10f} {row[2]:.10f}' for row in np.asarray(atoms.cell[:])]
-    lines.append(' AtomData:  id type cartes_x cartes_y cartes_z fx fy fz')
-    for index, (symbol, position, force) in enumerate(zip(symbols, atoms.positions, labels.forces), start=1):
-        lines.append(
-            f'    {index} {species.index(symbol)} {position[0]:.10f} {position[1]:.10f} {position[2]:.10f} '
-            f'{force[0]:.10f} {force[1]:.10f} {force[2]:.10f}'
-        )
-    lines += [' Energy', f'    {labels.energy:.10f}']
-    if labels.stress is not None and atoms.pbc.all():
+    lines.append(' AtomData:  id type cartes_x cartes_y cartes_z' + (' fx fy fz' if labels is not None else ''))
+    forces = labels.forces if labels is not None else [None] * len(atoms)
+    for index, (symbol, position, force) in enumerate(zip(symbols, atoms.positions, forces), start=1):
+        row = f'    {index} {species.index(symbol)} {position[0]:.10f} {position[1]:.10f} {position[2]:.10f}'
+        lines.append(row + (f' {force[0]:.10f} {force[1]:.10f} {force[2]:.10f}' if force is not None else ''))
+    if labels is not None:
+        lines += [' Energy', f'    {labels.energy:.10f}']
+    if labels is not None and labels.stress is not None and atoms.pbc.all():
         virial = -np.asarray(labels.stress) * atoms.get_volume()
         lines.append(' PlusStress:  xx yy zz yz xz xy')
         lines.append('    ' + ' '.join(f'{virial[i, j]:.10f}' for i, j in _VOIGT))

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 
-__all__ = ('errors_report', 'grades_of', 'mlp_failure', 'selected_count')
+__all__ = ('CUT_THRESHOLD', 'cut_sources', 'errors_report', 'grades_of', 'mlp_failure', 'selected_count')
 
 #: Report blocks and the keys they get.
 _BLOCKS = {
@@ -95,3 +95,32 @@ def selected_count(stdout: str) -> int:
     if match is None:
         raise ValueError('select_add did not report how many configurations it selected')
     return int(match.group(1))
+
+
+#: ``cut_extrapolative_nbh`` skips configurations whose largest neighbourhood grade is below this.
+CUT_THRESHOLD = 1.1
+
+
+def cut_sources(graded: list, cuts: list, tolerance: float = 1e-4) -> list[tuple[int, int]]:
+    """Return, for each neighbourhood ``cut_extrapolative_nbh`` cut (``cuts``, in order), ``(configuration,
+    atom)``: where in ``graded`` (the ``calculate_grade`` output it read, with ``nbh_grades``) it came from.
+
+    mlp numbers its cuts (``cfg#``) among the cut ones only, so the source is recovered by order: the
+    configurations whose largest grade reaches :data:`CUT_THRESHOLD`, each cut checked to be centred on
+    that configuration's most extrapolative atom (``nbh#``) with its grade.
+
+    :raises ValueError: when the cuts do not match ``graded`` that way.
+    """
+    sources = []
+    for index, configuration in enumerate(graded):
+        grades = configuration.columns.get('nbh_grades')
+        if grades is None:
+            raise ValueError(f'configuration {index} has no nbh_grades: grade with an al_mode=nbh potential')
+        if grades.max() >= CUT_THRESHOLD:
+            sources.append((index, int(np.argmax(grades)), float(grades.max())))
+    if len(sources) != len(cuts):
+        raise ValueError(f'{len(cuts)} cuts for {len(sources)} configurations graded at least {CUT_THRESHOLD}')
+    for number, (cut, (index, atom, grade)) in enumerate(zip(cuts, sources)):
+        if int(cut.features.get('nbh#', -1)) != atom or abs(float(cut.features.get('extrapolation_grade', 0)) - grade) > tolerance:
+            raise ValueError(f'cut {number} is not the most extrapolative neighbourhood of configuration {index}')
+    return [(index, atom) for index, atom, _ in sources]

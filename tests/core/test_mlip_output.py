@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aiida_defectgenome.core.mlip_cfg import CfgError, read_cfg
-from aiida_defectgenome.core.mlip_output import errors_report, grades_of, mlp_failure, selected_count
+from aiida_defectgenome.core.mlip_output import cut_sources, errors_report, grades_of, mlp_failure, selected_count
 
 MLIP3 = Path(__file__).parents[1] / 'fixtures' / 'mlip3'
 
@@ -85,3 +85,29 @@ def test_broken_cfg_files_are_refused_naming_the_line():
         read_cfg(text('W_truncated.cfg'))
     with pytest.raises(CfgError, match='line 1: expected BEGIN_CFG'):
         read_cfg('Size\n 2\n')
+
+
+def test_each_cut_neighbourhood_is_traced_to_its_configuration_and_central_atom():
+    graded = read_cfg(text('graded_nbhmode_60-99.cfg.0'))
+    cuts = read_cfg(text('spherical_60-99.cfg'))
+    sources = cut_sources(graded, cuts)
+    # mlp's own cfg# counts the cuts (0-6); the sources are configurations 3, 4, 8, 25, 28, 35, 39 of the input
+    assert [c.features['cfg#'] for c in cuts] == [str(k) for k in range(7)]
+    assert sources == [(3, 22), (4, 21), (8, 4), (25, 0), (28, 2), (35, 0), (39, 20)]
+    assert [graded[i].features['extxyz_index'] for i, _ in sources] == ['63', '64', '68', '85', '88', '95', '99']
+    for cut, (index, atom) in zip(cuts, sources):  # centred on that atom: its nearest neighbours are the cut's
+        source = graded[index]
+        gaps = np.linalg.norm(cut.positions[1:], axis=1)
+        assert np.allclose(cut.positions[0], 0.0) and gaps.min() == pytest.approx(_nearest(source, atom), abs=1e-4)
+    with pytest.raises(ValueError, match='7 cuts for 6 configurations'):
+        cut_sources([c for k, c in enumerate(graded) if k != 39], cuts)
+    with pytest.raises(ValueError, match='cut 1 is not the most extrapolative neighbourhood of configuration 4'):
+        cut_sources(graded, [cuts[0], cuts[2], *cuts[2:]][:7])
+
+
+def _nearest(configuration, atom: int) -> float:
+    """Distance (A) from ``atom`` to its nearest neighbour in the periodic ``configuration``."""
+    shifts = np.array([[i, j, k] for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)]) @ configuration.cell
+    vectors = (configuration.positions[None] + shifts[:, None] - configuration.positions[atom]).reshape(-1, 3)
+    distances = np.linalg.norm(vectors, axis=1)
+    return distances[distances > 1e-6].min()

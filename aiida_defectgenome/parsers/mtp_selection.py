@@ -1,0 +1,108 @@
+"""Parsers of ``MtpGradeCalculation`` (grades, cut neighbourhoods traced to their sources) and
+``MtpSelectCalculation`` (indices of the selected candidates)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from aiida import orm
+from aiida.parsers import Parser
+from ase import Atoms
+
+from ..core.mlip_cfg import read_cfg
+from ..core.mlip_output import cut_sources, mlp_failure, selected_count
+
+__all__ = ('MtpGradeParser', 'MtpSelectParser')
+
+
+def _failure(parser) -> str | None:
+    repository = parser.retrieved.base.repository
+    names = repository.list_object_names()
+    streams = [
+        repository.get_object_content(name) if name in names else '' for name in ('aiida.out', 'mlp.err', 'cut.out', 'cut.err')
+    ]
+    return mlp_failure(streams[0], streams[1]) or mlp_failure(streams[2], streams[3])
+
+
+def _temporary(kwargs, *names: str) -> Path | None:
+    folder = Path(kwargs['retrieved_temporary_folder']) if 'retrieved_temporary_folder' in kwargs else None
+    return next((folder / name for name in names if folder and (folder / name).is_file()), None)
+
+
+class MtpGradeParser(Parser):
+    """``grades`` from ``calculate_grade``'s output configurations; ``clusters`` from ``cut_extrapolative_nbh``."""
+
+    def parse(self, **kwargs):
+        failure = _failure(self)
+        if failure is not None:
+            return self.exit_codes.ERROR_MLP.format(error=failure)
+        path = _temporary(kwargs, 'graded.cfg', 'graded.cfg.0')
+        if path is None:
+            return self.exit_codes.ERROR_NO_OUTPUT.format(what='graded configurations (graded.cfg)')
+        elements = self.node.inputs.parameters['elements']
+        try:
+            graded = read_cfg(path.read_text(), path.name)
+            grades = orm.ArrayData()
+            grades.set_array('grades', np.array([float(c.features['MV_grade']) for c in graded]))
+            grades.set_array('natoms', np.array([len(c.types) for c in graded]))
+            if all('nbh_grades' in c.columns for c in graded):
+                grades.set_array('atom_grades', np.concatenate([c.columns['nbh_grades'] for c in graded]))
+            clusters = None
+            if self.node.inputs.parameters.get('cut_radius'):
+                repository = self.retrieved.base.repository
+                if 'clusters.cfg' not in repository.list_object_names():
+                    return self.exit_codes.ERROR_NO_OUTPUT.format(what='cut neighbourhoods (clusters.cfg)')
+                cuts = read_cfg(repository.get_object_content('clusters.cfg'), 'clusters.cfg')
+                clusters = _clusters_file(cuts, cut_sources(graded, cuts), elements)
+        except (KeyError, ValueError) as exc:  # CfgError is a ValueError
+            return self.exit_codes.ERROR_READING_OUTPUT.format(error=f'{type(exc).__name__}: {exc}')
+        self.out('grades', grades)
+        if clusters is not None:
+            self.out('clusters', clusters)
+        return None
+
+
+def _clusters_file(cuts, sources, elements) -> orm.SinglefileData:
+    """extxyz of the cut neighbourhoods, each with its source configuration and central atom."""
+    import ase.io
+
+    frames = []
+    for cut, (index, atom) in zip(cuts, sources):
+        atoms = Atoms([elements[t] for t in cut.types], positions=cut.positions, pbc=False)
+        atoms.info.update(source_index=index, source_atom=atom, centre=0, gamma=float(cut.features['extrapolation_grade']))
+        frames.append(atoms)
+    text = io.StringIO()
+    ase.io.write(text, frames, format='extxyz')
+    return orm.SinglefileData(io.BytesIO(text.getvalue().encode()), filename='clusters.extxyz')
+
+
+class MtpSelectParser(Parser):
+    """``selected``: the candidates ``select_add`` wrote, found by their positions in ``candidates.cfg``."""
+
+    def parse(self, **kwargs):
+        failure = _failure(self)
+        if failure is not None:
+            return self.exit_codes.ERROR_MLP.format(error=failure)
+        repository = self.retrieved.base.repository
+        candidates = _temporary(kwargs, 'candidates.cfg')
+        if 'selected.cfg' not in repository.list_object_names() or candidates is None:
+            return self.exit_codes.ERROR_NO_OUTPUT.format(what='selected configurations (selected.cfg)')
+        try:
+            selected = read_cfg(repository.get_object_content('selected.cfg'), 'selected.cfg')
+            pool = read_cfg(candidates.read_text(), 'candidates.cfg')
+            indices = [_index_of(configuration, pool) for configuration in selected]
+            if selected_count(repository.get_object_content('aiida.out')) != len(indices):
+                raise ValueError('selected.cfg does not hold as many configurations as mlp says it selected')
+        except (KeyError, ValueError) as exc:
+            return self.exit_codes.ERROR_READING_OUTPUT.format(error=f'{type(exc).__name__}: {exc}')
+        self.out('selected', orm.List(indices))
+        return None
+
+
+def _index_of(configuration, pool) -> int:
+    for index, candidate in enumerate(pool):
+        if candidate.positions.shape == configuration.positions.shape and np.allclose(candidate.positions, configuration.positions):
+            return index
+    raise ValueError('a selected configuration is none of the candidates')
