@@ -225,13 +225,16 @@ def fill_holes(
     distance, nearest = cKDTree(images).query(grid)
     nearest = nearest % len(atoms)
     species = atoms.numbers[nearest]
+    points = cKDTree(grid)
     while distance.max() >= min_distance_fraction * nn and (count is None or len(filled) < count):
         best = int(distance.argmax())
         site = grid[best]
         filled += Atoms(numbers=[species[best]], positions=[site])
-        gap = np.linalg.norm(minimum_image(grid - site, cell, [True] * 3), axis=1)
-        closer = gap < distance
-        distance[closer], species[closer] = gap[closer], species[best]
+        # only points nearer the new atom (an image of it) than the largest empty radius can come closer to it
+        near = np.unique(np.concatenate(points.query_ball_point(site + shifts, distance[best] + 1e-9)).astype(int))
+        gap = np.linalg.norm(minimum_image(grid[near] - site, cell, [True] * 3), axis=1)
+        closer = near[gap < distance[near]]
+        distance[closer], species[closer] = gap[gap < distance[near]], species[best]
     return filled
 
 
