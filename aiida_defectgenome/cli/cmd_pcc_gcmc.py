@@ -94,11 +94,13 @@ def cmd_pcc_gcmc(
         report['trimmed'] = best['trimmed']
         report['structure'] = results['structure'].uuid
         _write_cell(results['structure'], results['core'], best['energy'], Path(output))
+        if 'first_round' in report:
+            click.echo('No box of the first round was valid; this cell is from the second (box kept, mobile atoms annealed).')
         click.echo(
             f'Chose box {best["box"]}: {best["natoms"]} atoms ({best["n_inserted"]} inserted), '
             f'{best["energy_per_atom"]:.4f} eV/atom'
             + (f', {best["ideal_gap"]:+.4f} eV/atom from the ideal embedding' if 'ideal_gap' in best else '')
-            + f' -> {output} (node {results["structure"].pk}).'
+            + f', largest stress {best["max_abs_stress"]:.1f} GPa -> {output} (node {results["structure"].pk}).'
         )
     _finish(node, report, json_path, start)
 
