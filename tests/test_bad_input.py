@@ -18,6 +18,8 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from aiida_defectgenome.core.potentials import potentials_directory
 
+from .imports_at_once import import_twice_at_once, shifted_dataset
+
 GROUP = 'bad-input-W'
 EAM = potentials_directory() / 'W_zhou.eam.alloy'
 
@@ -265,25 +267,8 @@ def test_an_unusable_aiida_path_is_one_line(tmp_path, aiida_path):
 @pytest.mark.slow
 def test_two_imports_at_once_into_one_sqlite_profile_both_land(aiida_config, aiida_profile, tmp_path):
     """SQLite takes one writer at a time: the second import waits and retries, no traceback, nothing twice."""
-    from aiida_defectgenome.core.datasets import Labels, labelled_atoms, read_configurations
-    from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-
-    dataset = tmp_path / 'basic-shifted.extxyz'  # configurations no other test stored: both imports must write
-    shifted = [
-        (atoms, Labels(labels.energy + 0.0123, labels.forces, labels.stress))
-        for atoms, labels in read_configurations(BASIC_W_DATASET)
-    ]
-    ase.io.write(dataset, [labelled_atoms(atoms, labels) for atoms, labels in shifted], format='extxyz')
-    env = {**os.environ, 'AIIDA_PATH': str(Path(aiida_config.dirpath).parent)}
-    command = [str(Path(sys.executable).parent / 'aiida-defectgenome'), '-p', aiida_profile.name, 'genome', 'import']
-    runs = [
-        subprocess.Popen([*command, str(dataset), '--group', f'concurrent-{k}'], env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
-        for k in range(2)
-    ]  # fmt: skip
-    results = [run.communicate(timeout=600) for run in runs]
-    for run, (stdout, stderr) in zip(runs, results):
-        assert run.returncode == 0 and 'Traceback' not in stderr, stdout + stderr
-    counts = sorted((int(out.split(': ')[1].split()[0]), int(out.split(', ')[1].split()[0])) for out, _ in results)
+    dataset = shifted_dataset(tmp_path / 'basic-shifted.extxyz')
+    env = {'AIIDA_PATH': str(Path(aiida_config.dirpath).parent)}
+    counts = import_twice_at_once(aiida_profile.name, dataset, ['concurrent-0', 'concurrent-1'], env)
     assert counts == [(0, 678), (678, 0)]  # (new, already stored): stored by one, found by the other
     assert orm.load_group('concurrent-0').count() == orm.load_group('concurrent-1').count() == 678

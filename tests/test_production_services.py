@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .imports_at_once import import_twice_at_once, shifted_dataset
+
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 SUBMIT = textwrap.dedent(
@@ -78,6 +80,9 @@ def test_postgres_rabbitmq_profile_runs_lammps_through_the_daemon(tmp_path):
         out = _run([sys.executable, '-c', SUBMIT, profile], env).stdout.split()
         assert out[1:3] == ['ProcessState.FINISHED', '0'], out
         assert float(out[3]) == pytest.approx(-8.760, abs=5e-4)
+        # two imports of one file at once: PostgreSQL's advisory lock lets one writer find what the other stored
+        dataset = shifted_dataset(tmp_path / 'shifted.extxyz', count=120, shift=0.0321)
+        assert import_twice_at_once(profile, dataset, ['at-once-0', 'at-once-1'], env) == [(0, 120), (120, 0)]
         again = _run([cli, '-p', profile, 'setup'], env)
         assert 'Nothing to do' in again.stdout
     finally:
