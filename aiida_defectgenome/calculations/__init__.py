@@ -1,9 +1,14 @@
 """CalcJobs of the package, and what the ones that run this package's own executables share."""
 
+import tempfile
+from pathlib import Path
+
 from aiida import orm
 from aiida.common import datastructures
 
-__all__ = ('define_training_ports', 'elements_validator', 'python_module_codeinfo', 'serial_job_defaults')
+from ..core.datasets import read_configurations
+
+__all__ = ('define_training_ports', 'elements_validator', 'python_module_codeinfo', 'serial_job_defaults', 'training_frames')
 
 
 def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
@@ -36,6 +41,14 @@ def define_training_ports(spec, parser_name: str, validator, parameters_help: st
     spec.default_output_node = 'metrics'
     spec.exit_code(300, 'ERROR_NO_OUTPUT', message='The training wrote no potential or metrics: {error}')
     spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The training output could not be read: {error}')
+
+
+def training_frames(calcjob) -> list:
+    """Return the ``(atoms, labels)`` frames of a training job's ``training_set`` (read as extxyz)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / 'training.extxyz'
+        source.write_bytes(calcjob.inputs.training_set.get_content(mode='rb'))
+        return read_configurations(source)
 
 
 def elements_validator(check):

@@ -8,17 +8,15 @@ the trained potential on both sets, which the parser scores. The cluster needs M
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.datasets import read_configurations
 from ..core.mlip_cfg import write_cfg
 from ..core.mtp_files import mlp_train_arguments, split_indices, validate_mtp_settings
-from . import define_training_ports, elements_validator
+from . import define_training_ports, elements_validator, training_frames
 
 __all__ = ('MtpTrainingCalculation',)
 
@@ -56,10 +54,7 @@ class MtpTrainingCalculation(CalcJob):
         values = self.inputs.parameters.get_dict()
         elements = values.pop('elements')
         settings = validate_mtp_settings(values)
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / 'training.extxyz'
-            source.write_bytes(self.inputs.training_set.get_content(mode='rb'))
-            frames = read_configurations(source)
+        frames = training_frames(self)
         train, test = split_indices(len(frames), settings['test_fraction'], settings['seed'])
         for name, indices in (('train', train), ('test', test)):
             chosen = [frames[i] for i in indices]

@@ -10,8 +10,7 @@ neighbourhoods), and select configurations to add to a training set.
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from aiida import orm
 from aiida.common import datastructures
@@ -20,23 +19,21 @@ from aiida.engine import CalcJob
 from ..core.datasets import read_configurations, read_structures
 from ..core.mlip_cfg import write_cfg
 from ..data.potential import InteratomicPotentialData
-from . import serial_job_defaults
+from . import elements_validator, serial_job_defaults
 
 __all__ = ('MtpGradeCalculation', 'MtpSelectCalculation')
 
 POTENTIAL = 'potential.almtp'
 
 
-def _validate_parameters(parameters: orm.Dict, _):
-    values = parameters.get_dict()
-    if not values.get('elements'):
-        return 'parameters need `elements`: the elements of the MTP, in its type order'
-    unknown = set(values) - {'elements', 'cut_radius'}
+def _check_settings(_, settings: dict) -> None:
+    """Raise ``ValueError`` for settings other than ``cut_radius`` (A, positive)."""
+    unknown = set(settings) - {'cut_radius'}
     if unknown:
-        return f'unknown parameters {", ".join(sorted(unknown))}: give elements (and cut_radius, A, to grade)'
-    radius = values.get('cut_radius')
+        raise ValueError(f'unknown parameters {", ".join(sorted(unknown))}: give elements (and cut_radius, A, to grade)')
+    radius = settings.get('cut_radius')
     if radius is not None and (not isinstance(radius, (int, float)) or isinstance(radius, bool) or radius <= 0):
-        return f'cut_radius must be a positive number of A, got {radius!r}'
+        raise ValueError(f'cut_radius must be a positive number of A, got {radius!r}')
 
 
 def _validate_potential(potential, _):
@@ -46,7 +43,9 @@ def _validate_potential(potential, _):
 
 def _define_common(spec, parser_name: str) -> None:
     spec.input('potential', valid_type=InteratomicPotentialData, validator=_validate_potential, help='A trained MTP.')
-    spec.input('parameters', valid_type=orm.Dict, validator=_validate_parameters, help='`elements`; `cut_radius` (A).')
+    spec.input(
+        'parameters', valid_type=orm.Dict, validator=elements_validator(_check_settings), help='`elements`; `cut_radius` (A).'
+    )
     serial_job_defaults(spec, parser_name)
     spec.exit_code(300, 'ERROR_NO_OUTPUT', message='mlp wrote no {what}')
     spec.exit_code(301, 'ERROR_READING_OUTPUT', message='The output of mlp could not be read: {error}')
@@ -67,13 +66,11 @@ def _prepare(calcjob, folder, arguments: list[str], append: str = '') -> datastr
     return calcinfo
 
 
-def _write_frames(single_file: orm.SinglefileData, path: str, elements, labelled: bool) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / single_file.filename
-        source.write_bytes(single_file.get_content(mode='rb'))
+def _write_frames(single_file: orm.SinglefileData, path: str, elements, labelled: bool) -> None:
+    """Write the frames of ``single_file`` (with their labels when ``labelled``) to the ``.cfg`` ``path``."""
+    with single_file.as_path() as source:
         frames = read_configurations(source) if labelled else [(atoms, None) for atoms in read_structures(source)]
     write_cfg(frames, path, elements, [{'index': index} for index in range(len(frames))])
-    return len(frames)
 
 
 class MtpGradeCalculation(CalcJob):

@@ -9,16 +9,14 @@ here (:mod:`..core.pace_files`), so the cluster needs pacemaker only.
 from __future__ import annotations
 
 import io
-import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import yaml
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.datasets import read_configurations
 from ..core.pace_files import pacemaker_input, write_pacemaker_dataset
-from . import define_training_ports, elements_validator
+from . import define_training_ports, elements_validator, training_frames
 
 __all__ = ('PaceTrainingCalculation',)
 
@@ -52,12 +50,9 @@ class PaceTrainingCalculation(CalcJob):
     def prepare_for_submission(self, folder):
         values = self.inputs.parameters.get_dict()
         elements = values.pop('elements')
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / 'training.extxyz'
-            source.write_bytes(self.inputs.training_set.get_content(mode='rb'))
-            frames = read_configurations(source)
-            groups = [str(atoms.info.get('dg_group', 'all')) for atoms, _ in frames]
-            write_pacemaker_dataset(frames, folder.get_abs_path(DATA_FILE), groups)
+        frames = training_frames(self)
+        groups = [str(atoms.info.get('dg_group', 'all')) for atoms, _ in frames]
+        write_pacemaker_dataset(frames, folder.get_abs_path(DATA_FILE), groups)
         text = yaml.safe_dump(pacemaker_input(elements, values, DATA_FILE), sort_keys=False)
         folder.create_file_from_filelike(io.StringIO(text), 'input.yaml', mode='w')
 

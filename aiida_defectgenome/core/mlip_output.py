@@ -12,10 +12,11 @@ errors exit 9 with ``Rank 0, ERROR: ...`` (or another ``Rank 0, ...`` line) on s
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ('CUT_THRESHOLD', 'cut_sources', 'errors_report', 'grades_of', 'mlp_failure', 'selected_count')
+__all__ = ('CUT_THRESHOLD', 'cut_sources', 'errors_report', 'grades_of', 'mlp_failure', 'mlp_output', 'selected_count')
 
 #: Report blocks and the keys they get.
 _BLOCKS = {
@@ -78,6 +79,12 @@ def mlp_failure(stdout: str, stderr: str) -> str | None:
         if _USAGE.match(line.strip()):
             return line.strip()
     return None
+
+
+def mlp_output(folder: Path, name: str) -> Path | None:
+    """Return the file ``name`` that mlp wrote in ``folder``, or ``name.0``, as an MPI build names it for
+    rank 0 (``calculate_efs``, ``calculate_grade``); ``None`` when neither is there."""
+    return next((folder / found for found in (name, f'{name}.0') if (folder / found).is_file()), None)
 
 
 def grades_of(stdout: str) -> np.ndarray:

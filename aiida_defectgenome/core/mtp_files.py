@@ -18,7 +18,7 @@ import numpy as np
 
 from .datasets import Labels
 from .mlip_cfg import CfgConfiguration, read_cfg, write_cfg
-from .mlip_output import mlp_failure
+from .mlip_output import mlp_failure, mlp_output
 from .snap_fit import errors, parity_arrays
 
 __all__ = (
@@ -126,7 +126,7 @@ def evaluate_with_mlp(mlp: str, potential: Path, configurations, elements) -> di
         command = [mlp, 'calculate_efs', str(Path(potential).resolve()), 'test.cfg', '--output_filename=efs.cfg']
         done = subprocess.run(command, cwd=folder, capture_output=True, text=True)
         failure = mlp_failure(done.stdout, done.stderr)
-        predicted = next((folder / name for name in ('efs.cfg', 'efs.cfg.0') if (folder / name).is_file()), None)
+        predicted = mlp_output(folder, 'efs.cfg')
         if failure or predicted is None:
             raise RuntimeError(f'mlp calculate_efs failed (exit {done.returncode}): {failure or done.stdout[-300:]}')
         reference = read_cfg((folder / 'test.cfg').read_text(), 'test.cfg')

@@ -1,6 +1,13 @@
 """Parsers of the package's CalcJobs, and what the ones of its own executables share."""
 
-__all__ = ('missing_output',)
+from pathlib import Path
+
+__all__ = ('missing_output', 'temporary_folder')
+
+
+def temporary_folder(kwargs) -> Path | None:
+    """The folder of a job's ``retrieve_temporary_list`` files that AiiDA gives ``parse``, if any."""
+    return Path(kwargs['retrieved_temporary_folder']) if 'retrieved_temporary_folder' in kwargs else None
 
 
 def missing_output(parser, required: str):

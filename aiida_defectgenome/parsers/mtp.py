@@ -11,12 +11,12 @@ from aiida.parsers import Parser
 
 from ..calculations.mtp import PREDICTIONS, TRAINED
 from ..core.mlip_cfg import read_cfg
-from ..core.mlip_output import errors_report, mlp_failure
+from ..core.mlip_output import errors_report, mlp_failure, mlp_output
 from ..core.mtp_files import efs_errors, efs_parity
 from ..core.plots import plot_parity
 from ..core.potentials import PotentialSpec
 from ..data.potential import InteratomicPotentialData
-from . import missing_output
+from . import missing_output, temporary_folder
 
 __all__ = ('MtpTrainingParser',)
 
@@ -40,16 +40,17 @@ class MtpTrainingParser(Parser):
         if missing is not None:
             return missing
         elements = self.node.inputs.parameters['elements']
-        temporary = Path(kwargs['retrieved_temporary_folder']) if 'retrieved_temporary_folder' in kwargs else None
+        temporary = temporary_folder(kwargs)
         try:
             metrics = {'mlp_train_report': errors_report(stdout)}
             parity = {}
             for split, output in PREDICTIONS.items():
-                predicted = _predictions(temporary, output) if temporary else None
-                if predicted is None and split == 'train':
+                written = mlp_output(temporary, output) if temporary else None
+                if written is None and split == 'train':
                     return self.exit_codes.ERROR_NO_OUTPUT.format(error=f'calculate_efs wrote no {output}')
-                if predicted is None:  # no test set
+                if written is None:  # no test set
                     continue
+                predicted = read_cfg(written.read_text(), written.name)
                 failure = mlp_failure(streams.get(f'efs_{split}.out', ''), streams.get(f'efs_{split}.err', ''))
                 if failure is not None:
                     return self.exit_codes.ERROR_MLP.format(error=f'calculate_efs on the {split} set: {failure}')
@@ -76,11 +77,3 @@ class MtpTrainingParser(Parser):
         plot_parity(parity, plot, title=f'MTP (MLIP-3), {", ".join(elements)}')
         self.out('parity_plot', orm.SinglefileData(io.BytesIO(plot.getvalue()), filename='parity.png'))
         return None
-
-
-def _predictions(folder: Path, output: str):
-    """The configurations of ``calculate_efs`` in ``output`` (or ``output.0``, an MPI build's), else ``None``."""
-    for name in (output, f'{output}.0'):
-        if (folder / name).is_file():
-            return read_cfg((folder / name).read_text(), name)
-    return None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import numpy as np
 from aiida import orm
@@ -12,7 +11,8 @@ from aiida.parsers import Parser
 from ase import Atoms
 
 from ..core.mlip_cfg import read_cfg
-from ..core.mlip_output import cut_sources, mlp_failure, selected_count
+from ..core.mlip_output import cut_sources, mlp_failure, mlp_output, selected_count
+from . import temporary_folder
 
 __all__ = ('MtpGradeParser', 'MtpSelectParser')
 
@@ -26,11 +26,6 @@ def _failure(parser) -> str | None:
     return mlp_failure(streams[0], streams[1]) or mlp_failure(streams[2], streams[3])
 
 
-def _temporary(kwargs, *names: str) -> Path | None:
-    folder = Path(kwargs['retrieved_temporary_folder']) if 'retrieved_temporary_folder' in kwargs else None
-    return next((folder / name for name in names if folder and (folder / name).is_file()), None)
-
-
 class MtpGradeParser(Parser):
     """``grades`` from ``calculate_grade``'s output configurations; ``clusters`` from ``cut_extrapolative_nbh``."""
 
@@ -38,7 +33,8 @@ class MtpGradeParser(Parser):
         failure = _failure(self)
         if failure is not None:
             return self.exit_codes.ERROR_MLP.format(error=failure)
-        path = _temporary(kwargs, 'graded.cfg', 'graded.cfg.0')
+        folder = temporary_folder(kwargs)
+        path = mlp_output(folder, 'graded.cfg') if folder else None
         if path is None:
             return self.exit_codes.ERROR_NO_OUTPUT.format(what='graded configurations (graded.cfg)')
         elements = self.node.inputs.parameters['elements']
@@ -86,8 +82,9 @@ class MtpSelectParser(Parser):
         if failure is not None:
             return self.exit_codes.ERROR_MLP.format(error=failure)
         repository = self.retrieved.base.repository
-        candidates = _temporary(kwargs, 'candidates.cfg')
-        if 'selected.cfg' not in repository.list_object_names() or candidates is None:
+        folder = temporary_folder(kwargs)
+        candidates = folder / 'candidates.cfg' if folder else None
+        if 'selected.cfg' not in repository.list_object_names() or candidates is None or not candidates.is_file():
             return self.exit_codes.ERROR_NO_OUTPUT.format(what='selected configurations (selected.cfg)')
         try:
             selected = read_cfg(repository.get_object_content('selected.cfg'), 'selected.cfg')

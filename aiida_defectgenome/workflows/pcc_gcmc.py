@@ -146,8 +146,9 @@ class PccGcmcWorkChain(WorkChain):
         except ValueError as exc:
             return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
         self.ctx.element = prepared.atoms.get_chemical_symbols()[0]
-        self.ctx.round, self.ctx.round_parameters, self.ctx.first_round = 1, self.inputs.parameters, None
-        self.ctx.round_settings = self.ctx.parameters
+        # the round's parameters: the inputs', then the second round's (``fallback``) once the first is done
+        self.ctx.round_parameters, self.ctx.first_round = self.inputs.parameters, None
+        self.ctx.fallback = gcmc.fallback_parameters(self.ctx.parameters)
         sizes = [box.estimated_atoms for box in plan.boxes]
         self.report(
             f'{prepared.n_core} atoms frozen within {prepared.region.radius:.2f} A of the central atom (atom '
@@ -162,12 +163,15 @@ class PccGcmcWorkChain(WorkChain):
             self.ctx.cohesive = given or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
         return self.ctx.cohesive
 
+    def _second_round(self) -> bool:
+        return self.ctx.first_round is not None
+
     def _box_label(self, index: int) -> str:
-        return f'box_{index}' if self.ctx.round == 1 else f'fallback_box_{index}'
+        return f'fallback_box_{index}' if self._second_round() else f'box_{index}'
 
     def seed(self):
         extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info', 'active_set') if key in self.inputs}
-        if self.ctx.round_settings['anneal']:
+        if (self.ctx.fallback if self._second_round() else self.ctx.parameters)['anneal']:
             extra['cohesive_energy'] = self._cohesive_energy()
         outputs, node = seed_pcc_boxes.run_get_node(self.inputs.cluster, self.ctx.round_parameters, **extra)
         if not node.is_finished_ok:
@@ -185,7 +189,7 @@ class PccGcmcWorkChain(WorkChain):
                 'metadata': {'call_link_label': self._box_label(index)},
             }
             runs[self._box_label(index)] = self.submit(LammpsCalculation, **inputs)
-        self.report(f'submitted {len(runs)} LAMMPS box runs' + (' (second round)' if self.ctx.round > 1 else ''))
+        self.report(f'submitted {len(runs)} LAMMPS box runs' + (' (second round)' if self._second_round() else ''))
         return ToContext(**runs)
 
     def assess(self):
@@ -209,15 +213,13 @@ class PccGcmcWorkChain(WorkChain):
 
     def should_fall_back(self):
         """Whether no box of the first round is valid and the parameters name a second round."""
-        fallback = gcmc.fallback_parameters(self.ctx.parameters)
-        return fallback is not None and self.ctx.assessed['figures']['chosen'] is None
+        return self.ctx.fallback is not None and self.ctx.assessed['figures']['chosen'] is None
 
     def fall_back(self):
         """Report the first round and set the second round's parameters (``fallback``)."""
         self._report_candidates()
         self.ctx.first_round = self.ctx.assessed['figures']
-        fallback = gcmc.fallback_parameters(self.ctx.parameters)
-        self.ctx.round, self.ctx.round_parameters, self.ctx.round_settings = 2, orm.Dict(fallback), fallback
+        self.ctx.round_parameters = orm.Dict(self.ctx.fallback)
         changed = ', '.join(f'{key} {value}' for key, value in self.ctx.parameters['fallback'].items())
         self.report(f'no box of the first round is valid: a second round with {changed}')
 
@@ -231,12 +233,12 @@ class PccGcmcWorkChain(WorkChain):
         assessed = self.ctx.assessed
         for key in ('energy_map', 'energy_map_plot', 'figures'):
             self.out(key, assessed[key])
-        if self.ctx.first_round is not None:
+        if self._second_round():
             self.out('first_round_figures', self.ctx.first_round)
         figures = assessed['figures']
         self._report_candidates()
         if figures['chosen'] is None:
-            rounds = [figures] + ([self.ctx.first_round] if self.ctx.first_round else [])
+            rounds = [figures] + ([self.ctx.first_round] if self._second_round() else [])
             reasons = sorted({p for f in rounds for c in f['candidates'] for p in c['problems']})
             return self.exit_codes.ERROR_NO_VALID_CELL.format(reasons='; '.join(reasons))
         best = figures['candidates'][figures['chosen']]
