@@ -83,6 +83,7 @@ def user_errors(function):
         from ..core.lammps_runtime import LammpsNotFound
         from ..core.potentials import PotentialError
         from ..tools.launch import Interrupted
+        from ..tools.storage import ONE_WRITER, is_locked
 
         try:
             return function(*args, **kwargs)
@@ -93,12 +94,9 @@ def user_errors(function):
             error.exit_code = 130  # as a shell reports a command stopped by Ctrl-C
             raise error from exc
         except OperationalError as exc:
-            if 'database is locked' not in str(exc):
+            if not is_locked(exc):
                 raise
-            raise click.ClickException(
-                'the SQLite profile is locked by another writer: run one writer at a time, or move to a PostgreSQL '
-                'profile for concurrent work (docs: Get started, production)'
-            ) from exc
+            raise click.ClickException(f'the SQLite profile is locked by another writer: {ONE_WRITER}') from exc
 
     return wrapper
 

@@ -8,12 +8,20 @@ from typing import TypeVar
 
 from ..core.datasets import DatasetError
 
-__all__ = ('retry_when_locked', 'take_write_lock')
+__all__ = ('ONE_WRITER', 'is_locked', 'retry_when_locked', 'take_write_lock')
 
 T = TypeVar('T')
 
+#: What to do when SQLite stays locked (the end of the message).
+ONE_WRITER = 'run one writer at a time, or move to a PostgreSQL profile for concurrent work (docs: Get started, production)'
+
 #: Seconds to wait before each retry: 2.5 min in all, longer than a 678-configuration import takes.
 BACKOFF = (1, 2, 4, 8, 15, 30, 30, 60)
+
+
+def is_locked(exc: Exception) -> bool:
+    """Whether ``exc`` (an SQLAlchemy ``OperationalError``) is SQLite's "database is locked"."""
+    return 'database is locked' in str(exc)
 
 
 def retry_when_locked(action: Callable[[], T], what: str) -> T:
@@ -29,12 +37,11 @@ def retry_when_locked(action: Callable[[], T], what: str) -> T:
         try:
             return action()
         except OperationalError as exc:
-            if 'database is locked' not in str(exc):
+            if not is_locked(exc):
                 raise
             if pause is None:
                 raise DatasetError(
-                    f'{what}: the SQLite profile stayed locked by another writer for {sum(BACKOFF)} s; run one writer '
-                    'at a time, or move to a PostgreSQL profile for concurrent work (docs: Get started, production)'
+                    f'{what}: the SQLite profile stayed locked by another writer for {sum(BACKOFF)} s; {ONE_WRITER}'
                 ) from exc
             time.sleep(pause)
     raise AssertionError('unreachable')
