@@ -11,6 +11,7 @@ from aiida.parsers import Parser
 from ..core import gpaw_single_point
 from ..core.datasets import Labels
 from ..tools.labels import labels_table
+from . import scheduler_error
 
 __all__ = ('GpawParser',)
 
@@ -21,7 +22,7 @@ class GpawParser(Parser):
     def parse(self, **kwargs):
         retrieved = self.retrieved
         if gpaw_single_point.RESULTS_FILE not in retrieved.base.repository.list_object_names():
-            return self.exit_codes.ERROR_NO_RESULTS
+            return scheduler_error(self) or self.exit_codes.ERROR_NO_RESULTS
         try:
             result = json.loads(retrieved.base.repository.get_object_content(gpaw_single_point.RESULTS_FILE))
         except ValueError as exc:

@@ -8,6 +8,7 @@ from aiida.parsers import Parser
 from ase import Atoms
 
 from ..core import lammps_input, lammps_output
+from . import scheduler_error
 
 __all__ = ('LammpsParser',)
 
@@ -19,12 +20,12 @@ class LammpsParser(Parser):
         retrieved = self.retrieved
         names = retrieved.base.repository.list_object_names()
         if lammps_input.LOG_FILE not in names:
-            return self.exit_codes.ERROR_LOG_MISSING
+            return scheduler_error(self) or self.exit_codes.ERROR_LOG_MISSING
         log = lammps_output.parse_log(retrieved.base.repository.get_object_content(lammps_input.LOG_FILE))
         if log['errors']:
             return self._error_exit_code(log['errors'][0])
         if lammps_input.FINAL_JSON not in names or lammps_input.FINAL_DUMP not in names:
-            return self.exit_codes.ERROR_FINAL_OUTPUT_MISSING
+            return scheduler_error(self) or self.exit_codes.ERROR_FINAL_OUTPUT_MISSING
         try:
             final = lammps_output.parse_final(
                 retrieved.base.repository.get_object_content(lammps_input.FINAL_JSON),

@@ -16,7 +16,7 @@ from ..core.mtp_files import efs_errors, efs_parity
 from ..core.plots import plot_parity
 from ..core.potentials import PotentialSpec
 from ..data.potential import InteratomicPotentialData
-from . import missing_output, temporary_folder
+from . import missing_output, scheduler_error, temporary_folder
 
 __all__ = ('MtpTrainingParser',)
 
@@ -47,7 +47,7 @@ class MtpTrainingParser(Parser):
             for split, output in PREDICTIONS.items():
                 written = mlp_output(temporary, output) if temporary else None
                 if written is None and split == 'train':
-                    return self.exit_codes.ERROR_NO_OUTPUT.format(error=f'calculate_efs wrote no {output}')
+                    return scheduler_error(self) or self.exit_codes.ERROR_NO_OUTPUT.format(error=f'calculate_efs wrote no {output}')
                 if written is None:  # no test set
                     continue
                 predicted = read_cfg(written.read_text(), written.name)

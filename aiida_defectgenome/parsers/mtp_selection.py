@@ -12,7 +12,7 @@ from ase import Atoms
 
 from ..core.mlip_cfg import read_cfg
 from ..core.mlip_output import cut_sources, mlp_failure, mlp_output, selected_count
-from . import temporary_folder
+from . import scheduler_error, temporary_folder
 
 __all__ = ('MtpGradeParser', 'MtpSelectParser')
 
@@ -36,7 +36,7 @@ class MtpGradeParser(Parser):
         folder = temporary_folder(kwargs)
         path = mlp_output(folder, 'graded.cfg') if folder else None
         if path is None:
-            return self.exit_codes.ERROR_NO_OUTPUT.format(what='graded configurations (graded.cfg)')
+            return scheduler_error(self) or self.exit_codes.ERROR_NO_OUTPUT.format(what='graded configurations (graded.cfg)')
         elements = self.node.inputs.parameters['elements']
         try:
             graded = read_cfg(path.read_text(), path.name)
@@ -49,7 +49,7 @@ class MtpGradeParser(Parser):
             if self.node.inputs.parameters.get('cut_radius'):
                 repository = self.retrieved.base.repository
                 if 'clusters.cfg' not in repository.list_object_names():
-                    return self.exit_codes.ERROR_NO_OUTPUT.format(what='cut neighbourhoods (clusters.cfg)')
+                    return scheduler_error(self) or self.exit_codes.ERROR_NO_OUTPUT.format(what='cut neighbourhoods (clusters.cfg)')
                 cuts = read_cfg(repository.get_object_content('clusters.cfg'), 'clusters.cfg')
                 clusters = _clusters_file(cuts, cut_sources(graded, cuts), elements)
         except (KeyError, ValueError) as exc:  # CfgError is a ValueError
@@ -85,7 +85,7 @@ class MtpSelectParser(Parser):
         folder = temporary_folder(kwargs)
         candidates = folder / 'candidates.cfg' if folder else None
         if 'selected.cfg' not in repository.list_object_names() or candidates is None or not candidates.is_file():
-            return self.exit_codes.ERROR_NO_OUTPUT.format(what='selected configurations (selected.cfg)')
+            return scheduler_error(self) or self.exit_codes.ERROR_NO_OUTPUT.format(what='selected configurations (selected.cfg)')
         try:
             selected = read_cfg(repository.get_object_content('selected.cfg'), 'selected.cfg')
             pool = read_cfg(candidates.read_text(), 'candidates.cfg')

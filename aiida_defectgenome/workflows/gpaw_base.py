@@ -8,11 +8,12 @@ from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_han
 
 from ..calculations.gpaw import GpawCalculation
 from ..core.gpaw_single_point import merged_parameters
+from .walltime import WalltimeRestart
 
 __all__ = ('GpawBaseWorkChain',)
 
 
-class GpawBaseWorkChain(BaseRestartWorkChain):
+class GpawBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
     """Run a ``GpawCalculation``; on an unconverged SCF first damp the mixing (and allow more iterations),
     then widen the smearing; on a run killed for walltime, run again with twice the walltime."""
 
@@ -52,13 +53,4 @@ class GpawBaseWorkChain(BaseRestartWorkChain):
             change = f'smearing width {parameters["smearing"]["width"]:g} eV (labels differ from the protocol)'
         self.ctx.inputs.parameters = orm.Dict(parameters)
         self.report(f'{calculation.process_label}<{calculation.pk}>: SCF not converged; retrying with {change}.')
-        return ProcessHandlerReport(True)
-
-    @process_handler(priority=400, exit_codes=GpawCalculation.exit_codes.ERROR_SCHEDULER_OUT_OF_WALLTIME)
-    def handle_out_of_walltime(self, calculation):
-        """Run again from the start with twice the walltime (GPAW keeps no restart file of a single point)."""
-        options = self.ctx.inputs.setdefault('metadata', {}).setdefault('options', {})
-        walltime = 2 * (calculation.get_option('max_wallclock_seconds') or 3600)
-        options['max_wallclock_seconds'] = walltime
-        self.report(f'{calculation.process_label}<{calculation.pk}> ran out of walltime; retrying with {walltime} s.')
         return ProcessHandlerReport(True)

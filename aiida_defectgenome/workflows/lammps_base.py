@@ -8,12 +8,14 @@ from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_han
 
 from ..calculations.lammps import LammpsCalculation
 from ..core.lammps_input import validate_parameters
+from .walltime import WalltimeRestart
 
 __all__ = ('LammpsBaseWorkChain',)
 
 
-class LammpsBaseWorkChain(BaseRestartWorkChain):
-    """Run a ``LammpsCalculation``; halve the MD timestep when atoms are lost, continue unconverged minimisations."""
+class LammpsBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
+    """Run a ``LammpsCalculation``; halve the MD timestep when atoms are lost, continue unconverged minimisations,
+    run again with twice the walltime a job the scheduler stopped at its walltime."""
 
     _process_class = LammpsCalculation
 
