@@ -1,6 +1,7 @@
 """EipSamplingWorkChain on W (EAM-Zhou, fast protocol) through aiida.engine.run: clusters on defects, with provenance.
 Through the daemon it runs inside the campaign of `test_campaign.py`."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,10 @@ def test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_pot
 ):
     _, node = run_get_node(_four_scenarios(lammps_code, python_code, eam_w, w_active_set, 'sampled-clusters'))
     clusters = _assert_clusters_on_defects(node, 'sampled-clusters', eam_w)
+    # on localhost (no queue) no more runs at once than cores: the workstation is not swamped
+    spans = [(run.ctime, run.mtime) for run in node.called if run.process_label == 'EipRunWorkChain']
+    cores = os.cpu_count() or 1
+    assert len(spans) == 6 and max(sum(s <= t < e for s, e in spans) for t, _ in spans) <= cores
     chain = {step['step']: step for step in provenance_chain(clusters[0])}
     assert (
         chain['potential']['uuid'] == eam_w.uuid

@@ -8,7 +8,25 @@ from aiida.common import datastructures
 
 from ..core.datasets import read_configurations
 
-__all__ = ('define_training_ports', 'elements_validator', 'python_module_codeinfo', 'serial_job_defaults', 'training_frames')
+__all__ = (
+    'SINGLE_THREADED',
+    'define_training_ports',
+    'elements_validator',
+    'python_module_codeinfo',
+    'serial_job_defaults',
+    'single_threaded',
+    'training_frames',
+)
+
+#: Environment of every job of the package unless ``metadata.options.environment_variables`` says otherwise:
+#: one OpenMP/BLAS thread per process, parallel through MPI only, so that the jobs that run at once on a
+#: machine (``workflows.jobs_at_once``: its cores) do not each start a thread per core as well.
+SINGLE_THREADED = {'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+
+
+def single_threaded(spec) -> None:
+    """Make :data:`SINGLE_THREADED` the default ``environment_variables`` of the CalcJob ``spec``."""
+    spec.inputs['metadata']['options']['environment_variables'].default = lambda: dict(SINGLE_THREADED)
 
 
 def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
@@ -27,6 +45,7 @@ def serial_job_defaults(spec, parser_name: str) -> None:
     options['withmpi'].default = False
     options['parser_name'].default = parser_name
     options['output_filename'].default = 'aiida.out'
+    single_threaded(spec)
 
 
 def define_training_ports(spec, parser_name: str, validator, parameters_help: str) -> None:

@@ -16,12 +16,11 @@ from aiida.common import datastructures
 from aiida.engine import CalcJob
 
 from ..core import gpaw_single_point
+from . import single_threaded
 
-__all__ = ('SINGLE_THREADED', 'GpawCalculation')
+__all__ = ('GpawCalculation',)
 
 SCRIPT = 'dg_gpaw.py'
-#: Environment of every GPAW job unless ``metadata.options.environment_variables`` says otherwise.
-SINGLE_THREADED = {'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 
 
 def _validate_parameters(parameters: orm.Dict, _):
@@ -49,7 +48,7 @@ class GpawCalculation(CalcJob):
         spec.inputs['metadata']['options']['withmpi'].default = False
         # one BLAS/OpenMP thread per process, as GPAW's docs advise (parallel through MPI): a 2-atom W cell took
         # 25 s per single point with OpenBLAS's default threads on 2 cores, 6.4 s with one
-        spec.inputs['metadata']['options']['environment_variables'].default = lambda: dict(SINGLE_THREADED)
+        single_threaded(spec)
         spec.inputs['metadata']['options']['parser_name'].default = 'defectgenome.gpaw'
         spec.inputs['metadata']['options']['output_filename'].default = 'aiida.out'
 

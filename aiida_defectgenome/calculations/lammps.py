@@ -16,6 +16,7 @@ from aiida.engine import CalcJob
 
 from ..core import lammps_input
 from ..data.potential import InteratomicPotentialData
+from . import single_threaded
 
 __all__ = ('LammpsCalculation',)
 
@@ -87,6 +88,7 @@ class LammpsCalculation(CalcJob):
         spec.inputs.validator = _validate_inputs
         spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}
         spec.inputs['metadata']['options']['withmpi'].default = False
+        single_threaded(spec)
         spec.inputs['metadata']['options']['parser_name'].default = 'defectgenome.lammps'
         spec.inputs['metadata']['options']['input_filename'].default = cls._INPUT_FILE
         spec.inputs['metadata']['options']['output_filename'].default = cls._OUTPUT_FILE

@@ -19,7 +19,11 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_
 @click.option('--output', type=OUTPUT_FILE, help='OUT.extxyz with energy, forces, stress.')
 @click.option('--code', help='DFT code (default gpaw@localhost; required for vasp).')
 @click.option('--potential-family', help='VASP: POTCAR family (aiida-vasp potcar uploadfamily).')
-@click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='DFT runs at a time.')
+@click.option(
+    '--max-concurrent',
+    type=click.IntRange(min=1),
+    help='DFT runs at a time (default: the cores of a computer without a queue, such as localhost; else 50).',
+)
 @click.pass_context
 @user_errors
 def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potential_family, max_concurrent):
@@ -44,7 +48,8 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
         engine, dft_code, configurations, protocol=protocol, potential_family=potential_family
     )
     builder.output_group = orm.Str(output_group or f'{configurations}-labelled')
-    builder.max_concurrent = orm.Int(max_concurrent)
+    if max_concurrent:
+        builder.max_concurrent = orm.Int(max_concurrent)
     results, node = run_or_fail(builder)
     summary = results['summary'].get_dict()
     click.echo(

@@ -25,7 +25,12 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, user_er
     metavar='R',
     help='Freeze the atoms within R (A) of the central atom (line); default: descriptor cutoff + 1.5 A (6.5 A).',
 )
-@click.option('--max-concurrent', default=4, show_default=True, type=click.IntRange(min=1), help='Clusters at once (--group).')
+@click.option(
+    '--max-concurrent',
+    type=click.IntRange(min=1),
+    help='Clusters at once (--group; default: as many as keep their box jobs within the cores of a computer '
+    'without a queue, such as localhost).',
+)
 @click.option('--code', default='lammps@localhost', show_default=True, help='LAMMPS code.')
 @click.pass_context
 @user_errors
@@ -76,7 +81,8 @@ def cmd_pcc_gcmc(
         builder = PccGcmcGroupWorkChain.get_builder()
         builder.clusters, builder.code, builder.potential = orm.Str(group), lammps, eip
         builder.output_group = orm.Str(output_group or f'{group}-periodic')
-        builder.max_concurrent = orm.Int(max_concurrent)
+        if max_concurrent:
+            builder.max_concurrent = orm.Int(max_concurrent)
         builder.parameters = orm.Dict({**load_protocol(protocol)[1], **overrides})
         results, node = run_get_node(builder)
         _finish(node, {'summary': results.get('summary', orm.Dict()).get_dict()}, json_path, start)

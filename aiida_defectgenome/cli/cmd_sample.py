@@ -25,6 +25,11 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_
 @click.option(
     '--selection-code', default='python@localhost', show_default=True, help='Python with this package, next to the dumps.'
 )
+@click.option(
+    '--max-concurrent',
+    type=click.IntRange(min=1),
+    help='LAMMPS runs at once (default: the cores of a computer without a queue, such as localhost; else 50).',
+)
 @click.option('--submit', is_flag=True, help='Submit to the daemon and return (default: run here and wait).')
 @click.pass_context
 @user_errors
@@ -41,6 +46,7 @@ def cmd_sample(
     radius,
     lammps_code,
     selection_code,
+    max_concurrent,
     submit,
 ):
     """Run the EipSamplingWorkChain: every scenario with every potential, snapshots graded against the
@@ -72,6 +78,8 @@ def cmd_sample(
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(*codes, eips, active_set, names, protocol, output_group, selection)
+    if max_concurrent:
+        builder.max_concurrent = orm.Int(max_concurrent)
     if submit:
         node = submit_process(builder)
         click.echo(f'Submitted {node.process_label}<{node.pk}>: follow it with `verdi process report {node.pk}`.')

@@ -1,5 +1,27 @@
 """WorkChains of aiida-defectgenome (see ``docs/source/reference``)."""
 
+import os
+
+#: Jobs at once on a computer with a queue (the queue spreads them), unless a workflow is told otherwise.
+QUEUED_JOBS_AT_ONCE = 50
+
+
+def jobs_at_once(code, requested=None, per_item: int = 1) -> int:
+    """How many items (each ``per_item`` jobs) a workflow runs at once on ``code``'s computer: ``requested``
+    (an ``Int``) if given; on a computer without a queue (``core.direct``) as many jobs as it has cores (this
+    machine's for ``core.local``, else the computer's default MPI processes per machine), so that a
+    workstation is not oversubscribed; else :data:`QUEUED_JOBS_AT_ONCE` jobs."""
+    if requested is not None:
+        return int(requested.value)
+    computer = code.computer
+    if computer.scheduler_type != 'core.direct':
+        jobs = QUEUED_JOBS_AT_ONCE
+    elif computer.transport_type == 'core.local':
+        jobs = os.cpu_count() or 1
+    else:
+        jobs = computer.get_default_mpiprocs_per_machine() or 1
+    return max(1, jobs // per_item)
+
 
 def process_failure(node) -> str:
     """One line telling which process ended badly and why: ``Label<pk> exit N: message``."""

@@ -26,7 +26,7 @@ from ..data.potential import InteratomicPotentialData
 from ..protocols import protocol_file, read_protocol
 from ..tools.extras import update_extras
 from ..tools.labels import group_pointers, tables_by_uuid
-from . import process_failure
+from . import jobs_at_once, process_failure
 from .gpaw_base import GpawBaseWorkChain
 
 __all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
@@ -73,7 +73,12 @@ class DftLabelingWorkChain(WorkChain):
         )
         spec.input('kpoint_spacing', valid_type=orm.Float, required=False, help='VASP KPOINTS spacing, 1/A in units of 2 pi.')
         spec.input('output_group', valid_type=orm.Str, required=False, help='Group that receives the labelled configurations.')
-        spec.input('max_concurrent', valid_type=orm.Int, default=lambda: orm.Int(4), help='DFT runs at a time.')
+        spec.input(
+            'max_concurrent',
+            valid_type=orm.Int,
+            required=False,
+            help='DFT runs at a time; default: the cores of a computer without a queue, else 50 (`jobs_at_once`).',
+        )
         spec.expose_inputs(
             GpawBaseWorkChain,
             namespace='gpaw',
@@ -138,13 +143,14 @@ class DftLabelingWorkChain(WorkChain):
     def has_pending(self):
         return bool(self.ctx.pending)
 
+    def _code(self):
+        return self.inputs.gpaw.gpaw.code if self.ctx.engine == 'gpaw' else self.inputs.vasp.code
+
     def submit_batch(self):
         if self.ctx.engine == 'reference':
             return self._label_with_reference()
-        batch, self.ctx.pending = (
-            self.ctx.pending[: self.inputs.max_concurrent.value],
-            self.ctx.pending[self.inputs.max_concurrent.value :],
-        )
+        size = jobs_at_once(self._code(), self.inputs.get('max_concurrent'))
+        batch, self.ctx.pending = self.ctx.pending[:size], self.ctx.pending[size:]
         futures = {}
         for pk in batch:
             structure = orm.load_node(pk)

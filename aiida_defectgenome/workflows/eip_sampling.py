@@ -11,7 +11,7 @@ provenance path back to the LAMMPS run, its structure and its EIP.
 from __future__ import annotations
 
 from aiida import orm
-from aiida.engine import ToContext, WorkChain
+from aiida.engine import ToContext, WorkChain, while_
 
 from ..calculations.functions.summaries import workflow_summary
 from ..core.lammps_input import type_elements
@@ -23,7 +23,7 @@ from ..data.potential import InteratomicPotentialData
 from ..protocols import merge_overrides, read_protocol
 from ..tools.potentials import bcc_lattice_constant
 from ..tools.structures import structure_from_atoms
-from . import dict_validator, port_name
+from . import dict_validator, jobs_at_once, port_name
 from .eip_run import EipRunWorkChain
 
 __all__ = ('EipSamplingWorkChain',)
@@ -63,43 +63,61 @@ class EipSamplingWorkChain(WorkChain):
         spec.input('selection_code', valid_type=orm.AbstractCode, help='Python with this package, on the computer of lammps_code.')
         spec.input('output_group', valid_type=orm.Str, help='Group that receives the clusters.')
         spec.input('lammps_options', valid_type=orm.Dict, required=False, help='metadata.options of the LAMMPS jobs.')
+        spec.input(
+            'max_concurrent',
+            valid_type=orm.Int,
+            required=False,
+            help='Runs at once; default: the cores of a computer without a queue (over MPI processes per run), else 50.',
+        )
         spec.inputs.validator = _validate_inputs
-        spec.outline(cls.run_simulations, cls.collect)
+        spec.outline(cls.setup, while_(cls.has_pending)(cls.run_simulations), cls.collect)
         spec.output('summary', valid_type=orm.Dict, help='Per run and potential: snapshots, atoms, clusters, gamma histogram.')
         spec.exit_code(320, 'ERROR_ALL_RUNS_FAILED', message='No run and its selection finished: {message}')
 
+    def setup(self):
+        self.ctx.pending = [(key, name) for key in self.inputs.structures for name in self.inputs.potentials]
+        options = self.inputs.lammps_options.get_dict() if 'lammps_options' in self.inputs else {}
+        resources = options.get('resources', {})
+        processes = resources.get('num_machines', 1) * resources.get('num_mpiprocs_per_machine', 1)
+        self.ctx.at_once = jobs_at_once(self.inputs.lammps_code, self.inputs.get('max_concurrent'), per_item=processes)
+        self.report(
+            f'{len(self.ctx.pending)} runs ({len(self.inputs.structures)} scenarios x {len(self.inputs.potentials)} EIPs), '
+            f'{self.ctx.at_once} at a time, each selected as soon as it ends'
+        )
+
+    def has_pending(self):
+        return bool(self.ctx.pending)
+
     def run_simulations(self):
         futures = {}
-        for key, structure in self.inputs.structures.items():
-            for name, potential in self.inputs.potentials.items():
-                lammps = {'code': self.inputs.lammps_code, 'structure': structure, 'potential': potential}
-                lammps['parameters'] = self.inputs.run_parameters[key]
-                if 'lammps_options' in self.inputs:
-                    lammps['metadata'] = {'options': self.inputs.lammps_options.get_dict()}
-                scenario = self.inputs.runs[key]
-                frozen = self.inputs.run_parameters[key].get_dict().get('frozen', 0)
-                selection = {
-                    **self.inputs.selection.get_dict(),
-                    'species': type_elements(potential.species, frozen),
-                    'provenance': {
-                        'scenario': scenario['scenario'],
-                        'variant': scenario['variant'],
-                        'potential': potential.name,
-                        'run': key,
-                    },
-                }
-                futures[f'run__{key}__{name}'] = self.submit(
-                    EipRunWorkChain,
-                    lammps=lammps,
-                    active_set=self.inputs.active_set,
-                    selection=orm.Dict(selection),
-                    selection_code=self.inputs.selection_code,
-                    metadata={'call_link_label': f'run_{key}_{name}', 'label': f'{scenario["scenario"]}-{scenario["variant"]}'},
-                )
-        self.report(
-            f'submitted {len(futures)} runs ({len(self.inputs.structures)} scenarios x {len(self.inputs.potentials)} EIPs), '
-            'each selected as soon as it ends'
-        )
+        batch, self.ctx.pending = self.ctx.pending[: self.ctx.at_once], self.ctx.pending[self.ctx.at_once :]
+        for key, name in batch:
+            structure, potential = self.inputs.structures[key], self.inputs.potentials[name]
+            lammps = {'code': self.inputs.lammps_code, 'structure': structure, 'potential': potential}
+            lammps['parameters'] = self.inputs.run_parameters[key]
+            if 'lammps_options' in self.inputs:
+                lammps['metadata'] = {'options': self.inputs.lammps_options.get_dict()}
+            scenario = self.inputs.runs[key]
+            frozen = self.inputs.run_parameters[key].get_dict().get('frozen', 0)
+            selection = {
+                **self.inputs.selection.get_dict(),
+                'species': type_elements(potential.species, frozen),
+                'provenance': {
+                    'scenario': scenario['scenario'],
+                    'variant': scenario['variant'],
+                    'potential': potential.name,
+                    'run': key,
+                },
+            }
+            futures[f'run__{key}__{name}'] = self.submit(
+                EipRunWorkChain,
+                lammps=lammps,
+                active_set=self.inputs.active_set,
+                selection=orm.Dict(selection),
+                selection_code=self.inputs.selection_code,
+                metadata={'call_link_label': f'run_{key}_{name}', 'label': f'{scenario["scenario"]}-{scenario["variant"]}'},
+            )
+        self.report(f'submitted {len(futures)} runs; {len(self.ctx.pending)} waiting')
         return ToContext(**futures)
 
     def _finished(self, failures: list[str]):

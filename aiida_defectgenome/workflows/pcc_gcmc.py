@@ -23,7 +23,7 @@ from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
-from . import dict_validator
+from . import dict_validator, jobs_at_once
 
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
@@ -285,7 +285,13 @@ class PccGcmcGroupWorkChain(WorkChain):
         spec.expose_inputs(PccGcmcWorkChain, exclude=('cluster', 'core_mask', 'cluster_info', 'source_energies'))
         spec.input('clusters', valid_type=orm.Str, help='Label of the group of clusters.')
         spec.input('output_group', valid_type=orm.Str, help='Label of the group to put the cells in (created if missing).')
-        spec.input('max_concurrent', valid_type=orm.Int, default=lambda: orm.Int(4), help='Clusters in flight at once.')
+        spec.input(
+            'max_concurrent',
+            valid_type=orm.Int,
+            required=False,
+            help='Clusters in flight at once; default: as many as keep the box jobs within the cores of a computer '
+            'without a queue (`jobs_at_once`).',
+        )
         spec.outline(cls.setup, while_(cls.has_more)(cls.submit_batch, cls.collect), cls.results)
         spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
         spec.exit_code(300, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
@@ -300,13 +306,15 @@ class PccGcmcGroupWorkChain(WorkChain):
         if not self.ctx.todo:
             return self.exit_codes.ERROR_NO_CLUSTERS.format(label=self.inputs.clusters.value)
         self.ctx.summary = {}
-        self.report(f'{len(self.ctx.todo)} clusters in `{group.label}`, {self.inputs.max_concurrent.value} at a time')
+        boxes = gcmc.validate_pcc_parameters(self.inputs.parameters.get_dict())['boxes']
+        self.ctx.at_once = jobs_at_once(self.inputs.code, self.inputs.get('max_concurrent'), per_item=boxes)
+        self.report(f'{len(self.ctx.todo)} clusters in `{group.label}`, {self.ctx.at_once} at a time')
 
     def has_more(self):
         return bool(self.ctx.todo)
 
     def submit_batch(self):
-        batch, self.ctx.todo = self.ctx.todo[: self.inputs.max_concurrent.value], self.ctx.todo[self.inputs.max_concurrent.value :]
+        batch, self.ctx.todo = self.ctx.todo[: self.ctx.at_once], self.ctx.todo[self.ctx.at_once :]
         running = {}
         for uuid in batch:
             cluster = orm.load_node(uuid)
