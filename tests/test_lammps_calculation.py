@@ -143,3 +143,20 @@ def test_mpi_run_through_the_computer_mpirun(lammps_inputs, bcc_w, mpi_localhost
     assert node.is_finished_ok, node.exit_message
     assert 'with 2 MPI tasks' in node.outputs.retrieved.base.repository.get_object_content('log.lammps')
     assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
+
+
+def test_a_run_that_keeps_its_atoms_on_the_computer_retrieves_only_totals(lammps_inputs, bcc_w):
+    from pathlib import Path
+
+    from aiida_defectgenome.core import lammps_input
+
+    parameters = {**RELAX, 'retrieve_atoms': False}
+    results, node = run_get_node(LammpsCalculation, **lammps_inputs(parameters, structure=bcc_w(a=3.2, repeat=3)))
+    assert node.is_finished_ok, node.exit_message
+    assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
+    assert 'structure' not in results and 'per_atom' not in results
+    retrieved = node.outputs.retrieved.base.repository.list_object_names()
+    assert lammps_input.FINAL_DUMP not in retrieved and lammps_input.FINAL_JSON in retrieved
+    assert (Path(node.outputs.remote_folder.get_remote_path()) / lammps_input.FINAL_DUMP).is_file()  # left where it ran
+    # LAMMPS writes its log once: no copy of it in the job's stdout
+    assert 'Loop time' not in node.outputs.retrieved.base.repository.get_object_content('aiida.out')

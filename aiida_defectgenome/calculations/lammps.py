@@ -130,16 +130,14 @@ class LammpsCalculation(CalcJob):
 
         codeinfo = datastructures.CodeInfo()
         codeinfo.code_uuid = self.inputs.code.uuid
-        codeinfo.cmdline_params = ['-in', self.options.input_filename, '-log', lammps_input.LOG_FILE]
+        # the log only: LAMMPS' screen output would repeat it in the retrieved stdout
+        codeinfo.cmdline_params = ['-in', self.options.input_filename, '-log', lammps_input.LOG_FILE, '-screen', 'none']
         codeinfo.stdout_name = self.options.output_filename
 
         calcinfo = datastructures.CalcInfo()
         calcinfo.codes_info = [codeinfo]
         calcinfo.local_copy_list = [(potential.uuid, name, name) for name in potential.filenames]
-        calcinfo.retrieve_list = [
-            lammps_input.LOG_FILE,
-            self.options.output_filename,
-            lammps_input.FINAL_JSON,
-            lammps_input.FINAL_DUMP,
-        ]
+        calcinfo.retrieve_list = [lammps_input.LOG_FILE, self.options.output_filename, lammps_input.FINAL_JSON]
+        if parameters['retrieve_atoms']:  # else the final atoms stay on the computer with the dumps
+            calcinfo.retrieve_list.append(lammps_input.FINAL_DUMP)
         return calcinfo

@@ -108,7 +108,7 @@ _STAGE_DEFAULTS = {
     },
     **LOADING_DEFAULTS,
 }
-_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0, 'keep_out': None}
+_RUN_DEFAULTS = {'stages': [], 'thermo_every': 10, 'dump_every': 0, 'frozen': 0, 'keep_out': None, 'retrieve_atoms': True}
 _KEEP_OUT_STIFFNESS = 100.0  # eV/A^3: 1 eV/A back at 0.1 A inside, 9 eV/A at 0.3 A
 _BOX_AXES = ('x', 'y', 'z', 'xy', 'xz', 'yz')
 _BOX_ROUNDS = 3  # box relaxations around frozen atoms, each followed by putting them back
@@ -127,6 +127,8 @@ def validate_parameters(parameters: dict) -> dict:
         raise ValueError('thermo_every must be at least 1')
     if not isinstance(result['stages'], list):
         raise ValueError('stages must be a list of dicts')
+    if not isinstance(result['retrieve_atoms'], bool):
+        raise ValueError(f'retrieve_atoms must be true or false, got {result["retrieve_atoms"]!r}')
     if result['keep_out'] is not None:
         if not result['frozen']:
             raise ValueError('keep_out keeps the mobile atoms out of a region: it needs frozen atoms')

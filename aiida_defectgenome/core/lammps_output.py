@@ -84,16 +84,15 @@ def read_dump_frame(text: str) -> dict[str, np.ndarray]:
     return {name: data[:, i] for i, name in enumerate(columns)}
 
 
-def parse_final(json_text: str, dump_text: str) -> dict:
+def parse_final(json_text: str, dump_text: str | None) -> dict:
     """Combine ``final.json`` and ``final.dump`` into energies, box, stress, positions and forces.
 
     Everything is in the LAMMPS frame: ``cell`` ``(3, 3)`` rows (A), ``positions``/``forces`` ``(n, 3)``
     (A, eV/A), ``energies`` ``(n,)`` per-atom energy (eV), ``stress`` ``(3, 3)`` in GPa (tension positive),
-    ``types`` and ``ids`` ``(n,)``. Atoms are sorted by id.
+    ``types`` and ``ids`` ``(n,)``. Atoms are sorted by id. Without ``dump_text`` (a run that kept its final
+    atoms on the computer) only the totals, box and stress.
     """
     final = json.loads(json_text)
-    frame = read_dump_frame(dump_text)
-    order = np.argsort(frame['id'])
     cell = np.array([[final['lx'], 0.0, 0.0], [final['xy'], final['ly'], 0.0], [final['xz'], final['yz'], final['lz']]])
     pressure = np.array(
         [
@@ -102,7 +101,7 @@ def parse_final(json_text: str, dump_text: str) -> dict:
             [final['pxz'], final['pyz'], final['pzz']],
         ]
     )
-    return {
+    totals = {
         'energy': final['pe'],
         'kinetic_energy': final['ke'],
         'pressure_bar': final['press'],
@@ -111,6 +110,13 @@ def parse_final(json_text: str, dump_text: str) -> dict:
         'step': int(final['step']),
         'cell': cell,
         'stress': -pressure * BAR_TO_GPA,
+    }
+    if dump_text is None:
+        return totals
+    frame = read_dump_frame(dump_text)
+    order = np.argsort(frame['id'])
+    return {
+        **totals,
         'types': frame['type'][order].astype(int),
         'ids': frame['id'][order].astype(int),
         'positions': np.column_stack([frame[k][order] for k in ('x', 'y', 'z')]),

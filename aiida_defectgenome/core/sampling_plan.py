@@ -70,7 +70,8 @@ def _md(settings: dict, protocol: dict, seed: int, temperature: float | None = N
 
 
 def _run(name, variant, atoms, stages, protocol, frozen=0) -> SampledRun:
-    return SampledRun(name, variant, atoms, {'stages': stages, 'frozen': int(frozen), 'dump_every': protocol['dump_every']})
+    parameters = {'stages': stages, 'frozen': int(frozen), 'dump_every': protocol['dump_every'], 'retrieve_atoms': False}
+    return SampledRun(name, variant, atoms, parameters)  # the dumps and final atoms stay where they ran
 
 
 def _held_first(atoms: Atoms) -> tuple[Atoms, int]:

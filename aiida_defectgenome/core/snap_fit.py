@@ -65,9 +65,7 @@ class NormalEquations:
         self.gram = {kind: np.zeros((columns + offsets, columns + offsets)) for kind in KINDS}
         self.moment = {kind: np.zeros(columns + offsets) for kind in KINDS}
 
-    def add(
-        self, rows: SnapRows, labels: Labels, natoms: int, volume: float | None, weight: float = 1.0, offset=None
-    ) -> None:
+    def add(self, rows: SnapRows, labels: Labels, natoms: int, volume: float | None, weight: float = 1.0, offset=None) -> None:
         """Add one configuration (``volume`` in A^3, ``None`` if not 3D periodic) with its own ``weight``;
         ``offset`` ``(offsets,)``: its atoms counted into the offset columns that apply to it."""
         for kind, (design, target) in _target_blocks(rows, labels, natoms, volume).items():

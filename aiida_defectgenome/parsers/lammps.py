@@ -24,12 +24,14 @@ class LammpsParser(Parser):
         log = lammps_output.parse_log(retrieved.base.repository.get_object_content(lammps_input.LOG_FILE))
         if log['errors']:
             return self._error_exit_code(log['errors'][0])
-        if lammps_input.FINAL_JSON not in names or lammps_input.FINAL_DUMP not in names:
+        parameters = self.node.inputs.parameters.get_dict() if 'parameters' in self.node.inputs else {}
+        atoms = parameters.get('retrieve_atoms', True)  # else final.dump stayed on the computer
+        if lammps_input.FINAL_JSON not in names or (atoms and lammps_input.FINAL_DUMP not in names):
             return scheduler_error(self) or self.exit_codes.ERROR_FINAL_OUTPUT_MISSING
         try:
             final = lammps_output.parse_final(
                 retrieved.base.repository.get_object_content(lammps_input.FINAL_JSON),
-                retrieved.base.repository.get_object_content(lammps_input.FINAL_DUMP),
+                retrieved.base.repository.get_object_content(lammps_input.FINAL_DUMP) if atoms else None,
             )
         except (ValueError, KeyError) as exc:
             return self.exit_codes.ERROR_OUTPUT_PARSING.format(error=f'{type(exc).__name__}: {exc}')
@@ -59,12 +61,13 @@ class LammpsParser(Parser):
                 }
             ),
         )
-        self.out('structure', self._final_structure(final, rotation, structure_in))
-        per_atom = orm.ArrayData()
-        per_atom.set_array('forces', final['forces'] @ rotation.T)
-        per_atom.set_array('energies', final['energies'])
-        per_atom.set_array('ids', final['ids'])
-        self.out('per_atom', per_atom)
+        if atoms:
+            self.out('structure', self._final_structure(final, rotation, structure_in))
+            per_atom = orm.ArrayData()
+            per_atom.set_array('forces', final['forces'] @ rotation.T)
+            per_atom.set_array('energies', final['energies'])
+            per_atom.set_array('ids', final['ids'])
+            self.out('per_atom', per_atom)
         if log['thermo']:
             self.out('thermo', self._thermo(log['thermo']))
 

@@ -66,8 +66,9 @@ class LammpsBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
     @process_handler(priority=400, exit_codes=LammpsCalculation.exit_codes.ERROR_MINIMIZATION_NOT_CONVERGED)
     def handle_unconverged_minimization(self, calculation):
         """Start the minimisation-only run again from the structure where it stopped."""
-        if any(s['type'] != 'minimize' for s in self._parameters()['stages']):
-            return None
+        parameters = self._parameters()
+        if any(s['type'] != 'minimize' for s in parameters['stages']) or not parameters['retrieve_atoms']:
+            return None  # MD would run again; or the final structure stayed on the computer
         self.ctx.inputs.structure = calculation.outputs.structure
         energy = calculation.outputs.output_parameters['energy_per_atom']
         self.report(
