@@ -14,6 +14,7 @@ ROOT = Path(__file__).parents[1]
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.timeout(2400)  # the subprocess has 1800 s; the suite's 900 s per test would kill the worker first
 def test_demo_on_a_fresh_aiida_path(tmp_path):
     env = {**os.environ, 'AIIDA_PATH': str(tmp_path)}
     command = [str(Path(sys.executable).parent / 'aiida-defectgenome'), 'demo']
