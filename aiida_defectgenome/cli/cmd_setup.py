@@ -91,15 +91,13 @@ def remote_computer(handle):
 
 def computer_test(computer) -> str:
     """Run `verdi computer test` on ``computer`` in the current profile; its output, or a click error."""
-    import shutil
     import subprocess
-    import sys
-    from pathlib import Path
 
     from aiida.manage import get_manager
 
-    verdi = Path(sys.executable).parent / 'verdi'
-    command = [str(verdi if verdi.exists() else shutil.which('verdi') or 'verdi'), '-p', get_manager().get_profile().name]
+    from ..core.lammps_runtime import script_in_prefix
+
+    command = [str(script_in_prefix('verdi') or 'verdi'), '-p', get_manager().get_profile().name]
     result = subprocess.run([*command, 'computer', 'test', computer.label], capture_output=True, text=True)
     output = (result.stdout + result.stderr).strip()
     if result.returncode:

