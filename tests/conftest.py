@@ -48,12 +48,31 @@ def aiida_profile(aiida_config, aiida_profile_factory):
 
 
 @pytest.fixture
-def lammps_code(aiida_code_installed):
+def local_code(aiida_localhost):
+    """Return a factory ``local_code(label, plugin, executable)``: the code ``label@localhost``, made if missing.
+
+    aiida-core's ``aiida_code_installed`` looks a code up by label alone, so a ``lammps`` code on another computer
+    (the SLURM tests, ``setup --computer``) makes it store a second ``lammps@localhost``, which ``load_code`` refuses.
+    """
+    from aiida import orm
+    from aiida.common.exceptions import NotExistent
+
+    def factory(label, plugin, executable):
+        try:
+            return orm.load_code(f'{label}@{aiida_localhost.label}')
+        except NotExistent:
+            return orm.InstalledCode(
+                label=label, computer=aiida_localhost, default_calc_job_plugin=plugin, filepath_executable=str(executable)
+            ).store()
+
+    return factory
+
+
+@pytest.fixture
+def lammps_code(local_code):
     from aiida_defectgenome.core.lammps_runtime import lammps_executable
 
-    return aiida_code_installed(
-        default_calc_job_plugin='defectgenome.lammps', filepath_executable=str(lammps_executable()), label='lammps'
-    )
+    return local_code('lammps', 'defectgenome.lammps', lammps_executable())
 
 
 @pytest.fixture
@@ -121,17 +140,13 @@ def cli(aiida_profile):
 
 
 @pytest.fixture
-def gpaw_code(aiida_code_installed):
+def gpaw_code(local_code):
     import shutil
     import sys
     from pathlib import Path
 
     gpaw = Path(sys.executable).parent / 'gpaw'
-    return aiida_code_installed(
-        default_calc_job_plugin='defectgenome.gpaw',
-        filepath_executable=str(gpaw if gpaw.exists() else shutil.which('gpaw')),
-        label='gpaw',
-    )
+    return local_code('gpaw', 'defectgenome.gpaw', gpaw if gpaw.exists() else shutil.which('gpaw'))
 
 
 @pytest.fixture(scope='session')
@@ -146,10 +161,8 @@ def w_active_set():
 
 
 @pytest.fixture
-def python_code(aiida_code_installed):
+def python_code(local_code):
     """This environment's Python as the code of ``SelectionCalculation``."""
     import sys
 
-    return aiida_code_installed(
-        default_calc_job_plugin='defectgenome.selection', filepath_executable=sys.executable, label='python'
-    )
+    return local_code('python', 'defectgenome.selection', sys.executable)
