@@ -44,6 +44,19 @@ def test_potential_register_and_list(cli, tmp_path):
     assert 'my-W' in listing.output and 'eam/alloy' in listing.output
 
 
+def test_a_hybrid_potential_is_registered_with_one_pair_coeff_line_per_style(cli):
+    """The published W SNAP with its ZBL core, as a user registers it: LAMMPS checks it before it is stored."""
+    folder = potentials_directory()
+    files = [folder / 'W_2940_2017_2.snapcoeff', folder / 'W_2940_2017_2.snapparam']
+    style, template = 'hybrid/overlay zbl 4.0 4.8 snap', '* * zbl 74 74; * * snap {files[0]} {files[1]} {elements}'
+    register = ['potential', 'register', *files, '--species', 'W', '--pair-style', style]
+    result = cli(*register, '--name', 'my-snap-W', '--pair-coeff', template)
+    assert result.exit_code == 0, result.output
+    assert 'pair_coeff * * zbl 74 74 pair_coeff * * snap W_2940_2017_2.snapcoeff W_2940_2017_2.snapparam W' in result.output
+    without_zbl = cli(*register, '--name', 'no-zbl')
+    assert without_zbl.exit_code != 0 and 'LAMMPS cannot use potential `no-zbl`' in without_zbl.output
+
+
 @pytest.mark.parametrize(
     'args, message',
     [

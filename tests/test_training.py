@@ -90,3 +90,29 @@ def test_workchain_reports_unlabelled_and_refuses_empty(python_code, split_files
     _, node = run_get_node(builder)
     assert node.exit_status == TrainingWorkChain.exit_codes.ERROR_NO_LABELLED_DATA.status
     assert any('1 unlabelled left out' in log.message for log in orm.Log.collection.get_logs_for(node))
+
+
+def test_a_model_with_a_second_radial_channel_is_trained_stored_and_run_by_lammps(cli, python_code, split_files):
+    """A basis with an extra radial channel goes through the training job and its parser: the stored potential
+    is `hybrid/overlay snap snap` with both channels' files, reads back as the model, and LAMMPS reproduces it."""
+    from aiida.engine import run_get_node
+
+    from aiida_defectgenome.tools.potentials import potential_files, snap_model_of
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    train_file, test_file = split_files
+    assert cli('genome', 'import', train_file, '--group', 'w-train-channels').exit_code == 0
+    overrides = {'basis': {'extra': [{'twojmax': 4, 'cutoff': 3.8}]}, 'learning_curve': []}
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['w-train-channels'], 'fast', overrides=overrides)
+    _, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    potential = node.outputs.potential
+    assert potential.pair_style == 'hybrid/overlay snap snap' and len(potential.filenames) == 4
+    model = snap_model_of(potential)
+    assert model.basis.extra[0].cutoff == 3.8 and model.basis.columns == 120 + 14
+    atoms = [a for a, _ in read_configurations(test_file)[:5]]
+    with potential_files(potential) as spec:
+        from_lammps = lammps_predictions(spec, atoms)
+    for configuration, (energy, forces) in zip(atoms, from_lammps):
+        own_energy, own_forces, _ = model.predict(configuration)
+        assert energy == pytest.approx(own_energy, abs=1e-6) and np.abs(forces - own_forces).max() < 1e-6

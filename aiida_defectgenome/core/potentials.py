@@ -3,6 +3,7 @@
 A potential is one or more files plus a ``pair_style`` line and a ``pair_coeff`` template. The template
 is formatted with ``files`` (the file names, in order), ``species`` (the elements the potential file
 describes, space separated) and ``elements`` (the element of each LAMMPS atom type, space separated).
+A template of several ``pair_coeff`` lines (a ``hybrid/overlay`` style) separates them with ``;``.
 """
 
 from __future__ import annotations
@@ -136,7 +137,10 @@ def pair_commands(pair_style, pair_coeff, filenames, species, type_elements) -> 
         coeff = pair_coeff.format(**fields)
     except (KeyError, IndexError, AttributeError, ValueError) as exc:
         raise PotentialError(f'pair_coeff template {pair_coeff!r} cannot be filled: {exc}') from exc
-    return [f'pair_style {pair_style}', f'pair_coeff {coeff}']
+    lines = [line.strip() for line in coeff.split(';') if line.strip()]
+    if not lines:
+        raise PotentialError(f'pair_coeff template {pair_coeff!r} gives no pair_coeff line')
+    return [f'pair_style {pair_style}', *(f'pair_coeff {line}' for line in lines)]
 
 
 class _SpacedList(tuple):
@@ -161,6 +165,14 @@ BUNDLED_POTENTIALS = {
         pair_style='meam',
         citation='M. I. Baskes, Phys. Rev. B 46, 2727 (1992) (W entry of the LAMMPS library.meam).',
     ),
+    # a machine-learned W potential (SNAP + ZBL, fitted to DFT): the benchmarks' surrogate for DFT labels
+    'snap-W': dict(
+        filenames=('W_2940_2017_2.snapcoeff', 'W_2940_2017_2.snapparam'),
+        species=('W',),
+        pair_style='hybrid/overlay zbl 4.0 4.8 snap',
+        pair_coeff='* * zbl 74 74; * * snap {files[0]} {files[1]} {elements}',
+        citation='M. A. Wood, A. P. Thompson, arXiv:1702.07042 (2017) (W_2940_2017_2 of the LAMMPS potentials).',
+    ),
 }
 
 
@@ -176,5 +188,6 @@ def bundled_potential(name: str) -> PotentialSpec:
         files=tuple(folder / f for f in entry['filenames']),
         species=entry['species'],
         pair_style=entry['pair_style'],
+        pair_coeff=entry.get('pair_coeff', ''),
         citation=entry['citation'],
     )

@@ -12,13 +12,14 @@ from ase import Atoms
 from .potentials import PotentialSpec
 from .snap_basis import SnapBasis, SnapRows
 
-__all__ = ('SnapModel', 'read_snap_files')
+__all__ = ('SnapModel', 'read_snap_files', 'read_snap_model', 'snap_file_pairs')
 
 
 @dataclasses.dataclass
 class SnapModel:
     """``coefficients`` ``(basis.columns,)``: per element (``basis.species`` order) the constant (eV) and
-    one coefficient per component, as in a LAMMPS ``.snapcoeff`` file."""
+    one coefficient per component, as in a LAMMPS ``.snapcoeff`` file; then those of each extra channel
+    (no constants)."""
 
     basis: SnapBasis
     coefficients: np.ndarray
@@ -40,28 +41,50 @@ class SnapModel:
         """Return energy, forces and stress of ``atoms`` (see :meth:`predict_rows`)."""
         return self.predict_rows(self.basis.rows(atoms, lmp))
 
-    def coefficient_file(self) -> str:
-        """Text of the ``.snapcoeff`` file (radius 0.5 and weight 1 per element: the cutoff is ``rcutfac``)."""
-        per = self.basis.columns_per_element
-        lines = ['# SNAP coefficients fitted by aiida-defectgenome', f'{len(self.basis.species)} {per}']
-        for t, element in enumerate(self.basis.species):
-            lines.append(f'{element} 0.5 1.0')
-            lines.extend(f'{value:.17g}' for value in self.coefficients[t * per : (t + 1) * per])
-        return '\n'.join(lines) + '\n'
+    def channel_coefficients(self) -> list[np.ndarray]:
+        """Coefficients of each channel (:attr:`.SnapBasis.channels`) in its own file layout: per element the
+        constant (zero in the extra channels, whose energy offsets the main one carries) and the components."""
+        species = len(self.basis.species)
+        main = species * self.basis.columns_per_element
+        parts, cursor = [self.coefficients[:main]], main
+        for channel in self.basis.extra:
+            block = self.coefficients[cursor : cursor + species * channel.components].reshape(species, -1)
+            parts.append(np.hstack([np.zeros((species, 1)), block]).ravel())
+            cursor += species * channel.components
+        return parts
 
-    def write(self, directory, name: str) -> tuple[Path, Path]:
-        """Write ``name.snapcoeff`` and ``name.snapparam`` into ``directory``; return their paths."""
+    def coefficient_files(self) -> list[str]:
+        """Text of the ``.snapcoeff`` file of each channel (radius 0.5 and weight 1 per element: the cutoff is ``rcutfac``)."""
+        texts = []
+        for channel, coefficients in zip(self.basis.channels, self.channel_coefficients()):
+            per = channel.columns_per_element
+            lines = ['# SNAP coefficients fitted by aiida-defectgenome', f'{len(channel.species)} {per}']
+            for t, element in enumerate(channel.species):
+                lines.append(f'{element} 0.5 1.0')
+                lines.extend(f'{value:.17g}' for value in coefficients[t * per : (t + 1) * per])
+            texts.append('\n'.join(lines) + '\n')
+        return texts
+
+    def write(self, directory, name: str) -> tuple[Path, ...]:
+        """Write ``name.snapcoeff`` and ``name.snapparam`` into ``directory`` (extra channel ``K``, from 2:
+        ``name.channelK.snapcoeff``, ``name.channelK.snapparam``); return the paths, coefficient file first per channel."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        coeff, param = directory / f'{name}.snapcoeff', directory / f'{name}.snapparam'
-        coeff.write_text(self.coefficient_file())
-        param.write_text(self.basis.param_file())
-        return coeff, param
+        paths = []
+        for k, (channel, text) in enumerate(zip(self.basis.channels, self.coefficient_files()), start=1):
+            stem = name if k == 1 else f'{name}.channel{k}'
+            coeff, param = directory / f'{stem}.snapcoeff', directory / f'{stem}.snapparam'
+            coeff.write_text(text)
+            param.write_text(channel.param_file())
+            paths += [coeff, param]
+        return tuple(paths)
 
     def potential_spec(self, directory, name: str, citation: str = '') -> PotentialSpec:
         """Write the files (:meth:`write`) and return the LAMMPS potential that runs them."""
         files = self.write(directory, name)
-        return PotentialSpec(name=name, files=files, species=self.basis.species, pair_style='snap', citation=citation)
+        style, coeff = self.basis.pair_style()
+        species = self.basis.species
+        return PotentialSpec(name=name, files=files, species=species, pair_style=style, pair_coeff=coeff, citation=citation)
 
 
 def _param_values(text: str) -> dict:
@@ -73,11 +96,59 @@ def _param_values(text: str) -> dict:
     return values
 
 
-def read_snap_files(coeff_path, param_path) -> SnapModel:
-    """Read a model written by :meth:`SnapModel.write` (or any single-radius, weight-1 SNAP file pair).
+_CHANNEL = re.compile(r'(?P<name>.+)\.channel(?P<number>[0-9]+)$')
+
+
+def _model_and_channel(stem: str) -> tuple[str, int]:
+    """``('model', 2)`` for ``model.channel2``, ``('model', 1)`` for ``model``."""
+    match = _CHANNEL.fullmatch(stem)
+    return (match['name'], int(match['number'])) if match else (stem, 1)
+
+
+def snap_file_pairs(paths) -> list[tuple[Path, Path]]:
+    """Order the files :meth:`SnapModel.write` wrote for one model: ``[(coeff, param)]`` of the main channel
+    (``name.snap*``), then of channels 2, 3, ... (``name.channelK.snap*``); other files are ignored.
+
+    :raises ValueError: if a channel lacks one of its two files, or the files are of several models or none.
+    """
+    stems = {}
+    for path in map(Path, paths):
+        if path.suffix in ('.snapcoeff', '.snapparam'):
+            stems.setdefault(path.stem, {})[path.suffix] = path
+    names = {_model_and_channel(stem)[0] for stem in stems}
+    if len(names) != 1:
+        raise ValueError(f'expected the SNAP files of one model, got those of {sorted(names) or "none"}')
+    pairs = []
+    for stem in sorted(stems, key=lambda stem: _model_and_channel(stem)[1]):
+        if len(stems[stem]) != 2:
+            raise ValueError(f'SNAP channel `{stem}` lacks its .snapcoeff or .snapparam file')
+        pairs.append((stems[stem]['.snapcoeff'], stems[stem]['.snapparam']))
+    return pairs
+
+
+def read_snap_model(directory, name: str) -> SnapModel:
+    """Read the model :meth:`SnapModel.write` wrote as ``name`` into ``directory`` (all its channels)."""
+    paths = [path for path in Path(directory).iterdir() if _model_and_channel(path.stem)[0] == name]
+    (coeff, param), *extra = snap_file_pairs(paths)
+    return read_snap_files(coeff, param, extra)
+
+
+def read_snap_files(coeff_path, param_path, extra=()) -> SnapModel:
+    """Read a model written by :meth:`SnapModel.write` (or any single-radius, weight-1 SNAP file pair);
+    ``extra``: the ``(coeff, param)`` paths of its further channels, in order.
 
     :raises ValueError: if the files do not describe such a model.
     """
+    channels = [_read_channel(coeff, param) for coeff, param in [(coeff_path, param_path), *extra]]
+    (main, coefficients), others = channels[0], channels[1:]
+    fields = ('twojmax', 'cutoff', 'rfac0', 'rmin0', 'quadratic', 'switchflag')
+    settings = [{field: getattr(basis, field) for field in fields} for basis, _ in others]
+    basis = dataclasses.replace(main, extra=tuple(settings))
+    parts = [coefficients] + [values.reshape(len(main.species), -1)[:, 1:].ravel() for _, values in others]
+    return SnapModel(basis, np.concatenate(parts))
+
+
+def _read_channel(coeff_path, param_path) -> tuple[SnapBasis, np.ndarray]:
     param = _param_values(Path(param_path).read_text())
     if param.get('bzeroflag', '1') != '1' or param.get('chemflag', '0') != '0':
         raise ValueError(f'{param_path}: only bzeroflag 1 without chemflag is supported')
@@ -101,4 +172,4 @@ def read_snap_files(coeff_path, param_path) -> SnapModel:
         quadratic=param.get('quadraticflag', '0') == '1',
         switchflag=int(param.get('switchflag', 1)),
     )
-    return SnapModel(basis, np.array(values))
+    return basis, np.array(values)

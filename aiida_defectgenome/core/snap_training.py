@@ -125,16 +125,20 @@ def train_snap(
     seed: int = 0,
     group_weights: Mapping[str, float] | None = None,
     members: int = 0,
+    split: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> TrainingResult:
     """Split, fit on train, score on train and test; fit ``members`` bootstrap models when asked.
 
-    :raises ValueError: on a weight for a group that is not in the data, or an empty training split.
+    :param split: ``(train, test)`` configuration indices chosen by the caller (benchmarks that hold out whole
+        kinds of configuration) instead of a random ``test_fraction`` drawn with ``seed``.
+    :raises ValueError: on a weight for a group that is not in the data, an empty training split, or a
+        ``split`` that overlaps or leaves the data.
     """
     group_weights = dict(group_weights or {})
     unknown = sorted(set(group_weights) - set(data.groups))
     if unknown:
         raise ValueError(f'weights given for groups not in the training data: {", ".join(unknown)}')
-    train, test = split_configurations(len(data.atoms), test_fraction, seed)
+    train, test = split_configurations(len(data.atoms), test_fraction, seed) if split is None else _checked(split, len(data.atoms))
     if len(train) == 0:
         raise ValueError('no configuration left to train on')
     model, offsets = _fit(data, train, np.ones(len(train)), fit_weights, group_weights)
@@ -149,6 +153,17 @@ def train_snap(
         ensemble.append(_fit(data, train[chosen], counts[chosen], fit_weights, group_weights)[0])
     named = {f'{source} {element}': float(value) for (source, element), value in zip(data.offset_keys, offsets)}
     return TrainingResult(model, metrics, train, test, ensemble, predictions, named)
+
+
+def _checked(split, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return a caller's ``(train, test)`` as sorted index arrays, checked against ``count`` configurations."""
+    train, test = (np.unique(np.asarray(part, dtype=int)) for part in split)
+    every = np.concatenate([train, test])
+    if every.size and (every.min() < 0 or every.max() >= count):
+        raise ValueError(f'split indices must lie in [0, {count})')
+    if np.intersect1d(train, test).size:
+        raise ValueError('the training and test configurations overlap')
+    return train, test
 
 
 def learning_curve(

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiida import orm
 from aiida.parsers import Parser
 
-from ..core.snap_model import read_snap_files
+from ..core.snap_model import read_snap_model
 from ..data.potential import InteratomicPotentialData
 from . import missing_output
 
@@ -52,6 +52,6 @@ class SnapTrainingParser(Parser):
 
     @staticmethod
     def _potential(directory: Path, stem: str, name: str) -> InteratomicPotentialData:
-        model = read_snap_files(directory / f'{stem}.snapcoeff', directory / f'{stem}.snapparam')
+        model = read_snap_model(directory, stem)
         spec = model.potential_spec(directory / name, name, citation='SNAP fitted by aiida-defectgenome')
         return InteratomicPotentialData(spec)

@@ -10,7 +10,7 @@ from aiida import orm
 
 from ..core.potential_check import check_potential
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
-from ..core.snap_model import SnapModel, read_snap_files
+from ..core.snap_model import SnapModel, read_snap_files, snap_file_pairs
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
 __all__ = (
@@ -152,13 +152,12 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
 
     :raises ValueError: if ``node`` is not a SNAP potential in the files this package writes.
     """
-    if node.pair_style != 'snap':
+    words = node.pair_style.split()
+    if words[0] != 'snap' and not (words[0] == 'hybrid/overlay' and set(words[1:]) == {'snap'}):
         raise ValueError(f'potential `{node.name}` is `{node.pair_style}`, not a SNAP model')
     with potential_files(node) as spec:
-        paths = {path.suffix: path for path in spec.files}
-        if {'.snapcoeff', '.snapparam'} - set(paths):
-            raise ValueError(f'potential `{node.name}` lacks its .snapcoeff or .snapparam file')
-        return read_snap_files(paths['.snapcoeff'], paths['.snapparam'])
+        (coeff, param), *extra = snap_file_pairs(spec.files)
+        return read_snap_files(coeff, param, extra)
 
 
 def bcc_lattice_constant(node: InteratomicPotentialData) -> float:

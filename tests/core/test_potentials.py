@@ -16,7 +16,26 @@ def test_bundled_potentials_render_their_pair_lines():
         'pair_coeff * * W_zhou.eam.alloy W',
     ]
     assert bundled_potential('meam-W').pair_commands(['W']) == ['pair_style meam', 'pair_coeff * * library.meam W NULL W']
-    assert set(BUNDLED_POTENTIALS) == {'eam-zhou-W', 'meam-W'}
+    assert bundled_potential('snap-W').pair_commands(['W']) == [
+        'pair_style hybrid/overlay zbl 4.0 4.8 snap',
+        'pair_coeff * * zbl 74 74',
+        'pair_coeff * * snap W_2940_2017_2.snapcoeff W_2940_2017_2.snapparam W',
+    ]
+    assert set(BUNDLED_POTENTIALS) == {'eam-zhou-W', 'meam-W', 'snap-W'}
+
+
+def test_a_hybrid_potential_runs_both_of_its_pair_coeff_lines():
+    """SNAP + ZBL of the wheel: bcc W at its published 3.18 A, which the SNAP part alone does not give."""
+    from ase.build import bulk
+
+    from aiida_defectgenome.core.potential_evaluation import lammps_labels
+
+    full = bundled_potential('snap-W')
+    alone = PotentialSpec('snap-alone', full.files, ('W',), 'snap', '* * {files[0]} {files[1]} {elements}')
+    cells = [bulk('W', 'bcc', a=a, cubic=True) * 2 for a in (3.16, 3.18, 3.20)]
+    energies = [labels.energy / 16 for labels in lammps_labels(full, cells)]
+    assert energies[1] < min(energies[0], energies[2]) and energies[1] == pytest.approx(-11.028, abs=2e-3)
+    assert abs(lammps_labels(alone, cells[1:2])[0].energy / 16 - energies[1]) > 1.0  # the ZBL part is there
 
 
 def test_species_are_read_from_setfl_and_meam_library_files():
@@ -40,6 +59,7 @@ def test_species_not_in_the_file_is_refused():
         ({'pair_style': ' '}, 'pair style is empty'),
         ({'pair_coeff': '* * {files[3]} {elements}'}, 'cannot be filled'),
         ({'pair_coeff': '* * {nothing}'}, 'cannot be filled'),
+        ({'pair_coeff': ' ; '}, 'gives no pair_coeff line'),
     ],
 )
 def test_inconsistent_potentials_are_refused(kwargs, message):

@@ -7,9 +7,10 @@ from ase.calculators.lammpslib import LAMMPSlib
 
 from aiida_defectgenome.core.datasets import Labels, read_configurations
 from aiida_defectgenome.core.descriptors import SnapDescriptor
+from aiida_defectgenome.core.potentials import pair_commands
 from aiida_defectgenome.core.snap_basis import SnapBasis
 from aiida_defectgenome.core.snap_fit import FitWeights, errors, split_configurations
-from aiida_defectgenome.core.snap_model import SnapModel, read_snap_files
+from aiida_defectgenome.core.snap_model import SnapModel, read_snap_files, read_snap_model, snap_file_pairs
 from aiida_defectgenome.core.snap_training import TrainingData, force_spread, train_snap
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
@@ -25,16 +26,19 @@ def skewed_w(seed=1):
 
 
 def lammps_results(model: SnapModel, atoms, tmp_path):
-    coeff, param = model.write(tmp_path, 'model')
+    spec = model.potential_spec(tmp_path, 'model')
+    commands = pair_commands(spec.pair_style, spec.pair_coeff, [str(path) for path in spec.files], spec.species, ['W'])
     atoms = atoms.copy()
-    atoms.calc = LAMMPSlib(lmpcmds=['pair_style snap', f'pair_coeff * * {coeff} {param} W'], atom_types={'W': 1}, keep_alive=False)
+    atoms.calc = LAMMPSlib(lmpcmds=commands, atom_types={'W': 1}, keep_alive=False)
     return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress()
 
 
-@pytest.mark.parametrize('quadratic', [False, True])
-def test_design_rows_reproduce_lammps_pair_snap(quadratic, tmp_path):
-    """Random coefficients: rows @ beta equals what pair_style snap computes, in the structure's frame."""
-    basis = SnapBasis(('W',), twojmax=4, quadratic=quadratic)
+@pytest.mark.parametrize('quadratic, extra', [(False, ()), (True, ()), (True, ({'twojmax': 4, 'cutoff': 3.6},))])
+def test_design_rows_reproduce_lammps_pair_snap(quadratic, extra, tmp_path):
+    """Random coefficients: rows @ beta equals what pair_style snap (hybrid/overlay snap snap for a second
+    radial channel) computes, in the structure's frame."""
+    basis = SnapBasis(('W',), twojmax=4, quadratic=quadratic, extra=extra)
+    assert basis.columns == 1 + basis.components + (14 if extra else 0)
     beta = np.random.default_rng(0).normal(size=basis.columns) * 1e-2
     beta[0] = -8.0
     model = SnapModel(basis, beta)
@@ -65,6 +69,24 @@ def test_fit_recovers_a_known_model_and_files_round_trip(tmp_path):
     assert read.basis == basis and np.array_equal(read.coefficients, result.model.coefficients)
 
 
+def test_a_model_with_two_radial_channels_round_trips_through_its_files(tmp_path):
+    basis = SnapBasis(('W',), twojmax=2, quadratic=True, extra=({'twojmax': 4, 'cutoff': 4.0},))
+    model = SnapModel(basis, np.random.default_rng(5).normal(size=basis.columns))
+    paths = model.write(tmp_path, 'W.v2')
+    names = ['W.v2.snapcoeff', 'W.v2.snapparam', 'W.v2.channel2.snapcoeff', 'W.v2.channel2.snapparam']
+    assert [path.name for path in paths] == names
+    SnapModel(SnapBasis(('W',), twojmax=2), np.zeros(6)).write(tmp_path, 'other')
+    read = read_snap_model(tmp_path, 'W.v2')
+    assert read.basis == basis and np.array_equal(read.coefficients, model.coefficients)
+    assert snap_file_pairs(reversed(paths)) == [tuple(paths[:2]), tuple(paths[2:])]
+    with pytest.raises(ValueError, match='one model'):
+        snap_file_pairs(list(tmp_path.iterdir()))
+    with pytest.raises(ValueError, match='lacks'):
+        snap_file_pairs(paths[:3])
+    with pytest.raises(ValueError, match='without channels of its own'):
+        SnapBasis(('W',), extra=({'twojmax': 4, 'extra': ({'twojmax': 2},)},))
+
+
 def test_stress_labels_enter_the_fit():
     basis = SnapBasis(('W',), twojmax=2)
     truth = SnapModel(basis, np.r_[-8.5, np.random.default_rng(5).normal(size=basis.columns - 1) * 1e-2])
@@ -92,6 +114,18 @@ def test_weights_and_splits_are_checked():
         split_configurations(5, 1.0, 0)
     with pytest.raises(ValueError, match='Mo'):
         TrainingData.build(SnapBasis(('W',), twojmax=2), [(bulk('Mo'), Labels(0.0, np.zeros((1, 3))))])
+
+
+def test_a_split_chosen_by_the_caller_is_the_one_fitted_and_scored():
+    cells = [skewed_w(seed) for seed in range(6)]
+    labels = [Labels(-8.0 * len(a) + 0.1 * k, np.zeros((len(a), 3))) for k, a in enumerate(cells)]
+    data = TrainingData.build(SnapBasis(('W',), twojmax=2), list(zip(cells, labels)))
+    result = train_snap(data, FitWeights(), split=([0, 1, 2, 3], [5]))
+    assert list(result.train) == [0, 1, 2, 3] and list(result.test) == [5] and result.metrics['test']['configurations'] == 1
+    with pytest.raises(ValueError, match='overlap'):
+        train_snap(data, FitWeights(), split=([0, 1], [1]))
+    with pytest.raises(ValueError, match=r'lie in \[0, 6\)'):
+        train_snap(data, FitWeights(), split=([0, 6], [2]))
 
 
 def test_errors_in_mev():
