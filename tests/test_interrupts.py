@@ -94,3 +94,65 @@ def test_orphans_are_told_apart_and_closed_with_their_reason(aiida_profile, cli)
     assert child.is_excepted and child.is_sealed and f'DefectGenomeWorkChain<{caller.pk}> ended' in child.exception
     assert cli('orphans').output.strip() == '0 orphaned processes.'
     assert campaign_status(caller)['orphans'] == []
+
+
+def _daemon_workers(profile_name: str) -> list:
+    import psutil
+
+    return [
+        p for p in psutil.process_iter(['cmdline'])
+        if {'daemon', 'worker'} <= set(p.info['cmdline'] or []) and profile_name in (p.info['cmdline'] or [])
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_nothing_labelled_twice(
+    aiida_profile, started_daemon_client, cli
+):
+    """`kill -9` of the daemon worker while it computes reference labels: the workflow goes on in a new worker
+    and labels every configuration once (from the rerun); the killed calcfunction stays `running` under a
+    finished workflow, `orphans` finds it and `orphans --mark` closes it."""
+    from aiida.engine import submit
+
+    from aiida_defectgenome.tools.potentials import load_potential
+    from aiida_defectgenome.tools.structures import structure_from_atoms
+    from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
+
+    group = orm.Group(label='killed-worker').store()
+    cells = []
+    for seed in range(300):  # about 20 s of MEAM labels: long enough to be caught running
+        atoms = bulk('W', 'bcc', a=3.165, cubic=True) * 3
+        atoms.rattle(0.05, seed=seed)
+        cells.append(structure_from_atoms(atoms).store())
+    group.add_nodes(cells)
+    builder = DftLabelingWorkChain.get_builder()
+    builder.configurations = orm.Str(group.label)
+    builder.engine = orm.Str('reference')
+    builder.reference_potential = load_potential('meam-W')
+    node = submit(builder)
+
+    def labelling():
+        return [n for n in node.called if n.process_label == 'reference_labels']
+
+    deadline = time.time() + 240
+    while not [n for n in labelling() if n.process_state and n.process_state.value == 'running']:
+        assert time.time() < deadline and not node.is_terminated, 'the reference labels were never seen running'
+        time.sleep(0.5)
+    workers = _daemon_workers(aiida_profile.name)
+    assert workers, 'no daemon worker process found'
+    for worker in workers:
+        worker.kill()
+    deadline = time.time() + 420
+    while not node.is_terminated:
+        assert time.time() < deadline, f'{node.process_label}<{node.pk}> did not finish after the kill'
+        time.sleep(2)
+    assert node.is_finished_ok, node.exit_message
+    killed, rerun = sorted(labelling(), key=lambda n: n.pk)
+    assert killed.process_state.value == 'running' and rerun.is_finished_ok
+    table = rerun.outputs.result
+    assert {cell.base.extras.get('dg_labels') for cell in cells} == {table.uuid}  # from the rerun
+    assert not [cell for cell in cells if cell.base.extras.get('dg_labels_history', None)]  # and only once
+    assert f'reference_labels<{killed.pk}> running' in cli('orphans', node.pk).output
+    marked = cli('orphans', '--mark')
+    assert marked.exit_code == 0 and killed.is_excepted and f'{node.process_label}<{node.pk}> ended' in killed.exception
