@@ -116,3 +116,15 @@ def test_a_model_with_a_second_radial_channel_is_trained_stored_and_run_by_lammp
     for configuration, (energy, forces) in zip(atoms, from_lammps):
         own_energy, own_forces, _ = model.predict(configuration)
         assert energy == pytest.approx(own_energy, abs=1e-6) and np.abs(forces - own_forces).max() < 1e-6
+
+
+@pytest.mark.parametrize('protocol', ['fast', 'default'])
+def test_every_snap_protocol_builds_a_valid_basis(python_code, protocol):
+    """The protocols' settings pass the training job's own check; `default` has three extra radial channels."""
+    from aiida_defectgenome.core.training_job import validate_settings
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['any'], protocol)
+    basis, _ = validate_settings(builder.parameters.get_dict(), need_species=False)
+    assert len(basis.channels) == {'fast': 1, 'default': 4}[protocol]
+    assert basis.columns == {'fast': 120, 'default': 538}[protocol]
