@@ -214,6 +214,23 @@ def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
         run_watched_md(crystal, spec, active_set, [{'type': 'md', 'steps': 10}], save_threshold=5, break_threshold=2)
 
 
+def test_md_with_extra_radial_channels_is_watched_in_the_main_channel(tmp_path):
+    """A two-channel model runs MD through hybrid/overlay snap snap; gamma comes from its main channel."""
+    from aiida_defectgenome.core.gamma_md import model_descriptor, run_watched_md, validate_watch
+    from aiida_defectgenome.core.screening import active_set_of
+
+    configurations = read_configurations(BASIC_W_DATASET)[::3]
+    basis = SnapBasis(('W',), twojmax=4, quadratic=True, extra=({'twojmax': 4, 'cutoff': 3.8},))
+    model = train_snap(TrainingData.build(basis, configurations), FitWeights(1.0, 0.01), test_fraction=0.0).model
+    descriptor = model_descriptor(model)
+    assert descriptor.size == basis.components and descriptor.cutoff == 5.0
+    active_set = active_set_of([atoms for atoms, _ in configurations], descriptor)
+    crystal = bulk('W', 'bcc', a=3.18, cubic=True).repeat(3)
+    watch = validate_watch({'temperature': 300, 'steps': 100, 'every': 20, 'save_threshold': 1.5, 'break_threshold': 5})
+    calm = run_watched_md(crystal, model.potential_spec(tmp_path, 'two'), active_set, **watch)
+    assert calm.steps == 100 and calm.stopped == '' and max(calm.gamma_max) < 1
+
+
 def w_training_atoms():
     return [atoms for atoms, _ in read_configurations(BASIC_W_DATASET)]
 
