@@ -111,8 +111,9 @@ def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no
     aiida_profile, started_daemon_client, cli
 ):
     """`kill -9` of the daemon worker while it computes reference labels: the workflow goes on in a new worker
-    and labels every configuration once (from the rerun); the killed calcfunction stays `running` under a
-    finished workflow, `orphans` finds it and `orphans --mark` closes it."""
+    from its last checkpoint and labels every configuration once, recomputing only the chunk that was cut
+    short; the killed calcfunction stays `running` under a finished workflow, `orphans` finds it and
+    `orphans --mark` closes it."""
     from aiida.engine import submit
 
     from aiida_defectgenome.tools.potentials import load_potential
@@ -121,7 +122,7 @@ def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no
 
     group = orm.Group(label='killed-worker').store()
     cells = []
-    for seed in range(300):  # about 20 s of MEAM labels: long enough to be caught running
+    for seed in range(300):  # three chunks of about 6 s of MEAM labels each
         atoms = bulk('W', 'bcc', a=3.165, cubic=True) * 3
         atoms.rattle(0.05, seed=seed)
         cells.append(structure_from_atoms(atoms).store())
@@ -148,11 +149,13 @@ def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no
         assert time.time() < deadline, f'{node.process_label}<{node.pk}> did not finish after the kill'
         time.sleep(2)
     assert node.is_finished_ok, node.exit_message
-    killed, rerun = sorted(labelling(), key=lambda n: n.pk)
-    assert killed.process_state.value == 'running' and rerun.is_finished_ok
-    table = rerun.outputs.result
-    assert {cell.base.extras.get('dg_labels') for cell in cells} == {table.uuid}  # from the rerun
-    assert not [cell for cell in cells if cell.base.extras.get('dg_labels_history', None)]  # and only once
+    killed = [n for n in labelling() if not n.is_terminated]
+    finished = [n for n in labelling() if n.is_finished_ok]
+    assert len(killed) == 1 and killed[0].process_state.value == 'running'
+    killed = killed[0]
+    assert len(finished) == 3 and len(labelling()) == 4  # chunks of 100: the kill cost one chunk, not all 300
+    assert {cell.base.extras.get('dg_labels') for cell in cells} == {n.outputs.result.uuid for n in finished}
+    assert not [cell for cell in cells if cell.base.extras.get('dg_labels_history', None)]  # each labelled once
     assert f'reference_labels<{killed.pk}> running' in cli('orphans', node.pk).output
     marked = cli('orphans', '--mark')
     assert marked.exit_code == 0 and killed.is_excepted and f'{node.process_label}<{node.pk}> ended' in killed.exception

@@ -33,6 +33,8 @@ __all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
 
 VaspWorkChain = WorkflowFactory('vasp.vasp')
 ENGINES = ('gpaw', 'vasp', 'reference')
+#: Configurations per reference-labels calcfunction (MEAM-W: about 6 s for 100 of the W basic set).
+REFERENCE_CHUNK = 100
 #: aiida-vasp parser settings: TOTEN (the force-consistent energy) besides the extrapolated one.
 VASP_PARSER_SETTINGS = {'parser_settings': {'energy_type': ['energy_free', 'energy_extrapolated']}}
 
@@ -169,9 +171,10 @@ class DftLabelingWorkChain(WorkChain):
         return ToContext(**futures)
 
     def _label_with_reference(self):
-        """Label every pending configuration at once with the reference potential (one calcfunction)."""
-        structures = {f's{pk}': orm.load_node(pk) for pk in self.ctx.pending}
-        self.ctx.pending = []
+        """Label the next :data:`REFERENCE_CHUNK` pending configurations with the reference potential (one
+        calcfunction per chunk, a checkpoint after each: a worker that dies loses one chunk, not the group)."""
+        chunk, self.ctx.pending = self.ctx.pending[:REFERENCE_CHUNK], self.ctx.pending[REFERENCE_CHUNK:]
+        structures = {f's{pk}': orm.load_node(pk) for pk in chunk}
         potential = self.inputs.reference_potential
         try:
             table = reference_labels(potential=potential, **structures)
@@ -184,7 +187,10 @@ class DftLabelingWorkChain(WorkChain):
         update_extras(pointers)  # one transaction for all of them
         self.ctx.summary['labelled'].update({uuid: table.uuid for uuid in pointers})
         self.ctx.done.extend(structure.pk for structure in structures.values())
-        self.report(f'{len(structures)} configurations labelled by the reference potential {potential.name} (not DFT)')
+        self.report(
+            f'{len(structures)} configurations labelled by the reference potential {potential.name} (not DFT); '
+            f'{len(self.ctx.pending)} waiting'
+        )
 
     def inspect_batch(self):
         for key in [k for k in self.ctx if k.startswith('dft_')]:
