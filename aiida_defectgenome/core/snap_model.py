@@ -12,7 +12,7 @@ from ase import Atoms
 from .potentials import PotentialSpec
 from .snap_basis import SnapBasis, SnapRows
 
-__all__ = ('SnapModel', 'read_snap_files', 'read_snap_model', 'snap_file_pairs')
+__all__ = ('SnapModel', 'read_snap_files', 'read_snap_model', 'read_snap_paths', 'snap_file_pairs')
 
 
 @dataclasses.dataclass
@@ -126,11 +126,15 @@ def snap_file_pairs(paths) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def read_snap_model(directory, name: str) -> SnapModel:
-    """Read the model :meth:`SnapModel.write` wrote as ``name`` into ``directory`` (all its channels)."""
-    paths = [path for path in Path(directory).iterdir() if _model_and_channel(path.stem)[0] == name]
+def read_snap_paths(paths) -> SnapModel:
+    """Read the model whose files (all its channels, in any order) are among ``paths`` (:func:`snap_file_pairs`)."""
     (coeff, param), *extra = snap_file_pairs(paths)
     return read_snap_files(coeff, param, extra)
+
+
+def read_snap_model(directory, name: str) -> SnapModel:
+    """Read the model :meth:`SnapModel.write` wrote as ``name`` into ``directory`` (all its channels)."""
+    return read_snap_paths(path for path in Path(directory).iterdir() if _model_and_channel(path.stem)[0] == name)
 
 
 def read_snap_files(coeff_path, param_path, extra=()) -> SnapModel:
@@ -141,9 +145,7 @@ def read_snap_files(coeff_path, param_path, extra=()) -> SnapModel:
     """
     channels = [_read_channel(coeff, param) for coeff, param in [(coeff_path, param_path), *extra]]
     (main, coefficients), others = channels[0], channels[1:]
-    fields = ('twojmax', 'cutoff', 'rfac0', 'rmin0', 'quadratic', 'switchflag')
-    settings = [{field: getattr(basis, field) for field in fields} for basis, _ in others]
-    basis = dataclasses.replace(main, extra=tuple(settings))
+    basis = dataclasses.replace(main, extra=tuple(channel for channel, _ in others))
     parts = [coefficients] + [values.reshape(len(main.species), -1)[:, 1:].ravel() for _, values in others]
     return SnapModel(basis, np.concatenate(parts))
 

@@ -10,7 +10,7 @@ from aiida import orm
 
 from ..core.potential_check import check_potential
 from ..core.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
-from ..core.snap_model import SnapModel, read_snap_files, snap_file_pairs
+from ..core.snap_model import SnapModel, read_snap_paths
 from ..data.potential import InteratomicPotentialData, potential_attributes
 
 __all__ = (
@@ -156,8 +156,7 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
     if words[0] != 'snap' and not (words[0] == 'hybrid/overlay' and set(words[1:]) == {'snap'}):
         raise ValueError(f'potential `{node.name}` is `{node.pair_style}`, not a SNAP model')
     with potential_files(node) as spec:
-        (coeff, param), *extra = snap_file_pairs(spec.files)
-        return read_snap_files(coeff, param, extra)
+        return read_snap_paths(spec.files)
 
 
 def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
