@@ -9,6 +9,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
+from aiida_defectgenome.calculations.gpaw import GpawCalculation
 from aiida_defectgenome.core.gpaw_single_point import kpoint_mesh
 from aiida_defectgenome.core.vasp_labels import labels_from_vasp
 from aiida_defectgenome.tools.labels import labels_of
@@ -74,7 +75,8 @@ def test_gpaw_labels_a_group_and_records_a_failure_without_stopping(aiida_profil
 def test_an_empty_or_missing_group_is_an_exit_code(aiida_profile, gpaw_code):
     builder = DftLabelingWorkChain.get_builder_from_protocol('gpaw', gpaw_code, 'no-such-group', protocol='fast')
     _, node = run_get_node(builder)
-    assert node.exit_status == 300 and 'no-such-group' in node.exit_message
+    assert node.exit_status == DftLabelingWorkChain.exit_codes.ERROR_NO_CONFIGURATIONS.status
+    assert 'no-such-group' in node.exit_message
 
 
 def test_vasp_inputs_follow_the_precise_protocol(aiida_profile, aiida_localhost):
@@ -152,7 +154,7 @@ def test_an_unconverged_scf_is_retried_with_damped_mixing(aiida_profile, gpaw_co
     results, node = run_get_node(GpawBaseWorkChain, **inputs)
     assert node.is_finished_ok, node.exit_message
     calculations = sorted(node.called, key=lambda n: n.ctime)
-    assert calculations[0].exit_status == 310  # ERROR_SCF_NOT_CONVERGED
+    assert calculations[0].exit_status == GpawCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED.status
     last = calculations[-1].inputs.parameters.get_dict()
     assert last['mixer']['beta'] < 0.05 and last['maxiter'] > 4
     assert results['labels'].base.attributes.get('settings')['maxiter'] == last['maxiter']  # labels say how they were made
@@ -160,8 +162,6 @@ def test_an_unconverged_scf_is_retried_with_damped_mixing(aiida_profile, gpaw_co
 
 def test_caching_reuses_an_identical_gpaw_run(aiida_profile, gpaw_code):
     from aiida.manage.caching import enable_caching
-
-    from aiida_defectgenome.calculations.gpaw import GpawCalculation
 
     inputs = {
         'code': gpaw_code,

@@ -9,12 +9,15 @@ import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 
+from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.core.datasets import read_structures
 from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
 from aiida_defectgenome.core.structure_analysis import adaptive_cna
 from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
+
+LOST = LammpsCalculation.exit_codes.ERROR_LOST_ATOMS.status
 
 #: The scenarios of issue 4's check: a polycrystal anneal, tension, dislocation loops and indentation.
 FOUR_SCENARIOS = ['polycrystal', 'tension', 'loop', 'indentation']
@@ -149,7 +152,7 @@ def test_a_run_that_loses_atoms_is_restarted_and_selected_from_its_last_folder(
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     lammps = sorted((n for n in node.called if n.process_label == 'LammpsCalculation'), key=lambda n: n.ctime)
-    assert [n.exit_status for n in lammps] == [320, 320, 0]
+    assert [n.exit_status for n in lammps] == [LOST, LOST, 0]
     selection = next(n for n in node.called if n.process_label == 'SelectionCalculation')
     assert selection.inputs.parent_folder.uuid == lammps[-1].outputs.remote_folder.uuid
     assert results['summary']['snapshots'] == 5 and results['structure'].uuid == lammps[-1].outputs.structure.uuid

@@ -11,6 +11,8 @@ from aiida_defectgenome.core.lammps_runtime import potentials_directory
 from aiida_defectgenome.tools.potentials import load_potential, register_potential
 from aiida_defectgenome.workflows.lammps_base import LammpsBaseWorkChain
 
+LOST = LammpsCalculation.exit_codes.ERROR_LOST_ATOMS.status
+
 RELAX = {'stages': [{'type': 'minimize', 'box_relax': 'iso', 'ftol': 1e-10}], 'thermo_every': 1}
 
 
@@ -118,7 +120,7 @@ def test_restart_workchain_halves_the_timestep_until_no_atom_is_lost(lammps_inpu
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     calls = sorted(node.called, key=lambda n: n.ctime)
-    assert [c.exit_status for c in calls] == [320, 320, 0]
+    assert [c.exit_status for c in calls] == [LOST, LOST, 0]
     assert calls[-1].inputs.parameters['stages'][0]['timestep'] == pytest.approx(0.0025)
 
 
@@ -131,7 +133,7 @@ def test_restart_workchain_continues_an_unconverged_minimisation(lammps_inputs, 
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     calls = sorted(node.called, key=lambda n: n.ctime)
-    assert len(calls) > 1 and calls[0].exit_status == 401
+    assert len(calls) > 1 and calls[0].exit_status == LammpsCalculation.exit_codes.ERROR_MINIMIZATION_NOT_CONVERGED.status
     assert calls[1].inputs.structure.uuid == calls[0].outputs.structure.uuid
     assert results['output_parameters']['energy_per_atom'] == pytest.approx(-8.760, abs=5e-4)
 

@@ -90,7 +90,7 @@ def test_the_trainer_never_mixes_reference_and_dft_labels(mixed_group, python_co
     group.add_nodes(cells)
     builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['ref-dft', 'ref-only'], 'fast')
     _, node = run_get_node(builder)
-    assert node.exit_status == 403
+    assert node.exit_status == TrainingWorkChain.exit_codes.ERROR_MIXED_REFERENCE_LABELS.status
     assert 'reference:meam-W' in node.exit_message and labels_of(dft[:1])[0][1] in node.exit_message
     assert not [n for n in node.called_descendants if n.process_label == 'SnapTrainingCalculation']
 

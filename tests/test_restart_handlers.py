@@ -11,10 +11,13 @@ from aiida.plugins import ParserFactory
 from ase.build import bulk
 from plumpy import ProcessState
 
+from aiida_defectgenome.calculations.gpaw import GpawCalculation
+from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
 from aiida_defectgenome.workflows.lammps_base import LammpsBaseWorkChain
 
 WALLTIME = CalcJob.exit_codes.ERROR_SCHEDULER_OUT_OF_WALLTIME
+UNCONVERGED = LammpsCalculation.exit_codes.ERROR_MINIMIZATION_NOT_CONVERGED.status
 OUT_OF_TIME = 'CANCELLED AT 2026-12-06T12:00:00 DUE TO TIME LIMIT'
 
 
@@ -95,7 +98,7 @@ def test_gpaw_out_of_walltime_runs_again_with_twice_the_time(aiida_localhost, gp
 
 
 def test_gpaw_unconverged_scf_damps_the_mixing_then_widens_the_smearing(aiida_localhost, gpaw_inputs):
-    child = finished_job(aiida_localhost, 'defectgenome.gpaw', 310)
+    child = finished_job(aiida_localhost, 'defectgenome.gpaw', GpawCalculation.exit_codes.ERROR_SCF_NOT_CONVERGED.status)
     process, result = inspected(GpawBaseWorkChain, 'gpaw', gpaw_inputs, child)
     parameters = process.ctx.inputs.parameters.get_dict()
     assert restarts(result) and parameters['mixer']['beta'] == pytest.approx(0.025) and parameters['maxiter'] == 100
@@ -118,7 +121,7 @@ def test_lammps_out_of_walltime_runs_again_with_twice_the_time(aiida_localhost, 
 
 
 def test_lammps_lost_atoms_halve_the_md_timestep_and_give_up_at_the_floor(aiida_localhost, lammps_inputs):
-    child = finished_job(aiida_localhost, 'defectgenome.lammps', 320)
+    child = finished_job(aiida_localhost, 'defectgenome.lammps', LammpsCalculation.exit_codes.ERROR_LOST_ATOMS.status)
     process, result = inspected(LammpsBaseWorkChain, 'lammps', lammps_inputs(MD), child)
     assert restarts(result) and process.ctx.inputs.parameters['stages'][0]['timestep'] == pytest.approx(0.001)
     floor = {'stages': [{**MD['stages'][0], 'timestep': 1.5e-4}]}
@@ -134,7 +137,7 @@ def test_lammps_lost_atoms_halve_the_md_timestep_and_give_up_at_the_floor(aiida_
 def test_lammps_unconverged_minimisation_continues_from_where_it_stopped(aiida_localhost, lammps_inputs, bcc_w):
     stopped = bcc_w(a=3.17)
     outputs = {'structure': stopped, 'output_parameters': orm.Dict({'energy_per_atom': -8.75})}
-    child = finished_job(aiida_localhost, 'defectgenome.lammps', 401, outputs=outputs)
+    child = finished_job(aiida_localhost, 'defectgenome.lammps', UNCONVERGED, outputs=outputs)
     process, result = inspected(LammpsBaseWorkChain, 'lammps', lammps_inputs(MINIMISE), child)
     assert restarts(result) and process.ctx.inputs.structure.uuid == stopped.uuid
     assert any('continuing from its final structure' in line for line in reports(process))

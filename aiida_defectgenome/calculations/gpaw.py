@@ -58,7 +58,7 @@ class GpawCalculation(CalcJob):
 
         spec.exit_code(300, 'ERROR_NO_RESULTS', message='GPAW wrote no results file: it did not start or was killed.')
         spec.exit_code(301, 'ERROR_READING_RESULTS', message='The results file could not be read: {error}')
-        spec.exit_code(310, 'ERROR_SCF_NOT_CONVERGED', message='{error}')
+        spec.exit_code(410, 'ERROR_SCF_NOT_CONVERGED', message='{error}')
         spec.exit_code(320, 'ERROR_GPAW', message='GPAW failed: {error}')
 
     def prepare_for_submission(self, folder):

@@ -109,7 +109,7 @@ class LammpsCalculation(CalcJob):
         spec.exit_code(303, 'ERROR_OUTPUT_PARSING', message='The LAMMPS output could not be parsed: {error}')
         spec.exit_code(310, 'ERROR_LAMMPS_RUN', message='LAMMPS stopped with an error: {error}')
         spec.exit_code(311, 'ERROR_POTENTIAL_FILE', message='LAMMPS could not read a potential file: {error}')
-        spec.exit_code(320, 'ERROR_LOST_ATOMS', message='Atoms were lost (flew out of the box): {error}')
+        spec.exit_code(410, 'ERROR_LOST_ATOMS', message='Atoms were lost (flew out of the box): {error}')
         spec.exit_code(
             401,
             'ERROR_MINIMIZATION_NOT_CONVERGED',

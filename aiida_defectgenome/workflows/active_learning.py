@@ -103,8 +103,8 @@ class ActiveLearningWorkChain(WorkChain):
         spec.output('metrics', valid_type=orm.Dict, help="The last model's metrics.")
         spec.output('active_set', valid_type=orm.Data, help="Active set of the last model's training data, in its basis.")
         spec.output('summary', valid_type=orm.Dict, help='Per round: gamma_max per scenario, snapshots, clusters, cells, labels.')
-        spec.exit_code(400, 'ERROR_TRAINING_FAILED', message='Training in round {iteration} failed: {message}')
-        spec.exit_code(410, 'ERROR_ALL_MD_FAILED', message='No watched MD run of round {iteration} finished: {message}')
+        spec.exit_code(410, 'ERROR_TRAINING_FAILED', message='Training in round {iteration} failed: {message}')
+        spec.exit_code(420, 'ERROR_ALL_MD_FAILED', message='No watched MD run of round {iteration} finished: {message}')
 
     def setup(self):
         self.ctx.groups = list(self.inputs.groups.get_list())

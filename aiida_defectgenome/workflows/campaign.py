@@ -78,10 +78,10 @@ class DefectGenomeWorkChain(WorkChain):
         spec.output('potential', valid_type=orm.Data, required=False, help='The final MLIP.')
         spec.output('metrics', valid_type=orm.Dict, required=False, help='Its metrics.')
         spec.output('summary', valid_type=orm.Dict, help='Groups and counts of every stage.')
-        spec.exit_code(300, 'ERROR_NO_BASIC_SET', message='The basic set cannot be used: {message}')
-        spec.exit_code(305, 'ERROR_REFERENCE_FAILED', message='The reference potential labelled no basic configuration: {message}')
-        spec.exit_code(310, 'ERROR_SAMPLING_FAILED', message='EIP sampling failed: {message}')
-        spec.exit_code(340, 'ERROR_ACTIVE_LEARNING_FAILED', message='Active learning failed: {message}')
+        spec.exit_code(201, 'ERROR_NO_BASIC_SET', message='The basic set cannot be used: {message}')
+        spec.exit_code(410, 'ERROR_REFERENCE_FAILED', message='The reference potential labelled no basic configuration: {message}')
+        spec.exit_code(420, 'ERROR_SAMPLING_FAILED', message='EIP sampling failed: {message}')
+        spec.exit_code(440, 'ERROR_ACTIVE_LEARNING_FAILED', message='Active learning failed: {message}')
 
     def _group(self, name: str) -> str:
         return f'{self.inputs.group_prefix.value}/{name}'

@@ -96,8 +96,8 @@ class DftLabelingWorkChain(WorkChain):
         spec.inputs.validator = _validate_inputs
         spec.output('summary', valid_type=orm.Dict, help='Counts and, per configuration, its labels table or its failure.')
         spec.outline(cls.setup, while_(cls.has_pending)(cls.submit_batch, cls.inspect_batch), cls.results)
-        spec.exit_code(300, 'ERROR_NO_CONFIGURATIONS', message='{message}')
-        spec.exit_code(310, 'ERROR_ALL_FAILED', message='No configuration could be labelled: {message}')
+        spec.exit_code(201, 'ERROR_NO_CONFIGURATIONS', message='{message}')
+        spec.exit_code(410, 'ERROR_ALL_FAILED', message='No configuration could be labelled: {message}')
 
     def setup(self):
         try:

@@ -37,7 +37,7 @@ class EipRunWorkChain(LammpsBaseWorkChain):
         spec.expose_outputs(SelectionCalculation, exclude=('remote_folder', 'retrieved'))
         for name in ('cluster_info', 'summary'):  # attached by `attach_selection`, not by the LAMMPS `results` step
             spec.outputs[name].required = False
-        spec.exit_code(320, 'ERROR_SELECTION_FAILED', message='{message}')
+        spec.exit_code(410, 'ERROR_SELECTION_FAILED', message='{message}')
 
     def select(self):
         lammps = self.ctx.children[self.ctx.iteration - 1]

@@ -72,7 +72,7 @@ class EipSamplingWorkChain(WorkChain):
         spec.inputs.validator = _validate_inputs
         spec.outline(cls.setup, while_(cls.has_pending)(cls.run_simulations), cls.collect)
         spec.output('summary', valid_type=orm.Dict, help='Per run and potential: snapshots, atoms, clusters, gamma histogram.')
-        spec.exit_code(320, 'ERROR_ALL_RUNS_FAILED', message='No run and its selection finished: {message}')
+        spec.exit_code(410, 'ERROR_ALL_RUNS_FAILED', message='No run and its selection finished: {message}')
 
     def setup(self):
         self.ctx.pending = [(key, name) for key in self.inputs.structures for name in self.inputs.potentials]

@@ -28,6 +28,7 @@ from . import dict_validator, jobs_at_once
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
 STRESS_WARNING = 10.0  # GPa: a chosen cell more stressed than this is reported
+UNCONVERGED_MINIMIZATION = LammpsCalculation.exit_codes.ERROR_MINIMIZATION_NOT_CONVERGED.status
 #: Extras set on the chosen cell (figures of merit) and on the cluster (the cell it became).
 FIGURE_EXTRAS = (
     'energy_per_atom',
@@ -113,10 +114,10 @@ class PccGcmcWorkChain(WorkChain):
             required=False,
             help='With a second round (`fallback`): the figures of the first, whose boxes were none valid.',
         )
-        spec.exit_code(300, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
-        spec.exit_code(301, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
-        spec.exit_code(310, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed; the first: {first}')
-        spec.exit_code(320, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
+        spec.exit_code(202, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
+        spec.exit_code(201, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
+        spec.exit_code(410, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed; the first: {first}')
+        spec.exit_code(310, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
 
     @classmethod
     def get_builder_from_protocol(cls, code, potential, cluster, protocol=None, overrides=None, **inputs):
@@ -197,8 +198,8 @@ class PccGcmcWorkChain(WorkChain):
         for index in range(len(self.ctx.seeded['plan']['boxes'])):
             calc = self.ctx[self._box_label(index)]
             runs[f'box_{index}'] = self.ctx.seeded[f'box_{index}']
-            # a minimisation that stopped on its iteration limit (401) still gives a usable cell
-            if calc.exit_status not in (0, 401) or 'structure' not in calc.outputs:
+            # a minimisation that stopped on its iteration limit still gives a usable cell
+            if calc.exit_status not in (0, UNCONVERGED_MINIMIZATION) or 'structure' not in calc.outputs:
                 failures.append(f'{calc.process_label}<{calc.pk}> [{calc.exit_status}] {calc.exit_message}')
                 self.report(f'box {index}: {failures[-1]}')
                 continue
@@ -294,8 +295,8 @@ class PccGcmcGroupWorkChain(WorkChain):
         )
         spec.outline(cls.setup, while_(cls.has_more)(cls.submit_batch, cls.collect), cls.results)
         spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
-        spec.exit_code(300, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
-        spec.exit_code(310, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell; the first: {first}')
+        spec.exit_code(201, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
+        spec.exit_code(410, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell; the first: {first}')
 
     def setup(self):
         try:

@@ -88,11 +88,11 @@ class TrainingWorkChain(WorkChain):
         spec.output('learning_curve_plot', valid_type=orm.SinglefileData, required=False, help='SNAP: test RMSE vs data.')
         spec.output_namespace('ensemble', valid_type=orm.Data, dynamic=True, help='SNAP: the bootstrap members.')
         spec.output('training_set', valid_type=orm.SinglefileData, help='The labelled frames the model was trained on.')
-        spec.exit_code(400, 'ERROR_NO_GROUP', message='Genome group `{label}` does not exist.')
-        spec.exit_code(401, 'ERROR_NO_LABELLED_DATA', message='The groups hold no labelled configuration: label them first.')
-        spec.exit_code(402, 'ERROR_BAD_GROUP_WEIGHTS', message='{message}')
+        spec.exit_code(201, 'ERROR_NO_GROUP', message='Genome group `{label}` does not exist.')
+        spec.exit_code(202, 'ERROR_NO_LABELLED_DATA', message='The groups hold no labelled configuration: label them first.')
+        spec.exit_code(203, 'ERROR_BAD_GROUP_WEIGHTS', message='{message}')
         spec.exit_code(
-            403,
+            204,
             'ERROR_MIXED_REFERENCE_LABELS',
             message='Labels of a reference potential ({reference}) are never trained on with others ({others}).',
         )
