@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from .imports_at_once import import_twice_at_once, shifted_dataset
+from .test_extras import extras_lost_by_writers_at_once
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -83,6 +84,7 @@ def test_postgres_rabbitmq_profile_runs_lammps_through_the_daemon(tmp_path):
         # two imports of one file at once: PostgreSQL's advisory lock lets one writer find what the other stored
         dataset = shifted_dataset(tmp_path / 'shifted.extxyz', count=120, shift=0.0321)
         assert import_twice_at_once(profile, dataset, ['at-once-0', 'at-once-1'], env) == [(0, 120), (120, 0)]
+        assert extras_lost_by_writers_at_once(profile, env) == []  # jsonb || merges key by key
         again = _run([cli, '-p', profile, 'setup'], env)
         assert 'Nothing to do' in again.stdout
     finally:
