@@ -19,7 +19,7 @@ from ase.build import bulk
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, write_results  # noqa: E402
 
-from aiida_defectgenome.core.gpaw_single_point import single_point  # noqa: E402
+from aiida_defectgenome.core.jobs.gpaw_single_point import single_point  # noqa: E402
 from aiida_defectgenome.protocols import read_protocol  # noqa: E402
 
 REPEATS = ((2, 2, 1), (2, 2, 2), (3, 3, 2), (3, 3, 3), (4, 4, 3), (4, 4, 4))

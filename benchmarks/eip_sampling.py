@@ -6,7 +6,7 @@
   (the union of the intervals, creation to end, in which at least one ran), as a percentage of the
   workchain's wall time. Goal (issue 4): <= 5 %. Upload, polling and parsing count as CalcJob time.
 - Against running directly: the workchain's wall time against the same LAMMPS runs and selections done
-  without AiiDA (core.lammps_local + core.dump_selection, two at a time on 2 cores), which also counts
+  without AiiDA (core.lammps.local + core.jobs.dump_selection, two at a time on 2 cores), which also counts
   what the CalcJobs add (upload, polling, a Python start per selection) and how the jobs share the cores.
 
 Runs in a fresh SQLite profile (`aiida-defectgenome setup` under a temporary AIIDA_PATH). With
@@ -57,13 +57,13 @@ def aiida_child(factor: int) -> None:
     from aiida import load_profile, orm
 
     load_profile()
-    from aiida_defectgenome.core.datasets import read_configurations
-    from aiida_defectgenome.core.descriptors import SnapDescriptor
-    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.structures.datasets import read_configurations
     from aiida_defectgenome.data.active_set import ActiveSetData
+    from aiida_defectgenome.data.potential_registry import load_potential
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
     from aiida_defectgenome.tools.launch import run_get_node
-    from aiida_defectgenome.tools.potentials import load_potential
     from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
     active = ActiveSetData(active_set_of([a for a, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6)))
@@ -103,14 +103,14 @@ def _loop_lines(log: str) -> list:
 
 def directly(factor: int) -> dict:
     """The same runs and selections without AiiDA, two at a time."""
-    from aiida_defectgenome.core.datasets import read_configurations
-    from aiida_defectgenome.core.descriptors import SnapDescriptor
-    from aiida_defectgenome.core.dump_selection import select_from_dumps
-    from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP, type_elements
-    from aiida_defectgenome.core.lammps_local import relaxed_lattice_constant, run_lammps
-    from aiida_defectgenome.core.potentials import bundled_potential
-    from aiida_defectgenome.core.sampling_plan import plan_runs
-    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.jobs.dump_selection import select_from_dumps
+    from aiida_defectgenome.core.lammps.inputs import TRAJECTORY_DUMP, type_elements
+    from aiida_defectgenome.core.lammps.local import relaxed_lattice_constant, run_lammps
+    from aiida_defectgenome.core.lammps.potentials import bundled_potential
+    from aiida_defectgenome.core.lammps.sampling_plan import plan_runs
+    from aiida_defectgenome.core.structures.datasets import read_configurations
     from aiida_defectgenome.protocols import merge_overrides, read_protocol
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 

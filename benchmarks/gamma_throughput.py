@@ -29,9 +29,9 @@ def _measure(twojmax: int) -> dict:
     import numpy as np
     from ase.build import bulk
 
-    from aiida_defectgenome.core.active_set import build_active_set
-    from aiida_defectgenome.core.datasets import read_structures
-    from aiida_defectgenome.core.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.doptimality.active_set import build_active_set
+    from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.structures.datasets import read_structures
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
     descriptor = SnapDescriptor(twojmax=twojmax)

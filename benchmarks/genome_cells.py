@@ -3,7 +3,7 @@
 Every named realistic cluster (``tests/realistic_clusters.py``: cut from relaxed EAM-Zhou W simulations of
 >= 2,000 atoms) and every ``--every``-th cluster that ``sample --scenarios all --protocol fast`` gave with
 ``eam-zhou-W`` and ``meam-W`` (``results/pcc_gcmc_sampled.extxyz.gz``, see ``pcc_gcmc.py``) goes through
-``core.gcmc.run_pcc_gcmc`` with the ``fast`` protocol (a second round where the first gives no valid cell,
+``core.pcc_gcmc.gcmc.run_pcc_gcmc`` with the ``fast`` protocol (a second round where the first gives no valid cell,
 as the work chain does). Each valid cell is appended to ``results/genome_cells.extxyz.gz`` as it ends, with
 ``arrays['core']`` (the frozen atoms, the first ``n_core``) and ``info`` ``key``, ``name``, ``potential``,
 ``round``, ``ideal_gap``; a second call runs only the clusters not yet there. No labels: the training
@@ -26,8 +26,8 @@ from _results import RESULTS  # noqa: E402
 from pcc_gcmc import BUILDERS, cluster_case, sampled_clusters  # noqa: E402
 
 from aiida_defectgenome.core import gcmc  # noqa: E402
-from aiida_defectgenome.core.box_search import ImpossibleBox  # noqa: E402
-from aiida_defectgenome.core.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.lammps.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox  # noqa: E402
 from aiida_defectgenome.workflows.pcc_gcmc import load_protocol  # noqa: E402
 
 CELLS = RESULTS / 'genome_cells.extxyz.gz'

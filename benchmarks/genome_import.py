@@ -21,7 +21,7 @@ DATASET = HERE.parent / 'aiida_defectgenome' / 'resources' / 'W-basic-dft.extxyz
 def main(repeats: int = 3) -> dict:
     import ase.io
 
-    from aiida_defectgenome.core.datasets import read_configurations
+    from aiida_defectgenome.core.structures.datasets import read_configurations
 
     start = time.perf_counter()
     ase.io.read(DATASET, index=':')
@@ -38,13 +38,14 @@ def main(repeats: int = 3) -> dict:
             subprocess.run([cli, 'setup'], env=env, check=True, capture_output=True)
             code = (
                 'import time, sys; from aiida import load_profile; load_profile();'
-                'from aiida_defectgenome.tools.genome import import_genome;'
+                'from aiida_defectgenome.services.genome import import_genome;'
                 't = time.perf_counter(); r = import_genome(sys.argv[1], "B"); a = time.perf_counter() - t;'
                 't = time.perf_counter(); import_genome(sys.argv[1], "B"); b = time.perf_counter() - t;'
                 'print(a, b, r.created)'
             )
-            out = subprocess.run([sys.executable, '-c', code, str(DATASET)], env=env, check=True, capture_output=True,
-                                 text=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, '-c', code, str(DATASET)], env=env, check=True, capture_output=True, text=True
+            ).stdout.split()
             assert int(out[2]) == 678
             first.append(float(out[0]))
             again.append(float(out[1]))
@@ -64,8 +65,12 @@ def main(repeats: int = 3) -> dict:
 
 def _plot(plt, result):
     labels = ['read (ase, gzip)', 'read (ours)', 'import', 're-import']
-    values = [result['read_gzip_with_ase_read_s'], result['read_with_read_configurations_s'],
-              min(result['import_s']), min(result['reimport_s'])]
+    values = [
+        result['read_gzip_with_ase_read_s'],
+        result['read_with_read_configurations_s'],
+        min(result['import_s']),
+        min(result['reimport_s']),
+    ]
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.barh(labels, values, color=['grey', 'tab:blue', 'tab:orange', 'tab:green'])
     ax.set_xlabel('seconds (678 configurations, 48,761 atoms)')

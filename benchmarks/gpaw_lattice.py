@@ -16,8 +16,8 @@ from ase.build import bulk
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import write_results  # noqa: E402
 
-from aiida_defectgenome.core.equation_of_state import cubic_lattice_constant  # noqa: E402
-from aiida_defectgenome.core.gpaw_single_point import single_point  # noqa: E402
+from aiida_defectgenome.core.dft.equation_of_state import cubic_lattice_constant  # noqa: E402
+from aiida_defectgenome.core.jobs.gpaw_single_point import single_point  # noqa: E402
 from aiida_defectgenome.protocols import read_protocol  # noqa: E402
 
 REFERENCE = 3.184  # A, the paper's VASP-PBE value

@@ -12,7 +12,7 @@ Clusters, all cut at the default 8 A:
 
 Methods, every cluster with the EIP it came from (its source energies and the EIP's cohesive energy give
 the gap to the ideal embedding):
-- ours: ``core.gcmc.run_pcc_gcmc`` with the ``fast`` protocol (every cluster) and ``paper`` (named ones);
+- ours: ``core.pcc_gcmc.gcmc.run_pcc_gcmc`` with the ``fast`` protocol (every cluster) and ``paper`` (named ones);
 - published: reimplemented from the parameters in ``../shared/docs/method.md`` and the behaviour recorded
   in field-notes.md: box = the cluster's extent + 2 A, a 3 x 3 x 3 grid of -1.0/-0.5/0 A on every axis
   (the line's period too), all cluster atoms held by setforce, GCMC inserting anywhere
@@ -54,14 +54,14 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 from _results import RESULTS, write_results  # noqa: E402
 
 from aiida_defectgenome.core import gcmc  # noqa: E402
-from aiida_defectgenome.core.box_search import ImpossibleBox  # noqa: E402
-from aiida_defectgenome.core.cell_checks import cell_problems, nearest_neighbour_distance  # noqa: E402
-from aiida_defectgenome.core.descriptors import SnapDescriptor  # noqa: E402
-from aiida_defectgenome.core.geometry import minimum_image  # noqa: E402
-from aiida_defectgenome.core.lammps_library import apply_potential, open_lammps  # noqa: E402
-from aiida_defectgenome.core.pcc_assessment import environment_change  # noqa: E402
-from aiida_defectgenome.core.potentials import bundled_potential  # noqa: E402
-from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions  # noqa: E402
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor  # noqa: E402
+from aiida_defectgenome.core.lammps.library import apply_potential, open_lammps  # noqa: E402
+from aiida_defectgenome.core.lammps.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc.assessment import environment_change  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc.cell_checks import cell_problems, nearest_neighbour_distance  # noqa: E402
+from aiida_defectgenome.core.structures.analysis import adaptive_cna, structure_fractions  # noqa: E402
+from aiida_defectgenome.core.structures.geometry import minimum_image  # noqa: E402
 from aiida_defectgenome.workflows.pcc_gcmc import load_protocol  # noqa: E402
 from tests.realistic_clusters import BUILDERS, realistic_cluster  # noqa: E402
 
@@ -191,7 +191,7 @@ def published_box(cluster, lengths, seed, potential):
     """One box of the published procedure: (cell Atoms, per-atom energies, stress (3, 3) GPa, placed positions)."""
     from ase import Atoms
 
-    from aiida_defectgenome.core.lammps_input import lammps_frame
+    from aiida_defectgenome.core.lammps.inputs import lammps_frame
 
     cell = np.diag(lengths)
     positions = cluster.positions - cluster.positions.min(axis=0) + 0.5 * (np.array(lengths) - np.ptp(cluster.positions, axis=0))

@@ -31,13 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS, write_results  # noqa: E402
 from genome_cells import read_cells  # noqa: E402
 
-from aiida_defectgenome.core.datasets import read_configurations  # noqa: E402
-from aiida_defectgenome.core.lammps_library import apply_potential, load_atoms, open_lammps  # noqa: E402
-from aiida_defectgenome.core.potential_evaluation import lammps_labels  # noqa: E402
-from aiida_defectgenome.core.potentials import bundled_potential  # noqa: E402
-from aiida_defectgenome.core.snap_basis import SnapBasis  # noqa: E402
-from aiida_defectgenome.core.snap_fit import FitWeights, errors  # noqa: E402
-from aiida_defectgenome.core.snap_training import TrainingData, train_snap  # noqa: E402
+from aiida_defectgenome.core.lammps.library import apply_potential, load_atoms, open_lammps  # noqa: E402
+from aiida_defectgenome.core.lammps.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.mlip.potential_evaluation import lammps_labels  # noqa: E402
+from aiida_defectgenome.core.mlip.snap_basis import SnapBasis  # noqa: E402
+from aiida_defectgenome.core.mlip.snap_fit import FitWeights, errors  # noqa: E402
+from aiida_defectgenome.core.mlip.snap_training import TrainingData, train_snap  # noqa: E402
+from aiida_defectgenome.core.structures.datasets import read_configurations  # noqa: E402
 from aiida_defectgenome.protocols import read_protocol  # noqa: E402
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET  # noqa: E402
 
@@ -180,7 +180,7 @@ def evaluate(name, settings, basic, cells, surrogate_basic):
 
 
 def _labels(cell):
-    from aiida_defectgenome.core.datasets import Labels
+    from aiida_defectgenome.core.structures.datasets import Labels
 
     return Labels(cell.calc.results['energy'], cell.calc.results['forces'], None)
 

@@ -7,7 +7,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
-from aiida_defectgenome.tools.labels import labels_of
+from aiida_defectgenome.data.labels import labels_of
 from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 
 cells = [bulk('W', 'bcc', a=a, cubic=True) for a in (3.14, 3.18, 3.22)]

@@ -9,9 +9,9 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
-from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.tools.potentials import load_potential
-from aiida_defectgenome.tools.structures import structure_from_atoms
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood
+from aiida_defectgenome.data.potential_registry import load_potential
 from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcWorkChain
 
 crystal = bulk('W', 'bcc', a=3.16485, cubic=True) * 8

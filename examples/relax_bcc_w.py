@@ -10,7 +10,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
-from aiida_defectgenome.tools.potentials import load_potential
+from aiida_defectgenome.data.potential_registry import load_potential
 from aiida_defectgenome.workflows.lammps_base import LammpsBaseWorkChain
 
 code = orm.load_code(sys.argv[1] if len(sys.argv) > 1 else 'lammps@localhost')

@@ -9,9 +9,9 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk, surface
 
-from aiida_defectgenome.core.potential_evaluation import lammps_predictions
-from aiida_defectgenome.core.snap_training import force_spread
-from aiida_defectgenome.tools.potentials import potential_files
+from aiida_defectgenome.core.mlip.potential_evaluation import lammps_predictions
+from aiida_defectgenome.core.mlip.snap_training import force_spread
+from aiida_defectgenome.data.potential_registry import potential_files
 from aiida_defectgenome.workflows.training import TrainingWorkChain
 
 builder = TrainingWorkChain.get_builder_from_protocol(orm.load_code('python@localhost'), ['W-basic'], 'fast', ensemble=5)

@@ -70,14 +70,14 @@ def local_code(aiida_localhost):
 
 @pytest.fixture
 def lammps_code(local_code):
-    from aiida_defectgenome.core.lammps_runtime import lammps_executable
+    from aiida_defectgenome.core.lammps.runtime import lammps_executable
 
     return local_code('lammps', 'defectgenome.lammps', lammps_executable())
 
 
 @pytest.fixture
 def eam_w():
-    from aiida_defectgenome.tools.potentials import load_potential
+    from aiida_defectgenome.data.potential_registry import load_potential
 
     return load_potential('eam-zhou-W')
 
@@ -106,7 +106,7 @@ def exploding_w():
 @pytest.fixture
 def mpi_localhost(aiida_localhost):
     """``localhost`` with this environment's ``mpirun -np {tot_num_mpiprocs}`` (the mpich wheel's)."""
-    from aiida_defectgenome.core.lammps_runtime import mpirun_executable
+    from aiida_defectgenome.core.lammps.runtime import mpirun_executable
 
     aiida_localhost.set_mpirun_command([str(mpirun_executable()), '-np', '{tot_num_mpiprocs}'])
     return aiida_localhost
@@ -152,9 +152,9 @@ def gpaw_code(local_code):
 @pytest.fixture(scope='session')
 def w_active_set():
     """Active set of the bundled W basic set (SNAP twojmax 6), built once per test session."""
-    from aiida_defectgenome.core.datasets import read_configurations
-    from aiida_defectgenome.core.descriptors import SnapDescriptor
-    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.structures.datasets import read_configurations
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
     return active_set_of([atoms for atoms, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6))

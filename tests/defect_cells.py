@@ -4,9 +4,9 @@ import numpy as np
 from ase import Atoms
 from ase.build import bcc100, bulk
 
-from aiida_defectgenome.core.dislocations import bcc_screw_dislocation
-from aiida_defectgenome.core.lammps_library import apply_potential, current_positions, load_atoms, open_lammps, per_atom_order
-from aiida_defectgenome.core.potentials import bundled_potential
+from aiida_defectgenome.core.lammps.library import apply_potential, current_positions, load_atoms, open_lammps, per_atom_order
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.structures.dislocations import bcc_screw_dislocation
 
 A0 = 3.16485  # A, EAM-Zhou W
 

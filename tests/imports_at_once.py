@@ -11,7 +11,7 @@ import ase.io
 def shifted_dataset(path: Path, count: int | None = None, shift: float = 0.0123) -> Path:
     """Write the first ``count`` configurations of the W basic set with energies moved by ``shift`` eV (so
     no other test stored them and both imports must write) to ``path``."""
-    from aiida_defectgenome.core.datasets import Labels, labelled_atoms, read_configurations
+    from aiida_defectgenome.core.structures.datasets import Labels, labelled_atoms, read_configurations
     from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
     frames = read_configurations(BASIC_W_DATASET)[:count]

@@ -2,7 +2,7 @@
 
 Each source is built by the project's own scenario builders, relaxed with EAM-Zhou W in LAMMPS (held
 shells kept at their elastic solution, as the sampling runs hold them), and cut with
-:func:`aiida_defectgenome.core.clusters.cut_neighbourhood` at the default 8 A around the atom that a
+:func:`aiida_defectgenome.core.doptimality.clusters.cut_neighbourhood` at the default 8 A around the atom that a
 selection would pick there (the one nearest the dislocation line, the crack tip, the loop's rim, a grain
 boundary away from junctions, the centre of a vacancy or interstitial cluster). Nothing here is an
 ideal, unrelaxed cluster. Used by ``tests/core/test_pcc_gcmc_realistic.py`` and ``benchmarks/pcc_gcmc.py``.
@@ -16,12 +16,12 @@ import functools
 import numpy as np
 from ase import Atoms
 
-from aiida_defectgenome.core.clusters import DEFAULT_RADIUS, cut_neighbourhood
-from aiida_defectgenome.core.cracks import crack_slab
-from aiida_defectgenome.core.dislocations import BCC_CHARACTERS, straight_dislocation
-from aiida_defectgenome.core.geometry import minimum_image
-from aiida_defectgenome.core.loops import interstitial_loop
-from aiida_defectgenome.core.scenarios import oriented_crystal, polycrystal
+from aiida_defectgenome.core.doptimality.clusters import DEFAULT_RADIUS, cut_neighbourhood
+from aiida_defectgenome.core.structures.cracks import crack_slab
+from aiida_defectgenome.core.structures.dislocations import BCC_CHARACTERS, straight_dislocation
+from aiida_defectgenome.core.structures.geometry import minimum_image
+from aiida_defectgenome.core.structures.loops import interstitial_loop
+from aiida_defectgenome.core.structures.scenarios import oriented_crystal, polycrystal
 
 from .defect_cells import A0, relax_eam
 

@@ -6,9 +6,9 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.services.genome import import_genome
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.genome import import_genome
-from aiida_defectgenome.tools.structures import structure_from_atoms
 from aiida_defectgenome.workflows.active_learning import ActiveLearningWorkChain
 from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 from aiida_defectgenome.workflows.training import TrainingWorkChain

@@ -16,7 +16,7 @@ from aiida import orm
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from aiida_defectgenome.core.potentials import potentials_directory
+from aiida_defectgenome.core.lammps.potentials import potentials_directory
 
 from .imports_at_once import import_twice_at_once, shifted_dataset
 
@@ -220,8 +220,8 @@ CASES = [
 @pytest.fixture(scope='module')
 def genome_group(aiida_profile, tmp_path_factory):
     """The default codes (lammps, python, gpaw @localhost, as `setup` makes them) and a small genome group."""
+    from aiida_defectgenome.services.genome import import_genome
     from aiida_defectgenome.tools.environment import ensure_codes, ensure_computer
-    from aiida_defectgenome.tools.genome import import_genome
 
     ensure_codes(ensure_computer()[0])
     import_genome(_extxyz(tmp_path_factory.mktemp('bad-input')), GROUP, engine='test')

@@ -11,8 +11,8 @@ import pytest
 from aiida import orm
 from aiida.common.links import LinkType
 
+from aiida_defectgenome.services.genome import import_genome
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.genome import import_genome
 from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 6 minutes on 2 idle cores
@@ -80,8 +80,8 @@ def _check_provenance(prefix: str) -> int:
 @pytest.fixture
 def broken_eip(aiida_profile, tmp_path):
     """An EAM file cut after its header: LAMMPS stops with "premature end of EAM potential file"."""
-    from aiida_defectgenome.core.potentials import bundled_potential
-    from aiida_defectgenome.tools.potentials import register_potential
+    from aiida_defectgenome.core.lammps.potentials import bundled_potential
+    from aiida_defectgenome.data.potential_registry import register_potential
 
     source = bundled_potential('eam-zhou-W').files[0]
     path = tmp_path / 'W_broken.eam.alloy'
@@ -113,7 +113,7 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     labels untouched); the vacuum-padded clusters (the "C" set) are labelled too, and not trained on."""
     from aiida.engine import submit
 
-    from aiida_defectgenome.tools.labels import labels_of
+    from aiida_defectgenome.data.labels import labels_of
 
     pointers = {s.pk: s.base.extras.get('dg_labels') for s in orm.load_group(basic_set).nodes}
     builder = DefectGenomeWorkChain.get_builder_from_protocol(

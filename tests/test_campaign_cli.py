@@ -28,7 +28,7 @@ def test_status_of_what_is_not_a_campaign(cli, lammps_code):
 
 def test_active_learning_scenarios_get_the_eip_loadings(aiida_profile, lammps_code, python_code, gpaw_code):
     """`active_learning.scenarios` plans EIP runs: each structure is watched under its own stages and held atoms."""
-    from aiida_defectgenome.core.sampling_plan import plan_runs
+    from aiida_defectgenome.core.lammps.sampling_plan import plan_runs
     from aiida_defectgenome.protocols import read_protocol
     from aiida_defectgenome.workflows import port_name
     from aiida_defectgenome.workflows.active_learning import _validate_inputs

@@ -9,8 +9,8 @@ import ase.io
 import numpy as np
 import pytest
 
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.lammps_runtime import potentials_directory
+from aiida_defectgenome.core.lammps.runtime import potentials_directory
+from aiida_defectgenome.core.structures.datasets import read_configurations
 
 BASIC_W = Path(__file__).parents[1] / 'aiida_defectgenome' / 'resources' / 'W-basic-dft.extxyz.gz'
 
@@ -114,7 +114,7 @@ def test_genome_import_provenance_reaches_the_file(aiida_profile_clean, cli):
     # a clean database: the first import of these configurations must be this file's
     from aiida import orm
 
-    from aiida_defectgenome.tools.genome import load_genome
+    from aiida_defectgenome.services.genome import load_genome
 
     cli('genome', 'import', BASIC_W, '--group', 'W-prov')
     structure = next(iter(load_genome('W-prov').nodes))

@@ -8,16 +8,16 @@ import pytest
 from aiida import orm
 from ase.build import bulk
 
-from aiida_defectgenome.core.datasets import labelled_atoms, read_configurations
-from aiida_defectgenome.tools.d_optimality import (
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.structures.datasets import labelled_atoms, read_configurations
+from aiida_defectgenome.services.d_optimality import (
     active_set_for_group,
     grade_group,
     group_structures,
     select_from_group,
 )
+from aiida_defectgenome.services.genome import import_genome
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.genome import import_genome
-from aiida_defectgenome.tools.structures import structure_from_atoms
 
 from . import defect_cells
 
@@ -114,8 +114,8 @@ def test_selection_cuts_clusters_traceable_to_their_source(reference_group, defe
 
 def box_translation(cluster, source, extras):
     """The cluster's central atom sits at its source position plus one translation; recover it."""
-    from aiida_defectgenome.core.clusters import cut_neighbourhood
-    from aiida_defectgenome.tools.structures import atoms_from_structure
+    from aiida_defectgenome.common.structures import atoms_from_structure
+    from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood
 
     return cut_neighbourhood(atoms_from_structure(source), extras['dg_centre_atom']).info['translation']
 
@@ -150,7 +150,7 @@ def test_gamma_command_json_contract(cli, reference_group, tmp_path):
 
 
 def test_gamma_command_on_files_and_dumps(cli, basic_subset, tmp_path):
-    from aiida_defectgenome.core.lammps_library import load_atoms, open_lammps
+    from aiida_defectgenome.core.lammps.library import load_atoms, open_lammps
 
     atoms = bulk('W', 'bcc', a=3.16485, cubic=True) * 3
     atoms.rattle(0.05, seed=3)

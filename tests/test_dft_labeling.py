@@ -10,9 +10,9 @@ from aiida.engine import run_get_node
 from ase.build import bulk
 
 from aiida_defectgenome.calculations.gpaw import GpawCalculation
-from aiida_defectgenome.core.gpaw_single_point import kpoint_mesh
-from aiida_defectgenome.core.vasp_labels import labels_from_vasp
-from aiida_defectgenome.tools.labels import labels_of
+from aiida_defectgenome.core.dft.vasp_labels import labels_from_vasp
+from aiida_defectgenome.core.jobs.gpaw_single_point import kpoint_mesh
+from aiida_defectgenome.data.labels import labels_of
 from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain, vasp_incar, vasp_kpoints
 
 pytest.importorskip('gpaw')
@@ -178,8 +178,8 @@ def test_caching_reuses_an_identical_gpaw_run(aiida_profile, gpaw_code):
 
 @pytest.mark.slow
 def test_gpaw_pbe_lattice_constant_of_w_on_the_moderate_protocol(tmp_path):
-    from aiida_defectgenome.core.equation_of_state import cubic_lattice_constant
-    from aiida_defectgenome.core.gpaw_single_point import single_point
+    from aiida_defectgenome.core.dft.equation_of_state import cubic_lattice_constant
+    from aiida_defectgenome.core.jobs.gpaw_single_point import single_point
     from aiida_defectgenome.protocols import read_protocol
 
     _, protocol = read_protocol('dft_labeling', 'moderate')

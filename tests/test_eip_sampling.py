@@ -10,9 +10,9 @@ from aiida import orm
 from aiida.engine import run_get_node
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
-from aiida_defectgenome.core.datasets import read_structures
-from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
-from aiida_defectgenome.core.structure_analysis import adaptive_cna
+from aiida_defectgenome.core.lammps.inputs import TRAJECTORY_DUMP
+from aiida_defectgenome.core.structures.analysis import adaptive_cna
+from aiida_defectgenome.core.structures.datasets import read_structures
 from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.tools.provenance import provenance_chain
 from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
@@ -108,7 +108,7 @@ SHORT_ANNEAL = {'polycrystal': {'steps': 400}, 'dump_every': 100}
 def test_two_eips_sample_the_same_scenario(aiida_profile, mpi_localhost, lammps_code, python_code, eam_w, w_active_set):
     """EAM and MEAM W anneal the same polycrystal, on two MPI ranks each; each cluster names, and descends from,
     its own potential."""
-    from aiida_defectgenome.tools.potentials import load_potential
+    from aiida_defectgenome.data.potential_registry import load_potential
 
     meam_w = load_potential('meam-W')
     builder = EipSamplingWorkChain.get_builder_from_protocol(

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from aiida import orm
 
-from aiida_defectgenome.tools.extras import update_extras
+from aiida_defectgenome.common.extras import update_extras
 
 SCRIPT = """
 import json, sys
 from aiida import load_profile, orm
 load_profile(sys.argv[1])
-from aiida_defectgenome.tools.extras import update_extras
+from aiida_defectgenome.common.extras import update_extras
 mode, args = sys.argv[2], sys.argv[3:]
 if mode == 'make':
     print(json.dumps([orm.Int(value).store().uuid for value in range(8)]))

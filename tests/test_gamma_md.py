@@ -6,16 +6,16 @@ from aiida.engine import run_get_node
 from ase.build import bulk
 
 from aiida_defectgenome.calculations.gamma_md import GammaMdCalculation
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.gamma_md import model_descriptor
-from aiida_defectgenome.core.screening import active_set_of
-from aiida_defectgenome.core.snap_basis import SnapBasis
-from aiida_defectgenome.core.snap_fit import FitWeights
-from aiida_defectgenome.core.snap_training import TrainingData, train_snap
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.doptimality.screening import active_set_of
+from aiida_defectgenome.core.jobs.gamma_md import model_descriptor
+from aiida_defectgenome.core.mlip.snap_basis import SnapBasis
+from aiida_defectgenome.core.mlip.snap_fit import FitWeights
+from aiida_defectgenome.core.mlip.snap_training import TrainingData, train_snap
+from aiida_defectgenome.core.structures.datasets import read_configurations
 from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.data.potential import InteratomicPotentialData
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.structures import structure_from_atoms
 
 
 @pytest.fixture(scope='module')

@@ -13,8 +13,8 @@ import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 
+from aiida_defectgenome.data.labels import labels_of
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.labels import labels_of
 
 _COUNT_IN_FRESH_PROFILE = """
 import json, sys
@@ -55,7 +55,7 @@ def archive_round_trip(node, potential, tmp_path) -> tuple[tuple[int, int], dict
 def small_genome(tmp_path):
     path = tmp_path / 'w-small.extxyz'
     ase.io.write(path, ase.io.read(BASIC_W_DATASET, index=':40'))
-    from aiida_defectgenome.tools.genome import import_genome
+    from aiida_defectgenome.services.genome import import_genome
 
     import_genome(path, 'w-small')
     return 'w-small'
@@ -123,7 +123,7 @@ def test_genome_exports_to_mlip3_cfg(cli, small_genome, tmp_path):
 
 
 def test_genome_stats_grade_groups_against_a_reference(cli, small_genome, tmp_path):
-    from aiida_defectgenome.tools.genome import import_genome
+    from aiida_defectgenome.services.genome import import_genome
 
     path = tmp_path / 'w-other.extxyz'
     ase.io.write(path, ase.io.read(BASIC_W_DATASET, index='400:420'))

@@ -14,7 +14,7 @@ from aiida import orm
 from aiida.common.links import LinkType
 from ase.build import bulk
 
-from aiida_defectgenome.tools.processes import ACTIVE_STATES
+from aiida_defectgenome.common.processes import ACTIVE_STATES
 
 
 @pytest.fixture
@@ -116,8 +116,8 @@ def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no
     `orphans --mark` closes it."""
     from aiida.engine import submit
 
-    from aiida_defectgenome.tools.potentials import load_potential
-    from aiida_defectgenome.tools.structures import structure_from_atoms
+    from aiida_defectgenome.common.structures import structure_from_atoms
+    from aiida_defectgenome.data.potential_registry import load_potential
     from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 
     group = orm.Group(label='killed-worker').store()

@@ -7,8 +7,8 @@ from aiida.engine import run_get_node
 from ase.build import bulk
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
-from aiida_defectgenome.core.lammps_runtime import potentials_directory
-from aiida_defectgenome.tools.potentials import load_potential, register_potential
+from aiida_defectgenome.core.lammps.runtime import potentials_directory
+from aiida_defectgenome.data.potential_registry import load_potential, register_potential
 from aiida_defectgenome.workflows.lammps_base import LammpsBaseWorkChain
 
 LOST = LammpsCalculation.exit_codes.ERROR_LOST_ATOMS.status
@@ -150,7 +150,7 @@ def test_mpi_run_through_the_computer_mpirun(lammps_inputs, bcc_w, mpi_localhost
 def test_a_run_that_keeps_its_atoms_on_the_computer_retrieves_only_totals(lammps_inputs, bcc_w):
     from pathlib import Path
 
-    from aiida_defectgenome.core import lammps_input
+    from aiida_defectgenome.core.lammps import inputs as lammps_input
 
     parameters = {**RELAX, 'retrieve_atoms': False}
     results, node = run_get_node(LammpsCalculation, **lammps_inputs(parameters, structure=bcc_w(a=3.2, repeat=3)))

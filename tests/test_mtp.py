@@ -14,8 +14,8 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 
-from aiida_defectgenome.core.datasets import labelled_atoms, read_configurations
-from aiida_defectgenome.core.mlip_cfg import read_cfg
+from aiida_defectgenome.core.mlip.mlip_cfg import read_cfg
+from aiida_defectgenome.core.structures.datasets import labelled_atoms, read_configurations
 from aiida_defectgenome.parsers.mtp import MtpTrainingParser
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
@@ -244,7 +244,7 @@ def test_grade_and_select_jobs_write_cfg_files_and_mlp_commands(
     import ase.io
 
     from aiida_defectgenome.calculations.mtp_selection import MtpGradeCalculation, MtpSelectCalculation
-    from aiida_defectgenome.core.potentials import PotentialSpec
+    from aiida_defectgenome.core.lammps.potentials import PotentialSpec
     from aiida_defectgenome.data.potential import InteratomicPotentialData
 
     shutil.copy(MLIP3 / 'trained_cfgmode.almtp', tmp_path / 'trained.almtp')
@@ -280,7 +280,7 @@ def test_grade_and_select_jobs_write_cfg_files_and_mlp_commands(
     assert "'select_add' 'potential.almtp' 'train.cfg' 'candidates.cfg' 'selected.cfg'" in (folder / '_aiidasubmit.sh').read_text()
 
     with pytest.raises(ValueError, match='is not an MTP'):
-        from aiida_defectgenome.tools.potentials import load_potential
+        from aiida_defectgenome.data.potential_registry import load_potential
 
         select.potential = load_potential('eam-zhou-W')
         run_get_node(select)

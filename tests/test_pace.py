@@ -12,8 +12,8 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.engine import run_get_node
 
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.pace_files import pacemaker_input, prediction_errors, write_pacemaker_dataset
+from aiida_defectgenome.core.mlip.pace_files import pacemaker_input, prediction_errors, write_pacemaker_dataset
+from aiida_defectgenome.core.structures.datasets import read_configurations
 from aiida_defectgenome.parsers.pace import PaceTrainingParser
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
@@ -84,7 +84,7 @@ def test_calculation_writes_dataframe_input_and_tools(aiida_profile, aiida_code_
     import ase.io
 
     from aiida_defectgenome.calculations.pace import PaceTrainingCalculation
-    from aiida_defectgenome.core.datasets import labelled_atoms
+    from aiida_defectgenome.core.structures.datasets import labelled_atoms
 
     ase.io.write(tmp_path / 'set.extxyz', [labelled_atoms(a, labels) for a, labels in small_w[:8]])
     code = aiida_code_installed(default_calc_job_plugin='defectgenome.pace_training', filepath_executable='/opt/ace/bin/pacemaker')
@@ -109,8 +109,8 @@ def test_calculation_writes_dataframe_input_and_tools(aiida_profile, aiida_code_
 def test_training_workchain_runs_pacemaker(aiida_profile, aiida_code_installed, small_w, tmp_path):
     import ase.io
 
-    from aiida_defectgenome.core.datasets import labelled_atoms
-    from aiida_defectgenome.tools.genome import import_genome
+    from aiida_defectgenome.core.structures.datasets import labelled_atoms
+    from aiida_defectgenome.services.genome import import_genome
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     ase.io.write(tmp_path / 'w-small.extxyz', [labelled_atoms(a, labels) for a, labels in small_w])

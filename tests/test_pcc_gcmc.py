@@ -12,10 +12,10 @@ from ase.build import bulk
 
 from aiida_defectgenome.calculations.functions.pcc_gcmc import assess_pcc_boxes
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
-from aiida_defectgenome.core.clusters import cut_neighbourhood
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood
 from aiida_defectgenome.data.active_set import ActiveSetData
 from aiida_defectgenome.tools.provenance import provenance_chain
-from aiida_defectgenome.tools.structures import structure_from_atoms
 from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
 
 A0, E_COH = 3.16485, -8.75999
@@ -144,7 +144,7 @@ def test_a_hot_meam_polycrystal_cluster_gets_its_cell_from_the_second_round(lamm
     box, so the second round (the box kept, the mobile atoms annealed) must give the cell."""
     from pathlib import Path
 
-    from aiida_defectgenome.tools.potentials import load_potential
+    from aiida_defectgenome.data.potential_registry import load_potential
 
     atoms = ase.io.read(Path(__file__).parent / 'fixtures' / 'clusters' / 'meam-W-polycrystal-1200K.extxyz')
     mask, energies = orm.ArrayData(), orm.ArrayData()

@@ -26,7 +26,7 @@ SUBMIT = textwrap.dedent(
     from ase.build import bulk
     load_profile(sys.argv[1])
     from aiida_defectgenome.calculations.lammps import LammpsCalculation
-    from aiida_defectgenome.tools.potentials import load_potential
+    from aiida_defectgenome.data.potential_registry import load_potential
     node = submit(LammpsCalculation, code=orm.load_code('lammps@localhost'), potential=load_potential('eam-zhou-W'),
                   structure=orm.StructureData(ase=bulk('W', 'bcc', a=3.2, cubic=True)),
                   parameters=orm.Dict({'stages': [{'type': 'minimize', 'box_relax': 'iso', 'ftol': 1e-10}]}))

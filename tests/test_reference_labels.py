@@ -8,13 +8,13 @@ from aiida import orm
 from aiida.engine import run_get_node
 from ase.build import bulk
 
-from aiida_defectgenome.core.potential_evaluation import lammps_labels
-from aiida_defectgenome.core.potentials import bundled_potential
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.mlip.potential_evaluation import lammps_labels
+from aiida_defectgenome.data.labels import labels_of
+from aiida_defectgenome.data.potential_registry import load_potential
+from aiida_defectgenome.services.genome import import_genome
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
-from aiida_defectgenome.tools.genome import import_genome
-from aiida_defectgenome.tools.labels import labels_of
-from aiida_defectgenome.tools.potentials import load_potential
-from aiida_defectgenome.tools.structures import structure_from_atoms
 from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 from aiida_defectgenome.workflows.training import TrainingWorkChain
 

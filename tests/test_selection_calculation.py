@@ -6,10 +6,10 @@ from aiida.engine import run_get_node
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.calculations.selection import SelectionCalculation
-from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
-from aiida_defectgenome.core.scenarios import polycrystal
+from aiida_defectgenome.common.structures import structure_from_atoms
+from aiida_defectgenome.core.lammps.inputs import TRAJECTORY_DUMP
+from aiida_defectgenome.core.structures.scenarios import polycrystal
 from aiida_defectgenome.data.active_set import ActiveSetData
-from aiida_defectgenome.tools.structures import structure_from_atoms
 
 from .defect_cells import A0
 

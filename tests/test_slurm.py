@@ -15,7 +15,7 @@ from aiida import orm
 from aiida.engine import ProcessState, submit
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
-from aiida_defectgenome.core.lammps_runtime import lammps_executable
+from aiida_defectgenome.core.lammps.runtime import lammps_executable
 from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]

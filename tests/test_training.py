@@ -6,10 +6,11 @@ import ase.io
 import numpy as np
 import pytest
 from aiida import orm
+from aiida.common.links import LinkType
 
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.potential_evaluation import lammps_predictions, read_potential_directory
-from aiida_defectgenome.core.snap_model import read_snap_files
+from aiida_defectgenome.core.mlip.potential_evaluation import lammps_predictions, read_potential_directory
+from aiida_defectgenome.core.mlip.snap_model import read_snap_files
+from aiida_defectgenome.core.structures.datasets import read_configurations
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 
@@ -58,11 +59,15 @@ def test_train_and_evaluate_commands(cli, python_code, split_files, tmp_path):
     potential = orm.load_node(metrics['potential_uuid'])
     calculation = potential.creator
     training_file = calculation.inputs.training_set
-    creator = training_file.creator
-    assert creator.process_label == 'training_set'
-    structures = [link.node for link in creator.base.links.get_incoming().all() if isinstance(link.node, orm.StructureData)]
-    assert len(structures) == 200
-    assert any(isinstance(link.node, orm.ArrayData) for link in creator.base.links.get_incoming().all())
+    joined = training_file.creator  # 200 configurations: training_set on chunks of 50, then joined in order
+    assert joined.process_label == 'joined_training_set'
+    chunks = [link.node.creator for link in joined.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all()]
+    assert [chunk.process_label for chunk in chunks] == ['training_set'] * 4
+    inputs = [link.node for chunk in chunks for link in chunk.base.links.get_incoming().all()]
+    assert len({node.pk for node in inputs if isinstance(node, orm.StructureData)}) == 200
+    assert any(isinstance(node, orm.ArrayData) for node in inputs)
+    with training_file.as_path() as path:
+        assert len(read_configurations(path)) == 200
 
 
 def test_train_bad_input_is_one_clear_line(cli, split_files, tmp_path):
@@ -79,8 +84,8 @@ def test_train_bad_input_is_one_clear_line(cli, split_files, tmp_path):
 def test_workchain_reports_unlabelled_and_refuses_empty(python_code, split_files):
     from aiida.engine import run_get_node
 
+    from aiida_defectgenome.common.structures import structure_from_atoms
     from aiida_defectgenome.data.genome import GenomeGroup
-    from aiida_defectgenome.tools.structures import structure_from_atoms
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     group = GenomeGroup(label='unlabelled-only').store()
@@ -97,7 +102,7 @@ def test_a_model_with_a_second_radial_channel_is_trained_stored_and_run_by_lammp
     is `hybrid/overlay snap snap` with both channels' files, reads back as the model, and LAMMPS reproduces it."""
     from aiida.engine import run_get_node
 
-    from aiida_defectgenome.tools.potentials import potential_files, snap_model_of
+    from aiida_defectgenome.data.potential_registry import potential_files, snap_model_of
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     train_file, test_file = split_files
@@ -121,7 +126,7 @@ def test_a_model_with_a_second_radial_channel_is_trained_stored_and_run_by_lammp
 @pytest.mark.parametrize('protocol', ['fast', 'default'])
 def test_every_snap_protocol_builds_a_valid_basis(python_code, protocol):
     """The protocols' settings pass the training job's own check; `default` has three extra radial channels."""
-    from aiida_defectgenome.core.training_job import validate_settings
+    from aiida_defectgenome.core.jobs.training_job import validate_settings
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['any'], protocol)

@@ -6,12 +6,11 @@ from pathlib import Path
 from aiida import orm
 from aiida.common import datastructures
 
-from ..core.datasets import read_configurations
+from ..core.structures.datasets import read_configurations
 
 __all__ = (
     'SINGLE_THREADED',
     'define_training_ports',
-    'elements_validator',
     'python_module_codeinfo',
     'serial_job_defaults',
     'single_threaded',
@@ -68,19 +67,3 @@ def training_frames(calcjob) -> list:
         source = Path(tmp) / 'training.extxyz'
         source.write_bytes(calcjob.inputs.training_set.get_content(mode='rb'))
         return read_configurations(source)
-
-
-def elements_validator(check):
-    """Return a validator of a training job's ``parameters``: ``elements`` (the potential's chemical
-    elements) required, the rest given to ``check(elements, settings)``, whose ``ValueError`` it returns."""
-
-    def validate(parameters: orm.Dict, _):
-        values = parameters.get_dict()
-        if not values.get('elements'):
-            return 'parameters need `elements`: the chemical elements of the potential'
-        try:
-            check(values['elements'], {key: value for key, value in values.items() if key != 'elements'})
-        except ValueError as exc:
-            return str(exc)
-
-    return validate

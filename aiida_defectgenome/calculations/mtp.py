@@ -1,6 +1,6 @@
 """``MtpTrainingCalculation``: fit a moment tensor potential with MLIP-3 (``mlp``) on a labelled extxyz file.
 
-The job writes ``train.cfg`` and ``test.cfg`` (a random split, :mod:`..core.mtp_files`), then runs with
+The job writes ``train.cfg`` and ``test.cfg`` (a random split, :mod:`..core.mlip.mtp_files`), then runs with
 the given ``mlp`` code: ``mlp train`` (from the level template ``MTP_templates/NN.almtp`` next to the
 code's ``bin/``, or from ``template`` or a previous ``initial_potential``), and ``mlp calculate_efs`` of
 the trained potential on both sets, which the parser scores. The cluster needs MLIP-3 only.
@@ -14,9 +14,10 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.mlip_cfg import write_cfg
-from ..core.mtp_files import mlp_train_arguments, split_indices, validate_mtp_settings
-from . import define_training_ports, elements_validator, training_frames
+from ..common.validators import elements_validator
+from ..core.mlip.mlip_cfg import write_cfg
+from ..core.mlip.mtp_files import mlp_train_arguments, split_indices, validate_mtp_settings
+from . import define_training_ports, training_frames
 
 __all__ = ('MtpTrainingCalculation',)
 
@@ -38,7 +39,7 @@ class MtpTrainingCalculation(CalcJob):
             spec,
             'defectgenome.mtp_training',
             _validate_parameters,
-            '`elements` and MTP settings (core.mtp_files.MTP_DEFAULTS): level, iteration_limit, al_mode, weights, '
+            '`elements` and MTP settings (core.mlip.mtp_files.MTP_DEFAULTS): level, iteration_limit, al_mode, weights, '
             'test_fraction, seed.',
         )
         spec.input('template', valid_type=orm.SinglefileData, required=False, help='Untrained MTP (.almtp) to start from.')

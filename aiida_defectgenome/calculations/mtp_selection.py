@@ -16,10 +16,11 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.datasets import read_configurations, read_structures
-from ..core.mlip_cfg import write_cfg
+from ..common.validators import elements_validator
+from ..core.mlip.mlip_cfg import write_cfg
+from ..core.structures.datasets import read_configurations, read_structures
 from ..data.potential import InteratomicPotentialData
-from . import elements_validator, serial_job_defaults
+from . import serial_job_defaults
 
 __all__ = ('MtpGradeCalculation', 'MtpSelectCalculation')
 

@@ -3,7 +3,7 @@
 The job runs ``pacemaker input.yaml`` with the given code, then, from the same folder of executables,
 ``pace_yaml2yace`` (the LAMMPS ``pair_style pace`` file) and ``pace_activeset`` (the active set that
 ``pair_style pace/extrapolation`` grades against). The training DataFrame and ``input.yaml`` are written
-here (:mod:`..core.pace_files`), so the cluster needs pacemaker only.
+here (:mod:`..core.mlip.pace_files`), so the cluster needs pacemaker only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import yaml
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.pace_files import pacemaker_input, write_pacemaker_dataset
-from . import define_training_ports, elements_validator, training_frames
+from ..common.validators import elements_validator
+from ..core.mlip.pace_files import pacemaker_input, write_pacemaker_dataset
+from . import define_training_ports, training_frames
 
 __all__ = ('PaceTrainingCalculation',)
 

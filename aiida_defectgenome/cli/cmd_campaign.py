@@ -78,7 +78,7 @@ def cmd_run(
     codes = [load_code_or_fail(label) for label in (lammps_code, python_code)]
     codes.append(None if reference_labeler else load_code_or_fail(dft_code))
     if reference_labeler:
-        from ..tools.potentials import load_potential
+        from ..data.potential_registry import load_potential
 
         load_potential(reference_labeler)  # an unknown name stops here, before anything is imported or stored
     _ensure_basic_set(basic_group)
@@ -120,8 +120,8 @@ def _ensure_basic_set(label: str) -> None:
     """Import the bundled W basic set as ``W-basic`` when asked for and missing; else the group must exist."""
     from aiida import orm
 
+    from ..services.genome import import_genome
     from ..tools.demo import BASIC_W_DATASET
-    from ..tools.genome import import_genome
 
     if orm.QueryBuilder().append(orm.Group, filters={'label': label}).count():
         return

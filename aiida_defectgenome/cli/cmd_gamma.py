@@ -30,10 +30,10 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
     for a group CAND the grades are stored as extras (dg_gamma_max, dg_gamma_active_set) by a
     calcfunction, so the scoring has provenance. gamma <= 1 interpolates, > 1 extrapolates.
     """
-    from ..core.active_set import build_active_set
-    from ..core.datasets import read_structures
-    from ..core.descriptors import descriptor_from_parameters
-    from ..core.screening import grade_structures
+    from ..core.doptimality.active_set import build_active_set
+    from ..core.doptimality.descriptors import descriptor_from_parameters
+    from ..core.doptimality.screening import grade_structures
+    from ..core.structures.datasets import read_structures
 
     descriptor = {'name': 'snap', 'twojmax': twojmax, 'cutoff': cutoff}
     types = [s.strip() for s in species.split(',') if s.strip()]
@@ -50,7 +50,7 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         active = build_active_set(reference_rows, builder.parameters, tol=tol)
         origin = 'built in memory'
     else:
-        from ..tools.d_optimality import active_set_for_file, active_set_for_group
+        from ..services.d_optimality import active_set_for_file, active_set_for_group
 
         if ref_is_file:
             node, reused = active_set_for_file(reference, descriptor, tol, types), False
@@ -67,7 +67,7 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         grades = grade_structures(active, cand_frames)
         sources = [None] * len(cand_frames)
     else:
-        from ..tools.d_optimality import grade_group, grades_of
+        from ..services.d_optimality import grade_group, grades_of
 
         stored_grades = grade_group(node, candidates)
         grades = grades_of(stored_grades)
@@ -106,7 +106,7 @@ def cmd_gamma(ctx, reference, candidates, json_path, plot_path, twojmax, cutoff,
         if reference_rows is None and ref_is_file:
             reference_rows, _ = descriptor_from_parameters(active.descriptor).compute_many(ref_frames)
         elif reference_rows is None:
-            from ..tools.d_optimality import group_descriptor_rows
+            from ..services.d_optimality import group_descriptor_rows
 
             reference_rows = group_descriptor_rows(reference, active.descriptor)
         sets = {
@@ -124,7 +124,7 @@ def _check_elements(reference: str, ref_frames, candidates: str, cand_frames) ->
     def elements(label, frames):
         if frames is not None:
             return {symbol for atoms in frames for symbol in atoms.get_chemical_symbols()}
-        from ..tools.structures import group_elements
+        from ..common.structures import group_elements
 
         return group_elements(label)
 

@@ -27,7 +27,7 @@ def cmd_import(ctx, file, group_label, engine):
     Importing the same file again adds nothing: configurations already stored are recognised.
     """
     load_profile_or_fail(ctx)
-    from ..tools.genome import import_genome
+    from ..services.genome import import_genome
 
     start = time.perf_counter()
     report = import_genome(file, group_label, engine=engine)
@@ -46,7 +46,7 @@ def cmd_import(ctx, file, group_label, engine):
 def cmd_list(ctx):
     """List the genome groups with the number of configurations in each."""
     load_profile_or_fail(ctx)
-    from ..tools.genome import list_genomes
+    from ..services.genome import list_genomes
 
     rows = list_genomes()
     if not rows:
@@ -69,7 +69,7 @@ def cmd_show(ctx, label, as_json, uuid):
     clusters, PCC-GCMC cells, a genome).
     """
     load_profile_or_fail(ctx)
-    from ..tools.genome import genome_summary
+    from ..services.genome import genome_summary
 
     if uuid:
         from aiida import orm
@@ -119,7 +119,7 @@ def cmd_stats(ctx, labels, reference, plot, as_json):
         raise click.UsageError('--plot needs --reference (the group whose active set grades the atoms)')
     load_profile_or_fail(ctx)
     from ..core.plots import plot_gamma_distributions
-    from ..tools.genome import genome_stats
+    from ..services.genome import genome_stats
 
     stats, gammas = genome_stats(list(labels), reference)
     if plot:
@@ -161,7 +161,7 @@ def cmd_export(ctx, label, fmt, output):
     """Write the genome group LABEL to a file: energy (eV), forces (eV/A), stress (eV/A^3) and each
     configuration's UUID (extxyz info key `uuid`; pacemaker column `name`)."""
     load_profile_or_fail(ctx)
-    from ..tools.genome import export_genome
+    from ..services.genome import export_genome
 
     count = export_genome(label, output, format=fmt)
     click.echo(f'Wrote {count} configurations of `{label}` to {output}.')

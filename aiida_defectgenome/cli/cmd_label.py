@@ -37,7 +37,7 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     load_profile_or_fail(ctx)
     from aiida import orm
 
-    from ..tools.genome import export_genome
+    from ..services.genome import export_genome
     from ..workflows.dft_labeling import DftLabelingWorkChain
 
     if engine == 'vasp' and not (code and potential_family):
@@ -67,8 +67,8 @@ def _configurations_group(input_: str) -> str:
     """Return the label of the group to label: INPUT itself, or a new group holding INPUT's frames."""
     from aiida import orm
 
-    from ..core.datasets import read_structures
-    from ..tools.structures import structure_from_atoms
+    from ..common.structures import structure_from_atoms
+    from ..core.structures.datasets import read_structures
 
     path = Path(input_)
     if not path.is_file():

@@ -23,7 +23,7 @@ def cmd_orphans(ctx, pk, mark):
     from aiida import orm
     from plumpy.process_states import ProcessState
 
-    from ..tools.processes import ended_ancestor, orphaned_processes, stop_processes
+    from ..common.processes import ended_ancestor, orphaned_processes, stop_processes
 
     root = load_node_or_fail(pk, orm.ProcessNode, 'a process') if pk is not None else None
     orphans = orphaned_processes(root)

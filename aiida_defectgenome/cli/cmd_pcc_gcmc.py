@@ -61,9 +61,9 @@ def cmd_pcc_gcmc(
     load_profile_or_fail(ctx)
     from aiida import orm
 
-    from ..core.gcmc import validate_pcc_parameters
+    from ..core.pcc_gcmc.gcmc import validate_pcc_parameters
+    from ..data.potential_registry import described_potential, load_potential
     from ..tools.launch import run_get_node
-    from ..tools.potentials import described_potential, load_potential
     from ..workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, load_protocol, plan_cluster
 
     overrides = {'max_atoms': max_atoms} if max_atoms else {}
@@ -117,7 +117,7 @@ def _cluster_inputs(path: Path) -> dict:
     import numpy as np
     from aiida import orm
 
-    from ..tools.structures import structure_from_atoms
+    from ..common.structures import structure_from_atoms
 
     try:
         atoms = ase.io.read(path, index=0)

@@ -17,7 +17,7 @@ def cmd_potential():
 def cmd_list(ctx):
     """List the stored potentials (the bundled ones appear once used or after `setup`)."""
     load_profile_or_fail(ctx)
-    from ..tools.potentials import list_potentials
+    from ..data.potential_registry import list_potentials
 
     rows = list_potentials()
     if not rows:
@@ -56,7 +56,7 @@ def cmd_register(ctx, files, name, species, pair_style, pair_coeff, citation):
     is checked against it.
     """
     load_profile_or_fail(ctx)
-    from ..tools.potentials import register_potential
+    from ..data.potential_registry import register_potential
 
     node, created = register_potential(files, name, species, pair_style, pair_coeff, citation)
     if created:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..core.sampling_plan import SCENARIOS, scenario_names
+from ..core.lammps.sampling_plan import SCENARIOS, scenario_names
 from ..protocols import protocol_names
 from . import cmd_root
 from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_fail, user_errors
@@ -66,9 +66,9 @@ def cmd_sample(
     from aiida import orm
     from aiida.engine import submit as submit_process
 
-    from ..tools.d_optimality import active_set_for_group
-    from ..tools.genome import load_genome
-    from ..tools.potentials import load_potential, require_potentials
+    from ..data.potential_registry import load_potential, require_potentials
+    from ..services.d_optimality import active_set_for_group
+    from ..services.genome import load_genome
     from ..workflows.eip_sampling import EipSamplingWorkChain
 
     load_genome(reference)  # before the active set is built (minutes for a large set)

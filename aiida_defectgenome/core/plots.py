@@ -105,7 +105,7 @@ def plot_parity(sets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def plot_learning_curve(curve: list[dict], target, title: str = '') -> None:
     """Write a PNG of test energy and force RMSE against training configurations (entries of
-    :func:`aiida_defectgenome.core.snap_training.learning_curve`)."""
+    :func:`aiida_defectgenome.core.mlip.snap_training.learning_curve`)."""
     plt = _pyplot()
     figure, left = plt.subplots(figsize=(6.0, 4.0), layout='constrained')
     sizes = [point['training_configurations'] for point in curve]

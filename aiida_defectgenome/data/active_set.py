@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiida import orm
 
-from ..core.active_set import ActiveSet
+from ..core.doptimality.active_set import ActiveSet
 
 __all__ = ('ActiveSetData',)
 
@@ -13,7 +13,7 @@ _NUMBERS = ('tol', 'epsilon', 'virtual_rows', 'pool_size', 'iterations', 'max_po
 
 
 class ActiveSetData(orm.ArrayData):
-    """An :class:`~aiida_defectgenome.core.active_set.ActiveSet`.
+    """An :class:`~aiida_defectgenome.core.doptimality.active_set.ActiveSet`.
 
     Arrays ``mean``, ``scale`` ``(m,)``, ``rows``, ``inverse`` ``(m, m)``, ``sources`` ``(m,)``; attributes
     ``descriptor`` (its parameters), ``size`` (m), ``tol``, ``epsilon``, ``virtual_rows``, ``pool_size``,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiida import orm
 
-from ..core.potentials import PotentialSpec, pair_commands
+from ..core.lammps.potentials import PotentialSpec, pair_commands
 
 __all__ = ('InteratomicPotentialData', 'potential_attributes')
 
@@ -32,7 +32,7 @@ class InteratomicPotentialData(orm.Data):
     """An interatomic potential LAMMPS can run: its files live in the node's repository.
 
     Attributes: ``name``, ``species`` (elements, potential order), ``pair_style``, ``pair_coeff``
-    (template, see :mod:`aiida_defectgenome.core.potentials`), ``citation``, ``filenames``, ``sha256``
+    (template, see :mod:`aiida_defectgenome.core.lammps.potentials`), ``citation``, ``filenames``, ``sha256``
     (of all files, in order). The node's ``label`` is its name, which ``--potential NAME`` looks up.
     """
 

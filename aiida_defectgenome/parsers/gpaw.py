@@ -8,9 +8,9 @@ import numpy as np
 from aiida import orm
 from aiida.parsers import Parser
 
-from ..core import gpaw_single_point
-from ..core.datasets import Labels
-from ..tools.labels import labels_table
+from ..core.jobs import gpaw_single_point
+from ..core.structures.datasets import Labels
+from ..data.labels import labels_table
 from . import scheduler_error
 
 __all__ = ('GpawParser',)

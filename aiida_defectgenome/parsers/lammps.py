@@ -7,7 +7,8 @@ from aiida import orm
 from aiida.parsers import Parser
 from ase import Atoms
 
-from ..core import lammps_input, lammps_output
+from ..core.lammps import inputs as lammps_input
+from ..core.lammps import outputs as lammps_output
 from . import scheduler_error
 
 __all__ = ('LammpsParser',)

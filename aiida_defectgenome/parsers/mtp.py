@@ -10,11 +10,11 @@ from aiida import orm
 from aiida.parsers import Parser
 
 from ..calculations.mtp import PREDICTIONS, TRAINED
-from ..core.mlip_cfg import read_cfg
-from ..core.mlip_output import errors_report, mlp_failure, mlp_output
-from ..core.mtp_files import efs_errors, efs_parity
+from ..core.lammps.potentials import PotentialSpec
+from ..core.mlip.mlip_cfg import read_cfg
+from ..core.mlip.mlip_output import errors_report, mlp_failure, mlp_output
+from ..core.mlip.mtp_files import efs_errors, efs_parity
 from ..core.plots import plot_parity
-from ..core.potentials import PotentialSpec
 from ..data.potential import InteratomicPotentialData
 from . import missing_output, scheduler_error, temporary_folder
 

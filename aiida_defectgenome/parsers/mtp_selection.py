@@ -10,8 +10,8 @@ from aiida import orm
 from aiida.parsers import Parser
 from ase import Atoms
 
-from ..core.mlip_cfg import read_cfg
-from ..core.mlip_output import cut_sources, mlp_failure, mlp_output, selected_count
+from ..core.mlip.mlip_cfg import read_cfg
+from ..core.mlip.mlip_output import cut_sources, mlp_failure, mlp_output, selected_count
 from . import scheduler_error, temporary_folder
 
 __all__ = ('MtpGradeParser', 'MtpSelectParser')

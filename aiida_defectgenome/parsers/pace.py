@@ -9,9 +9,9 @@ from pathlib import Path
 from aiida import orm
 from aiida.parsers import Parser
 
-from ..core.pace_files import prediction_errors, prediction_parity
+from ..core.lammps.potentials import PotentialSpec
+from ..core.mlip.pace_files import prediction_errors, prediction_parity
 from ..core.plots import plot_parity
-from ..core.potentials import PotentialSpec
 from ..data.potential import InteratomicPotentialData
 from . import missing_output
 

@@ -9,7 +9,7 @@ import ase.io
 from aiida import orm
 from aiida.parsers import Parser
 
-from ..tools.structures import structure_from_atoms
+from ..common.structures import structure_from_atoms
 from . import missing_output
 
 __all__ = ('SelectionParser',)

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiida import orm
 from aiida.parsers import Parser
 
-from ..core.snap_model import read_snap_model
+from ..core.mlip.snap_model import read_snap_model
 from ..data.potential import InteratomicPotentialData
 from . import missing_output
 

@@ -28,12 +28,39 @@ def read_protocol(workflow: str, name: str | None = None) -> tuple[str, dict]:
     return name, data['protocols'][name]
 
 
-def merge_overrides(values: dict, overrides: dict | None) -> dict:
-    """Return ``values`` with ``overrides`` applied: nested dicts are merged key by key, anything else replaced."""
+def merge_overrides(values: dict, overrides: dict | None, workflow: str | None = None, open_paths=()) -> dict:
+    """Return ``values`` with ``overrides`` applied: nested dicts are merged key by key, anything else replaced.
+
+    With ``workflow``, an override key that no protocol of ``workflow`` has at that place is a ``ValueError``
+    naming it and the known keys, except below the dotted ``open_paths`` (dicts whose keys are the user's own,
+    such as named structures, or are checked where they are used).
+    """
+    known = _known_keys(protocol_file(workflow)['protocols'].values()) if workflow else None
+    return _merged(values, overrides or {}, known, set(open_paths), '')
+
+
+def _known_keys(protocols) -> dict:
+    """The union of the protocols' keys, recursively: ``{key: nested known keys or None}``."""
+    known = {}
+    for protocol in protocols:
+        for key, value in protocol.items():
+            if isinstance(value, dict):
+                known[key] = _known_keys([known.get(key) or {}, value])
+            else:
+                known.setdefault(key, None)
+    return known
+
+
+def _merged(values: dict, overrides: dict, known: dict | None, open_paths: set, path: str) -> dict:
     merged = dict(values)
-    for key, value in (overrides or {}).items():
+    for key, value in overrides.items():
+        where = f'{path}{key}'
+        if known is not None and where not in open_paths and key not in known:
+            place = f' in `{path[:-1]}`' if path else ''
+            raise ValueError(f'unknown override `{where}`{place}; known: {", ".join(sorted(known))}')
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_overrides(merged[key], value)
+            deeper = None if known is None or where in open_paths else (known.get(key) or {})
+            merged[key] = _merged(merged[key], value, deeper, open_paths, f'{where}.')
         else:
             merged[key] = value
     return merged

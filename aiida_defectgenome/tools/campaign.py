@@ -7,9 +7,9 @@ from pathlib import Path
 from aiida import orm
 from aiida.common.links import LinkType
 
+from ..common.processes import ACTIVE_STATES, is_orphan
 from ..data.genome import GenomeGroup
 from ..workflows import process_failure
-from .processes import ACTIVE_STATES, is_orphan
 
 __all__ = ('active_campaigns', 'campaign_groups', 'campaign_status', 'stage_times', 'write_campaign_plots')
 
@@ -116,7 +116,7 @@ def write_campaign_plots(node: orm.WorkflowNode, basic: str, folder) -> list[Pat
     against the basic set, the paper's Fig. 3e-f), ``pcc_energy_map.png`` (the first PCC-GCMC cluster),
     and ``parity.png`` and ``learning_curve.png`` of the final model. Returns the paths written."""
     from ..core.plots import plot_gamma_distributions
-    from .genome import genome_stats
+    from ..services.genome import genome_stats
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,12 +8,12 @@ from importlib import resources
 from aiida import orm
 from ase.build import bulk
 
+from ..data.potential_registry import load_potential
+from ..services.genome import import_genome
 from ..workflows.campaign import DefectGenomeWorkChain
 from ..workflows.lammps_base import LammpsBaseWorkChain
 from .campaign import campaign_status, stage_times, write_campaign_plots
-from .genome import import_genome
 from .launch import run_get_node
-from .potentials import load_potential
 
 __all__ = ('BASIC_W_DATASET', 'REFERENCE_EAM_ZHOU_W', 'relax_bulk', 'run_demo')
 

@@ -16,7 +16,7 @@ from aiida.common.exceptions import NotExistent
 from aiida.manage import get_manager
 from aiida.manage.configuration import get_config, load_profile
 
-from ..core.lammps_runtime import lammps_executable, mpirun_executable, script_in_prefix
+from ..core.lammps.runtime import lammps_executable, mpirun_executable, script_in_prefix
 
 __all__ = ('DEFAULT_PROFILE', 'create_postgres_database', 'ensure_codes', 'ensure_computer', 'ensure_profile', 'parse_service_url')
 

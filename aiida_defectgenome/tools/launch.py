@@ -18,7 +18,7 @@ import signal
 from aiida.engine import utils
 from aiida.manage import get_manager
 
-from .processes import stop_processes
+from ..common.processes import stop_processes
 
 __all__ = ('Interrupted', 'run_get_node')
 

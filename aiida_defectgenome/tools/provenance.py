@@ -7,7 +7,7 @@ from aiida import orm
 from aiida.common.links import LinkType
 from aiida.tools.graph.graph_traversers import traverse_graph
 
-from ..core.gamma_md import validate_watch
+from ..core.jobs.gamma_md import validate_watch
 from ..data.potential import InteratomicPotentialData
 
 __all__ = ('ancestors', 'descendants', 'provenance_chain')
@@ -36,7 +36,7 @@ def _process(node) -> str:
 
 
 def _stage_text(stage: dict) -> str:
-    """``md 1200 K 4000 steps``-style summary of one LAMMPS stage of :mod:`..core.lammps_input`."""
+    """``md 1200 K 4000 steps``-style summary of one LAMMPS stage of :mod:`..core.lammps.inputs`."""
     parts = [stage.get('type', '?')]
     if 'temperature' in stage:
         parts.append(f'{stage["temperature"]:g} K')

@@ -23,13 +23,14 @@ from aiida.engine import ToContext, WorkChain, if_, while_
 from ..calculations.functions.d_optimality import compute_active_set_from_file
 from ..calculations.functions.summaries import workflow_summary
 from ..calculations.gamma_md import GammaMdCalculation
-from ..core.active_set import DEFAULT_TOL
-from ..core.gamma_md import model_descriptor, watch_settings
-from ..core.screening import validate_selection_parameters
-from ..tools.d_optimality import select_from_group
-from ..tools.extras import update_extras
-from ..tools.potentials import snap_model_of
-from . import dict_validator, process_failure
+from ..common.extras import update_extras
+from ..common.validators import dict_validator
+from ..core.doptimality.active_set import DEFAULT_TOL
+from ..core.doptimality.screening import validate_selection_parameters
+from ..core.jobs.gamma_md import model_descriptor, watch_settings
+from ..data.potential_registry import snap_model_of
+from ..services.d_optimality import select_from_group
+from . import process_failure
 from .dft_labeling import DftLabelingWorkChain
 from .pcc_gcmc import PccGcmcGroupWorkChain
 from .training import TrainingWorkChain
@@ -69,7 +70,7 @@ class ActiveLearningWorkChain(WorkChain):
         spec.input('groups', valid_type=orm.List, help='Labels of the labelled genome groups of the first model.')
         spec.expose_inputs(TrainingWorkChain, namespace='training', exclude=('groups',))
         spec.input_namespace('structures', valid_type=orm.StructureData, dynamic=True, help='Scenario start structures.')
-        spec.input('md', valid_type=orm.Dict, help='Watch settings and NVT shorthand (core.gamma_md.WATCH_KEYS).')
+        spec.input('md', valid_type=orm.Dict, help='Watch settings and NVT shorthand (core.jobs.gamma_md.WATCH_KEYS).')
         spec.input_namespace(
             'loadings', valid_type=orm.Dict, dynamic=True, required=False, help='Per structure: LAMMPS `stages` and `frozen`.'
         )
@@ -79,7 +80,7 @@ class ActiveLearningWorkChain(WorkChain):
             valid_type=orm.Dict,
             default=lambda: orm.Dict({}),
             validator=dict_validator(validate_selection_parameters),
-            help='Cluster selection (core.screening.SELECTION_DEFAULTS); threshold defaults to md.save_threshold.',
+            help='Cluster selection (core.doptimality.screening.SELECTION_DEFAULTS); threshold defaults to md.save_threshold.',
         )
         spec.expose_inputs(PccGcmcGroupWorkChain, namespace='pcc_gcmc', exclude=('clusters', 'output_group'))
         spec.expose_inputs(DftLabelingWorkChain, namespace='dft_labeling', exclude=('configurations', 'output_group'))

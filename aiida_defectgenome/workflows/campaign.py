@@ -22,15 +22,15 @@ from aiida.engine.processes.builder import ProcessBuilderNamespace
 
 from ..calculations.functions.reference_labels import copied_configurations
 from ..calculations.functions.summaries import workflow_summary
-from ..core.clusters import pad_with_vacuum
-from ..core.sampling_plan import plan_runs
-from ..core.scenarios import vacancy_cluster
+from ..common.structures import atoms_from_structure, structure_from_atoms
+from ..core.doptimality.clusters import pad_with_vacuum
+from ..core.lammps.sampling_plan import plan_runs
+from ..core.structures.scenarios import vacancy_cluster
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
+from ..data.potential_registry import bcc_lattice_constant, load_potential
 from ..protocols import merge_overrides, read_protocol
-from ..tools.d_optimality import DEFAULT_DESCRIPTOR, active_set_for_group
-from ..tools.potentials import bcc_lattice_constant, load_potential
-from ..tools.structures import atoms_from_structure, structure_from_atoms
+from ..services.d_optimality import DEFAULT_DESCRIPTOR, active_set_for_group
 from . import port_name, process_failure
 from .active_learning import ActiveLearningWorkChain
 from .dft_labeling import DftLabelingWorkChain
@@ -41,6 +41,17 @@ from .training import TrainingWorkChain
 __all__ = ('DefectGenomeWorkChain',)
 
 _SHARED = ('groups', 'training', 'pcc_gcmc', 'dft_labeling', 'group_prefix')
+#: Campaign settings whose keys the user names (structures) or the stage checks (its overrides, selection, MD).
+OPEN_OVERRIDES = (
+    'eip_sampling.overrides',
+    'eip_sampling.selection',
+    'pcc_gcmc.overrides',
+    'dft_labeling.overrides',
+    'active_learning.structures',
+    'active_learning.overrides',
+    'active_learning.md',
+    'active_learning.selection',
+)
 
 
 @calcfunction
@@ -256,7 +267,7 @@ class DefectGenomeWorkChain(WorkChain):
         :param dft_settings: ``potential_family``, ``potential_mapping`` (VASP).
         """
         name, settings = read_protocol('campaign', protocol)
-        settings = merge_overrides(settings, overrides)
+        settings = merge_overrides(settings, overrides, 'campaign', OPEN_OVERRIDES)
         potentials = [load_potential(label) for label in settings['potentials']]
         builder = cls.get_builder()
         builder.basic_group = orm.Str(basic_group)
@@ -297,7 +308,7 @@ class DefectGenomeWorkChain(WorkChain):
         element, a = potentials[0].species[0], bcc_lattice_constant(potentials[0])
         cells = learning['structures']
         structures = {key: structure_from_atoms(vacancy_cluster(element, a, **cell)) for key, cell in cells.items()}
-        eip_settings = merge_overrides(read_protocol('eip_sampling', eip['protocol'])[1], learning['overrides'])
+        eip_settings = merge_overrides(read_protocol('eip_sampling', eip['protocol'])[1], learning['overrides'], 'eip_sampling')
         for run in plan_runs(learning['scenarios'], element, a, eip_settings):
             key = port_name(run.label)
             structures[key] = structure_from_atoms(run.atoms)

@@ -19,13 +19,13 @@ from aiida.plugins import WorkflowFactory
 from ..calculations.functions.dft_labels import vasp_labels
 from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels, reference_settings
 from ..calculations.functions.summaries import workflow_summary
-from ..core.gpaw_single_point import kpoint_mesh, merged_parameters
-from ..core.vasp_labels import single_point_incar
+from ..common.extras import update_extras
+from ..core.dft.vasp_labels import single_point_incar
+from ..core.jobs.gpaw_single_point import kpoint_mesh, merged_parameters
 from ..data.genome import GenomeGroup
+from ..data.labels import group_pointers, tables_by_uuid
 from ..data.potential import InteratomicPotentialData
 from ..protocols import protocol_file, read_protocol
-from ..tools.extras import update_extras
-from ..tools.labels import group_pointers, tables_by_uuid
 from . import jobs_at_once, process_failure
 from .gpaw_base import GpawBaseWorkChain
 

@@ -14,16 +14,17 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, while_
 
 from ..calculations.functions.summaries import workflow_summary
-from ..core.lammps_input import type_elements
-from ..core.sampling_plan import plan_runs
-from ..core.screening import validate_selection_parameters
+from ..common.structures import structure_from_atoms
+from ..common.validators import dict_validator
+from ..core.doptimality.screening import validate_selection_parameters
+from ..core.lammps.inputs import type_elements
+from ..core.lammps.sampling_plan import plan_runs
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
+from ..data.potential_registry import bcc_lattice_constant
 from ..protocols import merge_overrides, read_protocol
-from ..tools.potentials import bcc_lattice_constant
-from ..tools.structures import structure_from_atoms
-from . import dict_validator, jobs_at_once, port_name
+from . import jobs_at_once, port_name
 from .eip_run import EipRunWorkChain
 
 __all__ = ('EipSamplingWorkChain',)
@@ -170,7 +171,7 @@ class EipSamplingWorkChain(WorkChain):
         seed: int = 1,
         overrides: dict | None = None,
     ):
-        """Return a builder running ``scenarios`` (names of :data:`..core.sampling_plan.SCENARIOS` or ``all``)
+        """Return a builder running ``scenarios`` (names of :data:`..core.lammps.sampling_plan.SCENARIOS` or ``all``)
         with ``protocol`` (``fast``, ``production``) for the element of the first potential.
 
         :param lattice_constant: bcc lattice constant (A); default: the first potential's own.
@@ -178,7 +179,7 @@ class EipSamplingWorkChain(WorkChain):
         :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
         """
         _, settings = read_protocol('eip_sampling', protocol)
-        settings = merge_overrides(settings, overrides)
+        settings = merge_overrides(settings, overrides, 'eip_sampling')
         species = potentials[0].species
         if len(species) != 1:
             raise ValueError('the built-in scenarios are single-element: give a potential of one element')

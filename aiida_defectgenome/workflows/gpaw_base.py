@@ -7,7 +7,7 @@ from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
 from ..calculations.gpaw import GpawCalculation
-from ..core.gpaw_single_point import merged_parameters
+from ..core.jobs.gpaw_single_point import merged_parameters
 from .walltime import WalltimeRestart
 
 __all__ = ('GpawBaseWorkChain',)

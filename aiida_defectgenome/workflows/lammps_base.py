@@ -7,7 +7,7 @@ from aiida.common import AttributeDict
 from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_handler, while_
 
 from ..calculations.lammps import LammpsCalculation
-from ..core.lammps_input import validate_parameters
+from ..core.lammps.inputs import validate_parameters
 from .walltime import WalltimeRestart
 
 __all__ = ('LammpsBaseWorkChain',)

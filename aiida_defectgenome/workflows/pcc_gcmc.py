@@ -3,7 +3,7 @@
 The frozen core (the central atom's environment) and the boxes are planned and seeded by a calcfunction,
 each box is healed by one ``LammpsCalculation`` (all submitted at once), and a calcfunction checks every
 box (geometry, and the central atom's descriptor against the cluster's) and picks the valid one lowest
-in energy per atom. See :mod:`..core.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc`
+in energy per atom. See :mod:`..core.pcc_gcmc.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc`
 for the provenance.
 """
 
@@ -16,14 +16,15 @@ from aiida.engine import ToContext, WorkChain, if_, while_
 from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive_energy, prepared_cluster, seed_pcc_boxes
 from ..calculations.functions.summaries import workflow_summary
 from ..calculations.lammps import LammpsCalculation
-from ..core import gcmc
-from ..core.box_search import ImpossibleBox
-from ..core.pcc_cells import plan_boxes
+from ..common.validators import dict_validator
+from ..core.pcc_gcmc import gcmc
+from ..core.pcc_gcmc.box_search import ImpossibleBox
+from ..core.pcc_gcmc.cells import plan_boxes
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
-from . import dict_validator, jobs_at_once
+from . import jobs_at_once
 
 __all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
 
@@ -92,7 +93,7 @@ class PccGcmcWorkChain(WorkChain):
             valid_type=orm.Dict,
             default=lambda: orm.Dict(load_protocol()[1]),
             validator=dict_validator(gcmc.validate_pcc_parameters),
-            help='PCC-GCMC parameters (core.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
+            help='PCC-GCMC parameters (core.pcc_gcmc.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
         )
         spec.input('cohesive_energy', valid_type=orm.Float, required=False, help='EIP energy per atom (eV); else computed.')
         spec.outline(

@@ -1,12 +1,13 @@
 """``TrainingWorkChain``: an MLIP (and optionally an ensemble) trained on one or more genome groups.
 
-The labelled members of the groups become one training file (calcfunction ``training_set``, whose
-inputs are the configurations and their labels tables, so the model's ancestry reaches every DFT run
-that labelled its data); the training job fits the model and scores it per group. Configurations
-without labels are left out and reported. The built-in trainer is SNAP (``trainer='snap'``, namespace
-``snap``: a Python code); ``trainer='pace'`` fits ACE with pacemaker (namespace ``pace``: a ``pacemaker``
-code), ``trainer='mtp'`` an MTP with MLIP-3 (namespace ``mtp``: an ``mlp`` code). All give ``potential``,
-``metrics`` and ``parity_plot``; ensembles and learning curves are SNAP's.
+The labelled members of the groups become one training file: calcfunction ``training_set`` on chunks of
+:data:`TRAINING_SET_CHUNK` configurations, whose inputs are the configurations and their labels tables (so
+the model's ancestry reaches every DFT run that labelled its data), and ``joined_training_set`` of the chunks.
+The training job fits the model and scores it per group. Configurations without labels are left out and
+reported. The built-in trainer is SNAP (``trainer='snap'``, namespace ``snap``: a Python code);
+``trainer='pace'`` fits ACE with pacemaker (namespace ``pace``: a ``pacemaker`` code), ``trainer='mtp'`` an
+MTP with MLIP-3 (namespace ``mtp``: an ``mlp`` code). All give ``potential``, ``metrics`` and
+``parity_plot``; ensembles and learning curves are SNAP's.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain
 
 from ..calculations.functions.reference_labels import REFERENCE_ENGINE
-from ..calculations.functions.training_set import training_set
+from ..calculations.functions.training_set import TRAINING_SET_CHUNK, joined_training_set, training_set
 from ..calculations.mtp import MtpTrainingCalculation
 from ..calculations.pace import PaceTrainingCalculation
 from ..calculations.training import SnapTrainingCalculation
-from ..core.mtp_files import validate_mtp_settings
-from ..core.pace_files import pacemaker_input
-from ..core.training_job import validate_settings
+from ..core.jobs.training_job import validate_settings
+from ..core.mlip.mtp_files import validate_mtp_settings
+from ..core.mlip.pace_files import pacemaker_input
+from ..data.labels import group_pointers, tables_by_uuid
 from ..protocols import merge_overrides, read_protocol
-from ..tools.labels import group_pointers, tables_by_uuid
 from . import process_failure
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
@@ -75,8 +76,8 @@ class TrainingWorkChain(WorkChain):
         spec.input(
             'parameters',
             valid_type=orm.Dict,
-            help='Settings of the trainer (snap: `core.training_job.validate_settings`; pace: keys of '
-            "`core.pace_files.PACE_DEFAULTS`); the elements default to the data's.",
+            help='Settings of the trainer (snap: `core.jobs.training_job.validate_settings`; pace: keys of '
+            "`core.mlip.pace_files.PACE_DEFAULTS`); the elements default to the data's.",
         )
         for name, process in TRAINERS.items():
             spec.expose_inputs(process, namespace=name, exclude=('training_set', 'parameters'), namespace_options=_OPTIONAL)
@@ -137,7 +138,15 @@ class TrainingWorkChain(WorkChain):
                 reference=', '.join(sorted(reference)), others=', '.join(sorted(engines - reference))
             )
         self.ctx.species = sorted(species)
-        self.ctx.training_set = training_set(assignment=orm.Dict(assignment), structures=structures, labels=tables)
+        keys, parts = list(assignment), {}
+        for start in range(0, len(keys), TRAINING_SET_CHUNK):
+            chunk = {key: assignment[key] for key in keys[start : start + TRAINING_SET_CHUNK]}
+            parts[f'part_{start // TRAINING_SET_CHUNK:04d}'] = training_set(
+                assignment=orm.Dict(chunk),
+                structures={key: structures[key] for key in chunk},
+                labels={entry['labels']: tables[entry['labels']] for entry in chunk.values()},
+            )
+        self.ctx.training_set = parts.popitem()[1] if len(parts) == 1 else joined_training_set(**parts)
         self.out('training_set', self.ctx.training_set)
 
     def train(self):

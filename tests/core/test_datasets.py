@@ -6,7 +6,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from aiida_defectgenome.core.datasets import DatasetError, Labels, fingerprint, labelled_atoms, read_configurations
+from aiida_defectgenome.core.structures.datasets import DatasetError, Labels, fingerprint, labelled_atoms, read_configurations
 
 
 def _frame(shift=0.0, energy=-10.0, stress=None):

@@ -8,15 +8,15 @@ import ase.io
 import numpy as np
 import pytest
 
-from aiida_defectgenome.core.datasets import read_configurations, read_structures
-from aiida_defectgenome.core.descriptors import SnapDescriptor
-from aiida_defectgenome.core.dump_selection import select_from_dumps
-from aiida_defectgenome.core.lammps_input import TRAJECTORY_DUMP
-from aiida_defectgenome.core.lammps_local import run_lammps
-from aiida_defectgenome.core.potentials import bundled_potential
-from aiida_defectgenome.core.scenarios import polycrystal
-from aiida_defectgenome.core.screening import active_set_of
-from aiida_defectgenome.core.structure_analysis import adaptive_cna
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+from aiida_defectgenome.core.doptimality.screening import active_set_of
+from aiida_defectgenome.core.jobs.dump_selection import select_from_dumps
+from aiida_defectgenome.core.lammps.inputs import TRAJECTORY_DUMP
+from aiida_defectgenome.core.lammps.local import run_lammps
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.structures.analysis import adaptive_cna
+from aiida_defectgenome.core.structures.datasets import read_configurations, read_structures
+from aiida_defectgenome.core.structures.scenarios import polycrystal
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 from ..defect_cells import A0
@@ -62,7 +62,7 @@ def test_the_executable_writes_only_clusters_and_a_summary(active_set, anneal_du
     request = {'dumps': [str(anneal_dump)], 'species': ['W'], 'every': 2, 'provenance': {'potential': 'eam-zhou-W'}, **SETTINGS}
     (tmp_path / 'selection.json').write_text(json.dumps(request))
     done = subprocess.run(
-        [sys.executable, '-m', 'aiida_defectgenome.core.dump_selection'], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, '-m', 'aiida_defectgenome.core.jobs.dump_selection'], cwd=tmp_path, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / 'summary.json').read_text())

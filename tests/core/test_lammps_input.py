@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from aiida_defectgenome.core import lammps_input
+from aiida_defectgenome.core.lammps import inputs as lammps_input
 
 
 @pytest.mark.parametrize('seed', range(5))

@@ -5,13 +5,13 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from aiida_defectgenome.core import gcmc
-from aiida_defectgenome.core.box_search import ImpossibleBox
-from aiida_defectgenome.core.cell_checks import nearest_neighbour_distance
-from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.core.lattice_seeding import CoreRegion, fill_holes, image_shifts, row_translations
-from aiida_defectgenome.core.pcc_cells import plan_boxes, prepare_cluster, seeded_boxes
-from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
+from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood
+from aiida_defectgenome.core.pcc_gcmc import gcmc
+from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox
+from aiida_defectgenome.core.pcc_gcmc.cell_checks import nearest_neighbour_distance
+from aiida_defectgenome.core.pcc_gcmc.cells import plan_boxes, prepare_cluster, seeded_boxes
+from aiida_defectgenome.core.pcc_gcmc.lattice_seeding import CoreRegion, fill_holes, image_shifts, row_translations
+from aiida_defectgenome.core.structures.analysis import adaptive_cna, structure_fractions
 
 from ..defect_cells import A0
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from aiida_defectgenome.core.cracks import crack_slab, k_field
-from aiida_defectgenome.core.lammps_input import validate_parameters
-from aiida_defectgenome.core.lammps_local import run_lammps
-from aiida_defectgenome.core.potentials import bundled_potential
-from aiida_defectgenome.core.scenarios import indentation_slab
+from aiida_defectgenome.core.lammps.inputs import validate_parameters
+from aiida_defectgenome.core.lammps.local import run_lammps
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.structures.cracks import crack_slab, k_field
+from aiida_defectgenome.core.structures.scenarios import indentation_slab
 
 from ..defect_cells import A0
 
@@ -94,7 +94,7 @@ def test_a_k_ramp_moves_the_shell_by_the_k_field_and_opens_the_crack(eam):
 
 
 def test_the_planned_crack_runs_raise_k_in_the_protocols_steps(eam):
-    from aiida_defectgenome.core.sampling_plan import plan_runs
+    from aiida_defectgenome.core.lammps.sampling_plan import plan_runs
     from aiida_defectgenome.protocols import merge_overrides, read_protocol
 
     protocol = merge_overrides(read_protocol('eip_sampling', 'fast')[1], {'crack': {'steps': 60}})
@@ -109,7 +109,7 @@ def test_the_planned_crack_runs_raise_k_in_the_protocols_steps(eam):
 
 
 def test_scenario_names_expand_all_and_refuse_unknown_names_but_no_scenario_plans_no_run():
-    from aiida_defectgenome.core.sampling_plan import SCENARIOS, plan_runs, scenario_names
+    from aiida_defectgenome.core.lammps.sampling_plan import SCENARIOS, plan_runs, scenario_names
     from aiida_defectgenome.protocols import read_protocol
 
     assert scenario_names(['all']) == list(SCENARIOS)

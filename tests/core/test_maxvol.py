@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from aiida_defectgenome.core.active_set import build_active_set, configuration_grades, load_active_set
-from aiida_defectgenome.core.maxvol import maxvol
-from aiida_defectgenome.core.selection import merge_nearby_centres, select_extrapolative
+from aiida_defectgenome.core.doptimality.active_set import build_active_set, configuration_grades, load_active_set
+from aiida_defectgenome.core.doptimality.maxvol import maxvol
+from aiida_defectgenome.core.doptimality.selection import merge_nearby_centres, select_extrapolative
 
 
 @pytest.fixture

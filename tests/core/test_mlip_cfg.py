@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from aiida_defectgenome.core.datasets import Labels
-from aiida_defectgenome.core.mlip_cfg import cfg_block
+from aiida_defectgenome.core.mlip.mlip_cfg import cfg_block
+from aiida_defectgenome.core.structures.datasets import Labels
 
 
 def test_block_holds_cell_types_forces_energy_and_the_virial():
@@ -36,7 +36,7 @@ def test_cluster_has_no_cell_and_no_stress_and_unknown_elements_are_refused():
 
 
 def test_what_the_writer_writes_the_reader_reads_back():
-    from aiida_defectgenome.core.mlip_cfg import read_cfg
+    from aiida_defectgenome.core.mlip.mlip_cfg import read_cfg
 
     atoms = bulk('W', 'bcc', a=3.2, cubic=True) * (2, 1, 1)
     forces, stress = np.arange(12, dtype=float).reshape(4, 3) / 10, np.eye(3) * 1e-2

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aiida_defectgenome.core.mlip_cfg import CfgError, read_cfg
-from aiida_defectgenome.core.mlip_output import cut_sources, errors_report, grades_of, mlp_failure, selected_count
+from aiida_defectgenome.core.mlip.mlip_cfg import CfgError, read_cfg
+from aiida_defectgenome.core.mlip.mlip_output import cut_sources, errors_report, grades_of, mlp_failure, selected_count
 
 MLIP3 = Path(__file__).parents[1] / 'fixtures' / 'mlip3'
 

@@ -5,16 +5,16 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 
-from aiida_defectgenome.core import lammps_input
-from aiida_defectgenome.core.box_search import ImpossibleBox
-from aiida_defectgenome.core.clusters import cut_neighbourhood
-from aiida_defectgenome.core.gcmc import cohesive_energy, fallback_parameters, run_pcc_gcmc, validate_pcc_parameters
-from aiida_defectgenome.core.geometry import minimum_image
-from aiida_defectgenome.core.lammps_local import run_lammps
-from aiida_defectgenome.core.lattice_seeding import CoreRegion
-from aiida_defectgenome.core.pcc_cells import box_run_parameters
-from aiida_defectgenome.core.potentials import bundled_potential
-from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
+from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood
+from aiida_defectgenome.core.lammps import inputs as lammps_input
+from aiida_defectgenome.core.lammps.local import run_lammps
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox
+from aiida_defectgenome.core.pcc_gcmc.cells import box_run_parameters
+from aiida_defectgenome.core.pcc_gcmc.gcmc import cohesive_energy, fallback_parameters, run_pcc_gcmc, validate_pcc_parameters
+from aiida_defectgenome.core.pcc_gcmc.lattice_seeding import CoreRegion
+from aiida_defectgenome.core.structures.analysis import adaptive_cna, structure_fractions
+from aiida_defectgenome.core.structures.geometry import minimum_image
 
 from ..defect_cells import A0
 from ..realistic_clusters import realistic_cluster

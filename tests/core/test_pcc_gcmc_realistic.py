@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
-from aiida_defectgenome.core.descriptors import SnapDescriptor
-from aiida_defectgenome.core.gcmc import run_pcc_gcmc
-from aiida_defectgenome.core.potentials import bundled_potential
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.pcc_gcmc.gcmc import run_pcc_gcmc
 
 from ..defect_cells import A0
 from ..realistic_clusters import realistic_cluster

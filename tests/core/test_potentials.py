@@ -1,13 +1,13 @@
 import pytest
 
-from aiida_defectgenome.core.lammps_runtime import potentials_directory
-from aiida_defectgenome.core.potentials import (
+from aiida_defectgenome.core.lammps.potentials import (
     BUNDLED_POTENTIALS,
     PotentialError,
     PotentialSpec,
     bundled_potential,
     species_in_file,
 )
+from aiida_defectgenome.core.lammps.runtime import potentials_directory
 
 
 def test_bundled_potentials_render_their_pair_lines():
@@ -28,7 +28,7 @@ def test_a_hybrid_potential_runs_both_of_its_pair_coeff_lines():
     """SNAP + ZBL of the wheel: bcc W at its published 3.18 A, which the SNAP part alone does not give."""
     from ase.build import bulk
 
-    from aiida_defectgenome.core.potential_evaluation import lammps_labels
+    from aiida_defectgenome.core.mlip.potential_evaluation import lammps_labels
 
     full = bundled_potential('snap-W')
     alone = PotentialSpec('snap-alone', full.files, ('W',), 'snap', '* * {files[0]} {files[1]} {elements}')

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from ase.neighborlist import neighbor_list
 
-from aiida_defectgenome.core.cracks import BCC_CRACK_SYSTEMS, crack_slab
-from aiida_defectgenome.core.dislocations import BCC_CHARACTERS, straight_dislocation
-from aiida_defectgenome.core.geometry import minimum_image
-from aiida_defectgenome.core.loops import glide_loop, interstitial_loop
-from aiida_defectgenome.core.scenarios import oriented_crystal, polycrystal
-from aiida_defectgenome.core.structure_analysis import adaptive_cna, structure_fractions
+from aiida_defectgenome.core.structures.analysis import adaptive_cna, structure_fractions
+from aiida_defectgenome.core.structures.cracks import BCC_CRACK_SYSTEMS, crack_slab
+from aiida_defectgenome.core.structures.dislocations import BCC_CHARACTERS, straight_dislocation
+from aiida_defectgenome.core.structures.geometry import minimum_image
+from aiida_defectgenome.core.structures.loops import glide_loop, interstitial_loop
+from aiida_defectgenome.core.structures.scenarios import oriented_crystal, polycrystal
 
 from ..defect_cells import A0, relax_eam
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from aiida_defectgenome.core.clusters import cut_neighbourhood, pad_with_vacuum
-from aiida_defectgenome.core.datasets import read_configurations
-from aiida_defectgenome.core.descriptors import SnapDescriptor, descriptor_from_parameters
-from aiida_defectgenome.core.geometry import minimum_image
-from aiida_defectgenome.core.screening import active_set_of, grade_structures, select_neighbourhoods
+from aiida_defectgenome.core.doptimality.clusters import cut_neighbourhood, pad_with_vacuum
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor, descriptor_from_parameters
+from aiida_defectgenome.core.doptimality.screening import active_set_of, grade_structures, select_neighbourhoods
+from aiida_defectgenome.core.structures.datasets import read_configurations
+from aiida_defectgenome.core.structures.geometry import minimum_image
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 from .. import defect_cells

@@ -5,13 +5,13 @@ import pytest
 from ase.build import bulk, surface
 from ase.calculators.lammpslib import LAMMPSlib
 
-from aiida_defectgenome.core.datasets import Labels, read_configurations
-from aiida_defectgenome.core.descriptors import SnapDescriptor
-from aiida_defectgenome.core.potentials import pair_commands
-from aiida_defectgenome.core.snap_basis import SnapBasis
-from aiida_defectgenome.core.snap_fit import FitWeights, errors, split_configurations
-from aiida_defectgenome.core.snap_model import SnapModel, read_snap_files, read_snap_model, snap_file_pairs
-from aiida_defectgenome.core.snap_training import TrainingData, force_spread, train_snap
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+from aiida_defectgenome.core.lammps.potentials import pair_commands
+from aiida_defectgenome.core.mlip.snap_basis import SnapBasis
+from aiida_defectgenome.core.mlip.snap_fit import FitWeights, errors, split_configurations
+from aiida_defectgenome.core.mlip.snap_model import SnapModel, read_snap_files, read_snap_model, snap_file_pairs
+from aiida_defectgenome.core.mlip.snap_training import TrainingData, force_spread, train_snap
+from aiida_defectgenome.core.structures.datasets import Labels, read_configurations
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 
@@ -195,8 +195,8 @@ def test_quadratic_descriptor_is_the_model_basis():
 
 def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
     """Gamma of the model's own basis: bulk at 300 K interpolates; a melting 8000 K run is stopped."""
-    from aiida_defectgenome.core.gamma_md import model_descriptor, run_watched_md, validate_watch
-    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.jobs.gamma_md import model_descriptor, run_watched_md, validate_watch
 
     model = w_training.model
     descriptor = model_descriptor(model)
@@ -216,8 +216,8 @@ def test_md_watches_gamma_in_the_model_basis(w_training, tmp_path):
 
 def test_md_with_extra_radial_channels_is_watched_in_the_main_channel(tmp_path):
     """A two-channel model runs MD through hybrid/overlay snap snap; gamma comes from its main channel."""
-    from aiida_defectgenome.core.gamma_md import model_descriptor, run_watched_md, validate_watch
-    from aiida_defectgenome.core.screening import active_set_of
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.jobs.gamma_md import model_descriptor, run_watched_md, validate_watch
 
     configurations = read_configurations(BASIC_W_DATASET)[::3]
     basis = SnapBasis(('W',), twojmax=4, quadratic=True, extra=({'twojmax': 4, 'cutoff': 3.8},))

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from aiida_defectgenome.core.descriptors import SnapDescriptor
-from aiida_defectgenome.core.gamma_md import run_watched_md, validate_watch
-from aiida_defectgenome.core.geometry import minimum_image
-from aiida_defectgenome.core.lammps_local import run_lammps
-from aiida_defectgenome.core.potentials import bundled_potential
-from aiida_defectgenome.core.sampling_plan import plan_runs
-from aiida_defectgenome.core.screening import active_set_of
+from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+from aiida_defectgenome.core.doptimality.screening import active_set_of
+from aiida_defectgenome.core.jobs.gamma_md import run_watched_md, validate_watch
+from aiida_defectgenome.core.lammps.local import run_lammps
+from aiida_defectgenome.core.lammps.potentials import bundled_potential
+from aiida_defectgenome.core.lammps.sampling_plan import plan_runs
+from aiida_defectgenome.core.structures.geometry import minimum_image
 from aiida_defectgenome.protocols import read_protocol
 
 from ..defect_cells import A0

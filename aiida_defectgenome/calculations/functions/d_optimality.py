@@ -16,14 +16,14 @@ import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
-from ...core.active_set import build_active_set, configuration_grades
-from ...core.clusters import pad_with_vacuum
-from ...core.datasets import read_structures
-from ...core.descriptors import descriptor_from_parameters
-from ...core.screening import Centres, cut_around_centres, default_merge_distance
-from ...core.screening import choose_centres as choose
+from ...common.structures import atoms_from_structure, structure_from_atoms
+from ...core.doptimality.active_set import build_active_set, configuration_grades
+from ...core.doptimality.clusters import pad_with_vacuum
+from ...core.doptimality.descriptors import descriptor_from_parameters
+from ...core.doptimality.screening import Centres, cut_around_centres, default_merge_distance
+from ...core.doptimality.screening import choose_centres as choose
+from ...core.structures.datasets import read_structures
 from ...data.active_set import ActiveSetData
-from ...tools.structures import atoms_from_structure, structure_from_atoms
 
 __all__ = (
     'choose_centres',

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import calcfunction
 
-from ...core.vasp_labels import labels_from_vasp
-from ...tools.labels import labels_table
+from ...core.dft.vasp_labels import labels_from_vasp
+from ...data.labels import labels_table
 
 __all__ = ('vasp_labels',)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from aiida import orm
 from aiida.engine import calcfunction
 
-from ...core.datasets import fingerprint, read_configurations
-from ...tools.labels import labels_table, point_to_labels
-from ...tools.structures import structure_from_atoms
+from ...common.structures import structure_from_atoms
+from ...core.structures.datasets import fingerprint, read_configurations
+from ...data.labels import labels_table, point_to_labels
 
 __all__ = ('import_configurations',)
 

@@ -14,14 +14,14 @@ import numpy as np
 from aiida import orm
 from aiida.engine import ExitCode, calcfunction
 
-from ...core import gcmc
-from ...core.box_search import ImpossibleBox
-from ...core.descriptors import descriptor_from_parameters
-from ...core.pcc_assessment import assess_candidate, check_source_energies
-from ...core.pcc_cells import box_run_parameters, plan_boxes, prepare_cluster, seeded_boxes
+from ...common.structures import atoms_from_structure, structure_from_atoms
+from ...core.doptimality.descriptors import descriptor_from_parameters
+from ...core.pcc_gcmc import gcmc
+from ...core.pcc_gcmc.assessment import assess_candidate, check_source_energies
+from ...core.pcc_gcmc.box_search import ImpossibleBox
+from ...core.pcc_gcmc.cells import box_run_parameters, plan_boxes, prepare_cluster, seeded_boxes
 from ...core.plots import plot_energy_map
 from ...data.potential import InteratomicPotentialData
-from ...tools.structures import atoms_from_structure, structure_from_atoms
 
 __all__ = ('EXIT_IMPOSSIBLE_BOX', 'assess_pcc_boxes', 'compute_cohesive_energy', 'prepared_cluster', 'seed_pcc_boxes')
 
@@ -31,7 +31,7 @@ _BOX_INFO = ('n_core', 'core_index', 'buffer', 'trimmed', 'nn_distance', 'bulk_a
 
 
 def prepared_cluster(cluster: orm.StructureData, core_mask: orm.ArrayData | None, cluster_info: orm.Dict | None, settings: dict):
-    """Return :func:`..core.pcc_cells.prepare_cluster` of an AiiDA cluster (``settings`` validated)."""
+    """Return :func:`..core.pcc_gcmc.cells.prepare_cluster` of an AiiDA cluster (``settings`` validated)."""
     atoms = atoms_from_structure(cluster)
     info = cluster_info.get_dict() if cluster_info is not None else {}
     atoms.info.update({key: info[key] for key in ('centre_index', 'cut_radius') if key in info})
@@ -90,7 +90,7 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
 @calcfunction
 def compute_cohesive_energy(potential: InteratomicPotentialData, element: orm.Str) -> orm.Float:
     """The EIP's energy per atom (eV) of the element's reference crystal, box relaxed (local LAMMPS)."""
-    from ...tools.potentials import potential_files
+    from ...data.potential_registry import potential_files
 
     with potential_files(potential) as spec:
         return orm.Float(gcmc.cohesive_energy(spec, element.value))

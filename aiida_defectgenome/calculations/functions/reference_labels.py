@@ -12,11 +12,11 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import calcfunction
 
-from ...core.potential_evaluation import lammps_labels
+from ...common.structures import atoms_from_structure, structure_from_atoms
+from ...core.mlip.potential_evaluation import lammps_labels
+from ...data.labels import labels_table
 from ...data.potential import InteratomicPotentialData
-from ...tools.labels import labels_table
-from ...tools.potentials import potential_files
-from ...tools.structures import atoms_from_structure, structure_from_atoms
+from ...data.potential_registry import potential_files
 
 __all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_labels', 'reference_settings')
 

@@ -1,0 +1,1 @@
+"""DFT labels: VASP results and INCAR, equations of state."""

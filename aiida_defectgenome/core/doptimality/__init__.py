@@ -1,0 +1,1 @@
+"""D-optimality: descriptors, MaxVol active sets, extrapolation grades, selection and cluster cuts."""

@@ -1,0 +1,1 @@
+"""Scripts that run on the compute machine (``python -m ...``): training, selection, watched MD, GPAW."""

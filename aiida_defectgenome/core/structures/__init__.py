@@ -1,0 +1,1 @@
+"""Structures: defect builders, scenarios, cell geometry, local structure analysis, labelled datasets."""
