@@ -33,3 +33,16 @@ def test_keys_of_any_protocol_and_open_places_are_accepted():
     assert set(merged['active_learning']['structures']) == {'divacancy', 'trivacancy'}
     assert merged['eip_sampling']['overrides'] == {'loop': {'steps': 500}}
     assert merge_overrides(demo, {'no_such_key': 1}) == {**demo, 'no_such_key': 1}  # no workflow: no check
+
+
+def test_the_group_work_chain_has_a_protocol_builder_too(lammps_code, eam_w):
+    from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain, protocol_parameters
+
+    builder = PccGcmcGroupWorkChain.get_builder_from_protocol(lammps_code, eam_w, 'my-clusters', 'paper', {'max_atoms': 200})
+    assert builder.parameters.get_dict() == protocol_parameters('paper', {'max_atoms': 200}).get_dict()
+    assert builder.parameters['boxes'] == 9 and builder.parameters['max_atoms'] == 200
+    assert builder.output_group.value == 'my-clusters-periodic' and 'max_concurrent' not in builder
+    with pytest.raises(ValueError, match='unknown PCC-GCMC parameter.*boxez'):
+        PccGcmcGroupWorkChain.get_builder_from_protocol(lammps_code, eam_w, 'my-clusters', overrides={'boxez': 3})
+    with pytest.raises(ValueError, match='boxez'):
+        PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, None, overrides={'boxez': 3})

@@ -78,12 +78,9 @@ def cmd_pcc_gcmc(
     eip = load_potential(potential)
     start = time.perf_counter()
     if group:
-        builder = PccGcmcGroupWorkChain.get_builder()
-        builder.clusters, builder.code, builder.potential = orm.Str(group), lammps, eip
-        builder.output_group = orm.Str(output_group or f'{group}-periodic')
-        if max_concurrent:
-            builder.max_concurrent = orm.Int(max_concurrent)
-        builder.parameters = orm.Dict({**load_protocol(protocol)[1], **overrides})
+        builder = PccGcmcGroupWorkChain.get_builder_from_protocol(
+            lammps, eip, group, protocol, overrides, output_group=output_group, max_concurrent=max_concurrent
+        )
         results, node = run_get_node(builder)
         _finish(node, {'summary': results.get('summary', orm.Dict()).get_dict()}, json_path, start)
         click.echo(f'{node.process_label}<{node.pk}>: cells in group `{builder.output_group.value}`.')

@@ -35,7 +35,7 @@ from . import port_name, process_failure
 from .active_learning import ActiveLearningWorkChain
 from .dft_labeling import DftLabelingWorkChain
 from .eip_sampling import EipSamplingWorkChain
-from .pcc_gcmc import PccGcmcGroupWorkChain, load_protocol
+from .pcc_gcmc import PccGcmcGroupWorkChain, protocol_parameters
 from .training import TrainingWorkChain
 
 __all__ = ('DefectGenomeWorkChain',)
@@ -282,7 +282,7 @@ class DefectGenomeWorkChain(WorkChain):
 
         pcc = settings['pcc_gcmc']
         builder.pcc_gcmc.code, builder.pcc_gcmc.potential = lammps_code, potentials[0]
-        builder.pcc_gcmc.parameters = orm.Dict({**load_protocol(pcc['protocol'])[1], **pcc['overrides']})
+        builder.pcc_gcmc.parameters = protocol_parameters(pcc['protocol'], pcc['overrides'])
         builder.pcc_gcmc.max_concurrent = orm.Int(pcc['max_concurrent'])
 
         dft = settings['dft_labeling']

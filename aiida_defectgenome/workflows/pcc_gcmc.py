@@ -26,7 +26,7 @@ from ..data.potential import InteratomicPotentialData
 from ..protocols import read_protocol
 from . import jobs_at_once
 
-__all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol')
+__all__ = ('PccGcmcGroupWorkChain', 'PccGcmcWorkChain', 'load_protocol', 'protocol_parameters')
 
 STRESS_WARNING = 10.0  # GPa: a chosen cell more stressed than this is reported
 UNCONVERGED_MINIMIZATION = LammpsCalculation.exit_codes.ERROR_MINIMIZATION_NOT_CONVERGED.status
@@ -50,6 +50,14 @@ def load_protocol(name: str | None = None) -> tuple[str, dict]:
     """Return ``(name, parameters)`` of a PCC-GCMC protocol (``fast``, ``paper``)."""
     name, protocol = read_protocol('pcc_gcmc', name)
     return name, dict(protocol['parameters'])
+
+
+def protocol_parameters(protocol: str | None = None, overrides: dict | None = None) -> orm.Dict:
+    """The ``parameters`` input of ``protocol`` with ``overrides`` (keys of ``core.pcc_gcmc.gcmc.PCC_GCMC_DEFAULTS``)
+    replacing its values; ``ValueError`` naming an unknown key before anything is stored."""
+    parameters = {**load_protocol(protocol)[1], **(overrides or {})}
+    gcmc.validate_pcc_parameters(parameters)
+    return orm.Dict(parameters)
 
 
 def plan_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_info=None):
@@ -124,10 +132,9 @@ class PccGcmcWorkChain(WorkChain):
     def get_builder_from_protocol(cls, code, potential, cluster, protocol=None, overrides=None, **inputs):
         """Return a builder for ``cluster`` with the parameters of ``protocol`` (``fast``, ``paper``)
         updated by ``overrides``; extra keyword ``inputs`` (core_mask, source_energies, ...) are set as given."""
-        _, parameters = load_protocol(protocol)
+        parameters = protocol_parameters(protocol, overrides)
         builder = cls.get_builder()
-        builder.code, builder.potential, builder.cluster = code, potential, cluster
-        builder.parameters = orm.Dict({**parameters, **(overrides or {})})
+        builder.code, builder.potential, builder.cluster, builder.parameters = code, potential, cluster, parameters
         for key, value in inputs.items():
             builder[key] = value
         return builder
@@ -298,6 +305,20 @@ class PccGcmcGroupWorkChain(WorkChain):
         spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
         spec.exit_code(201, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
         spec.exit_code(410, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell; the first: {first}')
+
+    @classmethod
+    def get_builder_from_protocol(
+        cls, code, potential, clusters: str, protocol=None, overrides=None, output_group=None, max_concurrent=None
+    ):
+        """Return a builder for the clusters of group ``clusters`` with the parameters of ``protocol`` (``fast``,
+        ``paper``) updated by ``overrides``; cells go to ``output_group`` (default ``<clusters>-periodic``)."""
+        parameters = protocol_parameters(protocol, overrides)
+        builder = cls.get_builder()
+        builder.code, builder.potential, builder.clusters, builder.parameters = code, potential, orm.Str(clusters), parameters
+        builder.output_group = orm.Str(output_group or f'{clusters}-periodic')
+        if max_concurrent:
+            builder.max_concurrent = orm.Int(max_concurrent)
+        return builder
 
     def setup(self):
         try:
