@@ -1,0 +1,106 @@
+"""What each protocol builds, kept as reference files (``tests/fixtures/protocols/<workflow>-<protocol>.yaml``):
+a change to a protocol, a default or a builder shows up here as a diff. After an intended change, rewrite the
+references with ``DG_REGENERATE_PROTOCOLS=1 pytest tests/test_protocol_references.py`` and review the diff."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from aiida import orm
+from aiida.engine.processes.builder import ProcessBuilderNamespace
+from ase.build import bulk
+
+from aiida_defectgenome.common.structures import structure_from_atoms
+
+REFERENCES = Path(__file__).parent / 'fixtures' / 'protocols'
+
+
+def _plain(value):
+    """A builder's inputs as YAML-able values: nodes by content or by kind, codes by label."""
+    if isinstance(value, ProcessBuilderNamespace | dict):
+        return {key: _plain(item) for key, item in sorted(value.items()) if key != 'metadata' and _has_value(item)}
+    if isinstance(value, orm.Dict):
+        return value.get_dict()
+    if isinstance(value, orm.List):
+        return value.get_list()
+    if isinstance(value, orm.BaseType):
+        return value.value
+    if isinstance(value, orm.AbstractCode):
+        return f'code {value.label}'
+    if isinstance(value, orm.StructureData):
+        return f'StructureData {value.get_formula()} ({len(value.sites)} atoms)'
+    if isinstance(value, orm.Data) and hasattr(value, 'name'):
+        return f'{type(value).__name__} {value.name}'
+    return type(value).__name__
+
+
+def _has_value(item) -> bool:
+    return not (isinstance(item, ProcessBuilderNamespace | dict) and not _plain(item))
+
+
+def check_reference(name: str, builder) -> None:
+    path = REFERENCES / f'{name}.yaml'
+    built = json.loads(json.dumps(_plain(builder), default=lambda value: value.tolist()))  # numpy values
+    if os.environ.get('DG_REGENERATE_PROTOCOLS'):
+        path.write_text(yaml.safe_dump(built, sort_keys=True))
+    assert path.exists(), f'no reference {path.name}: run with DG_REGENERATE_PROTOCOLS=1 and review it'
+    _assert_same(built, yaml.safe_load(path.read_text()), name)
+
+
+def _assert_same(built, reference, where: str) -> None:
+    """Equal, floats to 1e-9 (relative): positions and lattice constants come from LAMMPS runs."""
+    if isinstance(reference, dict):
+        assert isinstance(built, dict) and built.keys() == reference.keys(), (where, sorted(built), sorted(reference))
+        for key in reference:
+            _assert_same(built[key], reference[key], f'{where}.{key}')
+    elif isinstance(reference, list):
+        assert isinstance(built, list) and len(built) == len(reference), where
+        for index, (mine, theirs) in enumerate(zip(built, reference)):
+            _assert_same(mine, theirs, f'{where}[{index}]')
+    elif isinstance(reference, float):
+        assert built == pytest.approx(reference, rel=1e-9, abs=1e-12), (where, built, reference)
+    else:
+        assert built == reference, (where, built, reference)
+
+
+@pytest.mark.parametrize('protocol', ['fast', 'paper'])
+def test_pcc_gcmc(protocol, lammps_code, eam_w):
+    from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
+
+    cluster = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True) * (2, 2, 2))
+    check_reference(f'pcc_gcmc-{protocol}', PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, cluster, protocol))
+    group = PccGcmcGroupWorkChain.get_builder_from_protocol(lammps_code, eam_w, 'clusters', protocol)
+    check_reference(f'pcc_gcmc_group-{protocol}', group)
+
+
+@pytest.mark.parametrize('protocol', ['fast', 'default'])
+def test_training(protocol, python_code):
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    check_reference(f'training-{protocol}', TrainingWorkChain.get_builder_from_protocol(python_code, ['basic'], protocol))
+
+
+@pytest.mark.parametrize('protocol', ['fast', 'moderate', 'precise'])
+def test_dft_labeling_with_gpaw(protocol, gpaw_code):
+    from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
+
+    builder = DftLabelingWorkChain.get_builder_from_protocol('gpaw', gpaw_code, 'cells', protocol)
+    check_reference(f'dft_labeling-gpaw-{protocol}', builder)
+
+
+def test_eip_sampling_fast(lammps_code, python_code, eam_w):
+    from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
+
+    builder = EipSamplingWorkChain.get_builder_from_protocol(lammps_code, python_code, [eam_w], None, ['all'], 'fast')
+    check_reference('eip_sampling-fast', builder)
+
+
+def test_campaign_demo(lammps_code, python_code, gpaw_code):
+    from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
+
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, gpaw_code, protocol='demo', group_prefix='demo'
+    )
+    check_reference('campaign-demo', builder)
