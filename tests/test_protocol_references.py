@@ -20,7 +20,8 @@ REFERENCES = Path(__file__).parent / 'fixtures' / 'protocols'
 def _plain(value):
     """A builder's inputs as YAML-able values: nodes by content or by kind, codes by label."""
     if isinstance(value, ProcessBuilderNamespace | dict):
-        return {key: _plain(item) for key, item in sorted(value.items()) if key != 'metadata' and _has_value(item)}
+        plain = {key: _plain(item) for key, item in sorted(value.items()) if key != 'metadata'}
+        return {key: item for key, item in plain.items() if not _empty_namespace(value[key], item)}
     if isinstance(value, orm.Dict):
         return value.get_dict()
     if isinstance(value, orm.List):
@@ -36,8 +37,9 @@ def _plain(value):
     return type(value).__name__
 
 
-def _has_value(item) -> bool:
-    return not (isinstance(item, ProcessBuilderNamespace | dict) and not _plain(item))
+def _empty_namespace(item, plain) -> bool:
+    """A namespace (or dict) of the builder with nothing set in it: left out (a ``Dict`` node of ``{}`` stays)."""
+    return isinstance(item, ProcessBuilderNamespace | dict) and not plain
 
 
 def check_reference(name: str, builder) -> None:
