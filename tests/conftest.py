@@ -1,6 +1,7 @@
 """Fixtures: a temporary SQLite profile with the built-in ZeroMQ broker, the LAMMPS code, W structures."""
 
 import os
+from pathlib import Path
 
 # one BLAS thread per process, before NumPy loads: GPAW in this process (and every job it starts) runs 4x
 # faster so on 2 cores than with OpenBLAS's own threads (25 s against 6.4 s for a 2-atom W single point)
@@ -166,3 +167,49 @@ def python_code(local_code):
     import sys
 
     return local_code('python', 'defectgenome.selection', sys.executable)
+
+
+#: Retrieved files of real runs, ``<calc>/<case>/`` (made by ``tests/parsers/fixtures/generate.py``).
+PARSER_FIXTURES = Path(__file__).parent / 'parsers' / 'fixtures'
+
+
+@pytest.fixture
+def generate_calc_job(aiida_profile, tmp_path):
+    """Return ``render(entry_point, inputs) -> (folder, calcinfo)``: the files a CalcJob writes for its
+    program and its ``CalcInfo``, without running anything."""
+    import tempfile
+
+    from aiida.common.folders import Folder
+    from aiida.engine.utils import instantiate_process
+    from aiida.manage import get_manager
+    from aiida.plugins import CalculationFactory
+
+    def render(entry_point, inputs):
+        process = instantiate_process(get_manager().get_runner(), CalculationFactory(entry_point), **inputs)
+        folder = Folder(tempfile.mkdtemp(prefix='submit-', dir=tmp_path))
+        return Path(folder.abspath), process.prepare_for_submission(folder)
+
+    return render
+
+
+@pytest.fixture
+def generate_calc_job_node(aiida_localhost):
+    """Return ``make(entry_point, fixture, inputs=None)``: a stored job of ``entry_point`` whose retrieved
+    files are those of ``PARSER_FIXTURES / fixture`` (e.g. ``'lammps/relax_md'``, or a folder of the test), with
+    ``inputs`` linked."""
+    from aiida import orm
+    from aiida.common.links import LinkType
+
+    def make(entry_point, fixture, inputs=None):
+        node = orm.CalcJobNode(computer=aiida_localhost, process_type=f'aiida.calculations:{entry_point}')
+        node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
+        node.set_option('output_filename', 'aiida.out')
+        for name, value in (inputs or {}).items():
+            node.base.links.add_incoming(value.store(), LinkType.INPUT_CALC, name)
+        node.store()
+        retrieved = orm.FolderData(tree=PARSER_FIXTURES / fixture)
+        retrieved.base.links.add_incoming(node, LinkType.CREATE, 'retrieved')
+        retrieved.store()
+        return node
+
+    return make

@@ -1,0 +1,39 @@
+"""The inputs that ``GpawCalculation`` and the package's own jobs (selection, SNAP training, watched MD) write."""
+
+import json
+from pathlib import Path
+
+from aiida_defectgenome.core.jobs import gpaw_single_point
+
+from ..job_cases import GAMMA_MD_WATCH, SELECTION_PARAMETERS, TRAINING_SETTINGS
+
+
+def test_gpaw_inputs(render, file_regression, data_regression):
+    folder, summary = render('gpaw', 'single_point')
+    assert (folder / 'dg_gpaw.py').read_text() == Path(gpaw_single_point.__file__).read_text()  # the script that runs
+    file_regression.check((folder / gpaw_single_point.PARAMETERS_FILE).read_text(), extension='.json')
+    file_regression.check((folder / gpaw_single_point.STRUCTURE_FILE).read_text(), basename='gpaw-structure', extension='.xyz')
+    data_regression.check(summary)
+
+
+def test_selection_links_the_dump_where_it_lies(render, data_regression):
+    folder, summary = render('selection', 'polycrystal')
+    request = json.loads((folder / 'selection.json').read_text())
+    assert request == {**SELECTION_PARAMETERS, 'dumps': ['parent/trajectory.dump']}
+    assert summary['remote_symlink_list'] == [['/scratch/dg/lammps-run/trajectory.dump', 'parent/trajectory.dump']]
+    data_regression.check(summary)
+
+
+def test_training_writes_its_settings_and_the_frames(render, data_regression):
+    folder, summary = render('snap_training', 'fast_ensemble')
+    assert json.loads((folder / 'training.json').read_text()) == TRAINING_SETTINGS
+    assert (folder / 'training.extxyz').read_text().count('energy=') == 30
+    data_regression.check(summary)
+
+
+def test_watched_md_writes_the_model_description_beside_its_files(render, data_regression):
+    folder, summary = render('gamma_md', 'hot_run_stopped')
+    assert json.loads((folder / 'watch.json').read_text()) == GAMMA_MD_WATCH
+    description = json.loads((folder / 'potential' / 'potential.json').read_text())
+    assert description['pair_style'] == 'eam/alloy' and description['files'] == ['W_zhou.eam.alloy']
+    data_regression.check(summary)
