@@ -68,8 +68,9 @@ def aiida_child(factor: int) -> None:
 
     active = ActiveSetData(active_set_of([a for a, _ in read_configurations(BASIC_W_DATASET)], SnapDescriptor(twojmax=6)))
     builder = EipSamplingWorkChain.get_builder_from_protocol(
-        orm.load_code('lammps@localhost'), orm.load_code('python@localhost'), [load_potential('eam-zhou-W')], active,
-        SCENARIOS, 'fast', 'benchmark-clusters', SELECTION, overrides=overrides(factor),
+        orm.load_code('lammps@localhost'), orm.load_code('python@localhost'), [load_potential('eam-zhou-W')],
+        protocol='fast', overrides=overrides(factor), active_set=active, scenarios=SCENARIOS,
+        output_group='benchmark-clusters', selection=SELECTION,
     )  # fmt: skip
     start = time.perf_counter()
     _, node = run_get_node(builder)

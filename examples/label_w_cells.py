@@ -16,7 +16,7 @@ if created:  # a second run finds them labelled already and skips them
     group.add_nodes([orm.StructureData(ase=atoms).store() for atoms in cells])
 structures = list(group.nodes)
 
-builder = DftLabelingWorkChain.get_builder_from_protocol('gpaw', orm.load_code('gpaw@localhost'), group.label, protocol='fast')
+builder = DftLabelingWorkChain.get_builder_from_protocol(orm.load_code('gpaw@localhost'), group.label, protocol='fast')
 builder.output_group = orm.Str('example-w-cells-labelled')
 results, node = run_get_node(builder)
 print(f'{node.process_label}<{node.pk}>: {results["summary"]["labelled"]}')

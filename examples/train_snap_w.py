@@ -14,7 +14,7 @@ from aiida_defectgenome.core.mlip.snap_training import force_spread
 from aiida_defectgenome.data.potential_registry import potential_files
 from aiida_defectgenome.workflows.training import TrainingWorkChain
 
-builder = TrainingWorkChain.get_builder_from_protocol(orm.load_code('python@localhost'), ['W-basic'], 'fast', ensemble=5)
+builder = TrainingWorkChain.get_builder_from_protocol(orm.load_code('python@localhost'), ['W-basic'], protocol='fast', ensemble=5)
 results, node = run_get_node(builder)
 test = results['metrics']['test']
 print(

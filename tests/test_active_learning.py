@@ -24,13 +24,13 @@ def al_builder(aiida_profile, tmp_path, python_code, lammps_code, gpaw_code, eam
     def factory(temperature, **md):
         builder = ActiveLearningWorkChain.get_builder()
         builder.groups = orm.List(['al-basic'])
-        training = TrainingWorkChain.get_builder_from_protocol(python_code, ['al-basic'], 'fast')
+        training = TrainingWorkChain.get_builder_from_protocol(python_code, ['al-basic'], protocol='fast')
         builder.training.parameters, builder.training.snap.code = training.parameters, python_code
         builder.structures = {'bulk': structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True).repeat(3))}
         builder.md = orm.Dict({'temperature': temperature, 'steps': 100, 'every': 50, **md})
         builder.md_code = python_code
         builder.pcc_gcmc.code, builder.pcc_gcmc.potential = lammps_code, eam_w
-        labeling = DftLabelingWorkChain.get_builder_from_protocol('gpaw', gpaw_code, 'al-basic', 'fast')
+        labeling = DftLabelingWorkChain.get_builder_from_protocol(gpaw_code, 'al-basic', protocol='fast')
         builder.dft_labeling.engine, builder.dft_labeling.gpaw.gpaw.code = labeling.engine, gpaw_code
         builder.dft_labeling.gpaw.gpaw.parameters = labeling.gpaw.gpaw.parameters
         return builder

@@ -36,7 +36,7 @@ def test_active_learning_scenarios_get_the_eip_loadings(aiida_profile, lammps_co
 
     overrides = {'active_learning': {'scenarios': ['crack', 'tension']}}
     builder = DefectGenomeWorkChain.get_builder_from_protocol(
-        lammps_code, python_code, gpaw_code, 'W-basic', 'demo', 'x', overrides
+        lammps_code, python_code, gpaw_code, protocol='demo', overrides=overrides, basic_group='W-basic', group_prefix='x'
     )
     learning = builder.active_learning
     planned = plan_runs(['crack', 'tension'], 'W', 3.165, read_protocol('eip_sampling', 'fast')[1])

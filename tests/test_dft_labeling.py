@@ -43,7 +43,7 @@ def test_gpaw_labels_a_group_and_records_a_failure_without_stopping(aiida_profil
     structures = [orm.StructureData(ase=atoms) for atoms in (strained, rattled, impossible)]
     _group('dft-test-configurations', structures)
     builder = DftLabelingWorkChain.get_builder_from_protocol(
-        'gpaw', gpaw_code, 'dft-test-configurations', protocol='fast', overrides={'kpoint_spacing': 0.15}
+        gpaw_code, 'dft-test-configurations', protocol='fast', overrides={'kpoint_spacing': 0.15}
     )
     builder.output_group = orm.Str('dft-test-labelled')
     results, node = run_get_node(builder)
@@ -73,7 +73,7 @@ def test_gpaw_labels_a_group_and_records_a_failure_without_stopping(aiida_profil
 
 
 def test_an_empty_or_missing_group_is_an_exit_code(aiida_profile, gpaw_code):
-    builder = DftLabelingWorkChain.get_builder_from_protocol('gpaw', gpaw_code, 'no-such-group', protocol='fast')
+    builder = DftLabelingWorkChain.get_builder_from_protocol(gpaw_code, 'no-such-group', protocol='fast')
     _, node = run_get_node(builder)
     assert node.exit_status == DftLabelingWorkChain.exit_codes.ERROR_NO_CONFIGURATIONS.status
     assert 'no-such-group' in node.exit_message
@@ -92,9 +92,9 @@ def test_vasp_inputs_follow_the_precise_protocol(aiida_profile, aiida_localhost)
     code.store()
     _group('vasp-test-configurations', [structure])
     with pytest.raises(ValueError, match='POTCAR family `PBE.54` not found.*uploadfamily'):
-        DftLabelingWorkChain.get_builder_from_protocol('vasp', code, 'vasp-test-configurations', potential_family='PBE.54')
+        DftLabelingWorkChain.get_builder_from_protocol(code, 'vasp-test-configurations', potential_family='PBE.54')
     with pytest.raises(ValueError, match='potential_family'):
-        DftLabelingWorkChain.get_builder_from_protocol('vasp', code, 'vasp-test-configurations')
+        DftLabelingWorkChain.get_builder_from_protocol(code, 'vasp-test-configurations')
 
 
 def test_genuine_vasp_output_becomes_the_labels_ase_reads_from_it():

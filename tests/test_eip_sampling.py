@@ -25,7 +25,7 @@ FOUR_SCENARIOS = ['polycrystal', 'tension', 'loop', 'indentation']
 
 def _four_scenarios(lammps_code, python_code, eam_w, w_active_set, group):
     return EipSamplingWorkChain.get_builder_from_protocol(
-        lammps_code, python_code, [eam_w], ActiveSetData(w_active_set), scenarios=FOUR_SCENARIOS, protocol='fast',
+        lammps_code, python_code, [eam_w], active_set=ActiveSetData(w_active_set), scenarios=FOUR_SCENARIOS, protocol='fast',
         output_group=group, selection={'threshold': 2.0, 'limit': 3, 'radius': 5.0},
     )  # fmt: skip
 
@@ -112,8 +112,9 @@ def test_two_eips_sample_the_same_scenario(aiida_profile, mpi_localhost, lammps_
 
     meam_w = load_potential('meam-W')
     builder = EipSamplingWorkChain.get_builder_from_protocol(
-        lammps_code, python_code, [eam_w, meam_w], ActiveSetData(w_active_set), scenarios=['polycrystal'], protocol='fast',
-        output_group='two-eip-clusters', selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0}, overrides=SHORT_ANNEAL,
+        lammps_code, python_code, [eam_w, meam_w], protocol='fast', overrides=SHORT_ANNEAL,
+        active_set=ActiveSetData(w_active_set), scenarios=['polycrystal'], output_group='two-eip-clusters',
+        selection={'threshold': 1.5, 'limit': 2, 'radius': 5.0},
     )  # fmt: skip
     builder.lammps_options = orm.Dict({'withmpi': True, 'resources': {'num_machines': 1, 'num_mpiprocs_per_machine': 2}})
     results, node = run_get_node(builder)

@@ -64,7 +64,7 @@ def small_genome(tmp_path):
 def test_archive_round_trip_keeps_every_node_and_link(aiida_profile, python_code, small_genome, tmp_path):
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
-    builder = TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], 'fast')
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], protocol='fast')
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     exported, counts = archive_round_trip(node, results['potential'], tmp_path)
@@ -144,7 +144,7 @@ def test_genome_stats_grade_groups_against_a_reference(cli, small_genome, tmp_pa
 def test_show_provenance_of_an_imported_configuration_used_by_a_model(cli, python_code, small_genome):
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
-    results, node = run_get_node(TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], 'fast'))
+    results, node = run_get_node(TrainingWorkChain.get_builder_from_protocol(python_code, [small_genome], protocol='fast'))
     assert node.is_finished_ok, node.exit_message
     member = next(iter(orm.load_group(small_genome).nodes))
     result = cli('genome', 'show', small_genome, '--provenance', member.uuid[:8])

@@ -143,10 +143,12 @@ def test_the_training_workchain_takes_the_mtp_level_from_the_protocol_or_the_cal
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
     code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_training', filepath_executable='/opt/mlip-3/bin/mlp')
-    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], 'default', trainer='mtp')
+    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], protocol='default', trainer='mtp')
     assert builder.trainer.value == 'mtp' and builder.mtp.code.uuid == code.uuid
     assert builder.parameters.get_dict() == {'level': 20, 'iteration_limit': 1000, 'test_fraction': 0.1}
-    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], 'fast', overrides={'level': 16}, trainer='mtp')
+    builder = TrainingWorkChain.get_builder_from_protocol(
+        code, ['w-basic'], protocol='fast', overrides={'level': 16}, trainer='mtp'
+    )
     assert builder.parameters['level'] == 16
     with pytest.raises(ValueError, match='ensembles are trained by the built-in SNAP trainer only'):
         TrainingWorkChain.get_builder_from_protocol(code, ['w-basic'], ensemble=5, trainer='mtp')

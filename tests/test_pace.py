@@ -116,7 +116,7 @@ def test_training_workchain_runs_pacemaker(aiida_profile, aiida_code_installed, 
     ase.io.write(tmp_path / 'w-small.extxyz', [labelled_atoms(a, labels) for a, labels in small_w])
     import_genome(tmp_path / 'w-small.extxyz', 'w-small')
     code = aiida_code_installed(default_calc_job_plugin='defectgenome.pace_training', filepath_executable=PACEMAKER)
-    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-small'], 'fast', trainer='pace')
+    builder = TrainingWorkChain.get_builder_from_protocol(code, ['w-small'], protocol='fast', trainer='pace')
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     assert results['potential'].filenames == ['output_potential.yace', 'output_potential.asi']

@@ -32,8 +32,9 @@ def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code
     cluster = structure_from_atoms(sphere())
     active_set = ActiveSetData(w_active_set)
     builder = PccGcmcWorkChain.get_builder_from_protocol(
-        lammps_code, eam_w, cluster, protocol='fast', overrides=QUICK, cohesive_energy=orm.Float(E_COH), active_set=active_set
-    )
+        lammps_code, eam_w, cluster, protocol='fast', overrides=QUICK, options={'max_wallclock_seconds': 1200},
+        cohesive_energy=orm.Float(E_COH), active_set=active_set,
+    )  # fmt: skip
     results, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     cell = results['structure']
@@ -52,6 +53,7 @@ def test_workchain_gives_a_perfect_cell_with_provenance_to_every_box(lammps_code
     assert active_set.uuid in {link.node.uuid for link in creator.base.links.get_incoming().all()}
     box_runs = [child for child in node.called if child.process_type == LammpsCalculation.build_process_type()]
     assert len(box_runs) == 2 == len(results['energy_map'].get_array('natoms'))
+    assert {run.get_option('max_wallclock_seconds') for run in box_runs} == {1200}  # the builder's options reach them
     used = {link.node.uuid for link in creator.base.links.get_incoming().all()}
     assert {run.outputs.structure.uuid for run in box_runs} <= used  # every box run feeds the choice
     assert results['energy_map_plot'].get_content(mode='rb')[:4] == b'\x89PNG'

@@ -72,8 +72,10 @@ def test_pcc_gcmc(protocol, lammps_code, eam_w):
     from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcGroupWorkChain, PccGcmcWorkChain
 
     cluster = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True) * (2, 2, 2))
-    check_reference(f'pcc_gcmc-{protocol}', PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, cluster, protocol))
-    group = PccGcmcGroupWorkChain.get_builder_from_protocol(lammps_code, eam_w, 'clusters', protocol)
+    check_reference(
+        f'pcc_gcmc-{protocol}', PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, cluster, protocol=protocol)
+    )
+    group = PccGcmcGroupWorkChain.get_builder_from_protocol(lammps_code, eam_w, 'clusters', protocol=protocol)
     check_reference(f'pcc_gcmc_group-{protocol}', group)
 
 
@@ -81,21 +83,21 @@ def test_pcc_gcmc(protocol, lammps_code, eam_w):
 def test_training(protocol, python_code):
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
-    check_reference(f'training-{protocol}', TrainingWorkChain.get_builder_from_protocol(python_code, ['basic'], protocol))
+    check_reference(f'training-{protocol}', TrainingWorkChain.get_builder_from_protocol(python_code, ['basic'], protocol=protocol))
 
 
 @pytest.mark.parametrize('protocol', ['fast', 'moderate', 'precise'])
 def test_dft_labeling_with_gpaw(protocol, gpaw_code):
     from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 
-    builder = DftLabelingWorkChain.get_builder_from_protocol('gpaw', gpaw_code, 'cells', protocol)
+    builder = DftLabelingWorkChain.get_builder_from_protocol(gpaw_code, 'cells', protocol=protocol)
     check_reference(f'dft_labeling-gpaw-{protocol}', builder)
 
 
 def test_eip_sampling_fast(lammps_code, python_code, eam_w):
     from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
-    builder = EipSamplingWorkChain.get_builder_from_protocol(lammps_code, python_code, [eam_w], None, ['all'], 'fast')
+    builder = EipSamplingWorkChain.get_builder_from_protocol(lammps_code, python_code, [eam_w], protocol='fast')
     check_reference('eip_sampling-fast', builder)
 
 
@@ -106,3 +108,21 @@ def test_campaign_demo(lammps_code, python_code, gpaw_code):
         lammps_code, python_code, gpaw_code, protocol='demo', group_prefix='demo'
     )
     check_reference('campaign-demo', builder)
+
+
+@pytest.mark.parametrize('protocol', ['relax', 'single_point'])
+def test_lammps_base(protocol, lammps_code, eam_w):
+    from aiida_defectgenome.workflows.lammps_base import LammpsBaseWorkChain
+
+    structure = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True))
+    check_reference(
+        f'lammps_base-{protocol}', LammpsBaseWorkChain.get_builder_from_protocol(lammps_code, structure, eam_w, protocol=protocol)
+    )
+
+
+@pytest.mark.parametrize('protocol', ['fast', 'moderate', 'precise'])
+def test_gpaw_base(protocol, gpaw_code):
+    from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
+
+    structure = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True))
+    check_reference(f'gpaw_base-{protocol}', GpawBaseWorkChain.get_builder_from_protocol(gpaw_code, structure, protocol=protocol))

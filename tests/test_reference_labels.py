@@ -88,7 +88,7 @@ def test_the_trainer_never_mixes_reference_and_dft_labels(mixed_group, python_co
     run_get_node(_reference_builder('ref-mixed'))
     group, _ = orm.Group.collection.get_or_create('ref-only')
     group.add_nodes(cells)
-    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['ref-dft', 'ref-only'], 'fast')
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['ref-dft', 'ref-only'], protocol='fast')
     _, node = run_get_node(builder)
     assert node.exit_status == TrainingWorkChain.exit_codes.ERROR_MIXED_REFERENCE_LABELS.status
     assert 'reference:meam-W' in node.exit_message and labels_of(dft[:1])[0][1] in node.exit_message

@@ -91,7 +91,7 @@ def test_workchain_reports_unlabelled_and_refuses_empty(python_code, split_files
     group = GenomeGroup(label='unlabelled-only').store()
     atoms = ase.io.read(split_files[1], index=0)
     group.add_nodes([structure_from_atoms(atoms).store()])
-    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['unlabelled-only'], 'fast')
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['unlabelled-only'], protocol='fast')
     _, node = run_get_node(builder)
     assert node.exit_status == TrainingWorkChain.exit_codes.ERROR_NO_LABELLED_DATA.status
     assert any('1 unlabelled left out' in log.message for log in orm.Log.collection.get_logs_for(node))
@@ -108,7 +108,7 @@ def test_a_model_with_a_second_radial_channel_is_trained_stored_and_run_by_lammp
     train_file, test_file = split_files
     assert cli('genome', 'import', train_file, '--group', 'w-train-channels').exit_code == 0
     overrides = {'basis': {'extra': [{'twojmax': 4, 'cutoff': 3.8}]}, 'learning_curve': []}
-    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['w-train-channels'], 'fast', overrides=overrides)
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['w-train-channels'], protocol='fast', overrides=overrides)
     _, node = run_get_node(builder)
     assert node.is_finished_ok, node.exit_message
     potential = node.outputs.potential
@@ -129,7 +129,7 @@ def test_every_snap_protocol_builds_a_valid_basis(python_code, protocol):
     from aiida_defectgenome.core.jobs.training_job import validate_settings
     from aiida_defectgenome.workflows.training import TrainingWorkChain
 
-    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['any'], protocol)
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['any'], protocol=protocol)
     basis, _ = validate_settings(builder.parameters.get_dict(), need_species=False)
     assert len(basis.channels) == {'fast': 1, 'default': 4}[protocol]
     assert basis.columns == {'fast': 120, 'default': 538}[protocol]

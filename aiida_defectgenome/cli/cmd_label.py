@@ -45,7 +45,7 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     dft_code = load_code_or_fail(code or 'gpaw@localhost', '--code')
     configurations = _configurations_group(input_)
     builder = DftLabelingWorkChain.get_builder_from_protocol(
-        engine, dft_code, configurations, protocol=protocol, potential_family=potential_family
+        dft_code, configurations, protocol=protocol, engine=engine, potential_family=potential_family
     )
     builder.output_group = orm.Str(output_group or f'{configurations}-labelled')
     if max_concurrent:

@@ -79,7 +79,7 @@ def cmd_pcc_gcmc(
     start = time.perf_counter()
     if group:
         builder = PccGcmcGroupWorkChain.get_builder_from_protocol(
-            lammps, eip, group, protocol, overrides, output_group=output_group, max_concurrent=max_concurrent
+            lammps, eip, group, protocol=protocol, overrides=overrides, output_group=output_group, max_concurrent=max_concurrent
         )
         results, node = run_get_node(builder)
         _finish(node, {'summary': results.get('summary', orm.Dict()).get_dict()}, json_path, start)

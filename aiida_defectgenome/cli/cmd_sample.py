@@ -77,7 +77,9 @@ def cmd_sample(
     eips = [load_potential(name) for name in potentials]
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
-    builder = EipSamplingWorkChain.get_builder_from_protocol(*codes, eips, active_set, names, protocol, output_group, selection)
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        *codes, eips, protocol=protocol, active_set=active_set, scenarios=names, output_group=output_group, selection=selection
+    )
     if max_concurrent:
         builder.max_concurrent = orm.Int(max_concurrent)
     if submit:

@@ -50,7 +50,13 @@ def cmd_train(ctx, inputs, trainer, protocol, ensemble, directory, weights, code
     groups = [_genome_group(value) for value in inputs]
     overrides = {'level': level} if level is not None else None
     builder = TrainingWorkChain.get_builder_from_protocol(
-        training_code, groups, protocol, group_weights, ensemble, overrides=overrides, trainer=trainer
+        training_code,
+        groups,
+        protocol=protocol,
+        overrides=overrides,
+        trainer=trainer,
+        group_weights=group_weights,
+        ensemble=ensemble,
     )
     results, node = run_or_fail(builder)
     directory = Path(directory)

@@ -28,6 +28,13 @@ def process_failure(node) -> str:
     return f'{node.process_label}<{node.pk}> exit {node.exit_status}: {node.exit_message or node.process_state.value}'
 
 
+def set_options(namespace, options: dict | None) -> None:
+    """Set each of ``options`` on a builder's ``metadata.options`` ``namespace`` (the others keep their defaults:
+    a whole dict assigned at once would have to repeat ``resources``)."""
+    for key, value in (options or {}).items():
+        namespace[key] = value
+
+
 def port_name(name: str) -> str:
     """``name`` as a port or link label: every character but letters and digits becomes ``_``."""
     return ''.join(c if c.isalnum() else '_' for c in name)

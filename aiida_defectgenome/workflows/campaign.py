@@ -41,6 +41,8 @@ from .training import TrainingWorkChain
 __all__ = ('DefectGenomeWorkChain',)
 
 _SHARED = ('groups', 'training', 'pcc_gcmc', 'dft_labeling', 'group_prefix')
+#: Kinds of job whose ``metadata.options`` the campaign builder takes (``options={'dft': {...}}``).
+CAMPAIGN_OPTIONS = ('lammps', 'dft', 'training')
 #: Campaign settings whose keys the user names (structures) or the stage checks (its overrides, selection, MD).
 OPEN_OVERRIDES = (
     'eip_sampling.overrides',
@@ -248,11 +250,12 @@ class DefectGenomeWorkChain(WorkChain):
         lammps_code,
         python_code,
         dft_code,
-        basic_group: str = 'W-basic',
+        *,
         protocol: str | None = None,
-        group_prefix: str | None = None,
         overrides: dict | None = None,
-        dft_options: dict | None = None,
+        options: dict | None = None,
+        basic_group: str = 'W-basic',
+        group_prefix: str | None = None,
         reference_labeler: str | None = None,
         **dft_settings,
     ):
@@ -264,8 +267,15 @@ class DefectGenomeWorkChain(WorkChain):
         :param reference_labeler: name of a registered potential (e.g. ``meam-W``) that labels instead of DFT:
             a surrogate for trying the machinery in minutes, whose labels are never mixed with DFT labels.
         :param overrides: campaign settings to replace, e.g. ``{'dft_labeling': {'max_concurrent': 4}}``.
+        :param options: ``metadata.options`` by kind of job: ``lammps`` (EIP sampling and PCC-GCMC box runs),
+            ``dft`` (the labelling jobs), ``training`` (the training jobs), e.g.
+            ``{'dft': {'resources': {'num_machines': 2}, 'max_wallclock_seconds': 7200, 'account': 'p1'}}``.
         :param dft_settings: ``potential_family``, ``potential_mapping`` (VASP).
         """
+        unknown = sorted(set(options or {}) - set(CAMPAIGN_OPTIONS))
+        if unknown:
+            raise ValueError(f'unknown options `{", ".join(unknown)}`; known: {", ".join(CAMPAIGN_OPTIONS)}')
+        options = {kind: (options or {}).get(kind) for kind in CAMPAIGN_OPTIONS}
         name, settings = read_protocol('campaign', protocol)
         settings = merge_overrides(settings, overrides, 'campaign', OPEN_OVERRIDES)
         potentials = [load_potential(label) for label in settings['potentials']]
@@ -275,8 +285,8 @@ class DefectGenomeWorkChain(WorkChain):
 
         eip = settings['eip_sampling']
         sampling = EipSamplingWorkChain.get_builder_from_protocol(
-            lammps_code, python_code, potentials, None, eip['scenarios'], eip['protocol'],
-            selection=eip['selection'], overrides=eip['overrides'],
+            lammps_code, python_code, potentials, protocol=eip['protocol'], overrides=eip['overrides'],
+            options=options['lammps'], scenarios=eip['scenarios'], selection=eip['selection'],
         )  # fmt: skip
         _copy_into(builder.eip_sampling, sampling, exclude=('metadata', 'output_group', 'active_set'))
 
@@ -284,6 +294,8 @@ class DefectGenomeWorkChain(WorkChain):
         builder.pcc_gcmc.code, builder.pcc_gcmc.potential = lammps_code, potentials[0]
         builder.pcc_gcmc.parameters = protocol_parameters(pcc['protocol'], pcc['overrides'])
         builder.pcc_gcmc.max_concurrent = orm.Int(pcc['max_concurrent'])
+        if options['lammps']:
+            builder.pcc_gcmc.lammps_options = orm.Dict(options['lammps'])
 
         dft = settings['dft_labeling']
         if reference_labeler:
@@ -293,14 +305,15 @@ class DefectGenomeWorkChain(WorkChain):
             if dft['engine'] == 'vasp':
                 dft_settings.setdefault('potential_mapping', {element: element for p in potentials for element in p.species})
             labeling = DftLabelingWorkChain.get_builder_from_protocol(
-                dft['engine'], dft_code, '', dft['protocol'], dft['overrides'], dft_options, **dft_settings
-            )
+                dft_code, '', protocol=dft['protocol'], overrides=dft['overrides'], options=options['dft'],
+                engine=dft['engine'], **dft_settings,
+            )  # fmt: skip
             labeling.max_concurrent = orm.Int(dft['max_concurrent'])
             _copy_into(builder.dft_labeling, labeling, exclude=('metadata', 'configurations', 'output_group'))
 
         train = settings['training']
         training = TrainingWorkChain.get_builder_from_protocol(
-            python_code, [basic_group], train['protocol'], ensemble=train.get('ensemble', 0)
+            python_code, [basic_group], protocol=train['protocol'], options=options['training'], ensemble=train.get('ensemble', 0)
         )
         _copy_into(builder.training, training, exclude=('metadata', 'groups'))
 

@@ -26,8 +26,8 @@ from ..data.genome import GenomeGroup
 from ..data.labels import group_pointers, tables_by_uuid
 from ..data.potential import InteratomicPotentialData
 from ..protocols import protocol_file, read_protocol
-from . import jobs_at_once, process_failure
-from .gpaw_base import GpawBaseWorkChain
+from . import jobs_at_once, process_failure, set_options
+from .gpaw_base import GpawBaseWorkChain, gpaw_parameters
 
 __all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
 
@@ -232,34 +232,36 @@ class DftLabelingWorkChain(WorkChain):
     @classmethod
     def get_builder_from_protocol(
         cls,
-        engine: str,
         code: orm.AbstractCode,
         configurations: str,
+        *,
         protocol: str | None = None,
         overrides: dict | None = None,
         options: dict | None = None,
+        engine: str | None = None,
         potential_family: str | None = None,
         potential_mapping: dict | None = None,
     ):
-        """Return a builder for ``engine`` with the settings of ``protocol`` (``fast``, ``moderate``, ``precise``).
+        """Return a builder labelling group ``configurations`` with ``code`` and the settings of ``protocol``
+        (``fast``, ``moderate``, ``precise``).
 
         :param overrides: GPAW parameters (``gpaw``) or INCAR keys (``vasp``) that replace the protocol's.
         :param options: ``metadata.options`` of every DFT job (resources, walltime, ``withmpi``).
+        :param engine: ``gpaw`` or ``vasp``; default: the one of the code's plugin.
         :param potential_family: VASP only: the POTCAR family uploaded with ``aiida-vasp potcar uploadfamily``.
         :param potential_mapping: VASP only: element -> POTCAR name (default: each element's own name).
         """
-        if engine not in ENGINES:
-            raise ValueError(f'engine must be one of {", ".join(ENGINES)}, not `{engine}`')
+        engine = engine or _engine_of(code)
+        if engine not in ('gpaw', 'vasp'):
+            raise ValueError(f'engine must be gpaw or vasp, not `{engine}` (reference labels need no code)')
         _, settings = read_protocol('dft_labeling', protocol)
         builder = cls.get_builder()
         builder.configurations = orm.Str(configurations)
         builder.engine = orm.Str(engine)
         if engine == 'gpaw':
-            parameters = {**settings['gpaw'], 'kpoint_spacing': settings['kpoint_spacing'], **(overrides or {})}
             builder.gpaw.gpaw.code = code
-            builder.gpaw.gpaw.parameters = orm.Dict(merged_parameters(parameters))
-            if options:
-                builder.gpaw.gpaw.metadata.options = options
+            builder.gpaw.gpaw.parameters = orm.Dict(gpaw_parameters(protocol, overrides))
+            set_options(builder.gpaw.gpaw.metadata.options, options)
             return builder
         if not potential_family:
             raise ValueError('engine `vasp` needs potential_family (the POTCAR family name)')
@@ -276,9 +278,17 @@ class DftLabelingWorkChain(WorkChain):
             ) from exc
         builder.vasp.potential_mapping = orm.Dict(potential_mapping or {element: element for element in elements})
         builder.vasp.settings = orm.Dict(VASP_PARSER_SETTINGS)
-        if options:
-            builder.vasp.calc.metadata.options = options
+        set_options(builder.vasp.calc.metadata.options, options)
         return builder
+
+
+def _engine_of(code: orm.AbstractCode) -> str:
+    """``gpaw`` or ``vasp``, by the code's default plugin; ValueError if it is neither's."""
+    plugin = code.default_calc_job_plugin or ''
+    for engine, plugins in (('gpaw', ('defectgenome.gpaw',)), ('vasp', ('vasp.vasp',))):
+        if plugin in plugins:
+            return engine
+    raise ValueError(f'code `{code.full_label}` runs `{plugin or "no plugin"}`: give engine=`gpaw` or `vasp`')
 
 
 def vasp_incar(protocol: str | None = None, overrides: dict | None = None) -> dict:

@@ -162,21 +162,25 @@ class EipSamplingWorkChain(WorkChain):
         lammps_code,
         selection_code,
         potentials: list,
-        active_set: ActiveSetData | None,
-        scenarios=('all',),
+        *,
         protocol: str | None = None,
+        overrides: dict | None = None,
+        options: dict | None = None,
+        active_set: ActiveSetData | None = None,
+        scenarios=('all',),
         output_group: str = 'eip-sampling-clusters',
         selection: dict | None = None,
         lattice_constant: float | None = None,
         seed: int = 1,
-        overrides: dict | None = None,
     ):
         """Return a builder running ``scenarios`` (names of :data:`..core.lammps.sampling_plan.SCENARIOS` or ``all``)
         with ``protocol`` (``fast``, ``production``) for the element of the first potential.
 
+        :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
+        :param options: ``metadata.options`` of the LAMMPS jobs (resources, walltime, account, queue).
+        :param active_set: what the snapshots are graded against; the campaign builds it from its basic set.
         :param lattice_constant: bcc lattice constant (A); default: the first potential's own.
         :param selection: selection settings (threshold 2, limit, radius 8 A, ...).
-        :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
         """
         _, settings = read_protocol('eip_sampling', protocol)
         settings = merge_overrides(settings, overrides, 'eip_sampling')
@@ -195,6 +199,8 @@ class EipSamplingWorkChain(WorkChain):
         builder.selection = orm.Dict(selection or {})
         builder.lammps_code, builder.selection_code = lammps_code, selection_code
         builder.output_group = orm.Str(output_group)
+        if options:
+            builder.lammps_options = orm.Dict(options)
         return builder
 
 

@@ -8,9 +8,18 @@ from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_han
 
 from ..calculations.gpaw import GpawCalculation
 from ..core.jobs.gpaw_single_point import merged_parameters
+from ..protocols import read_protocol
+from . import set_options
 from .walltime import WalltimeRestart
 
-__all__ = ('GpawBaseWorkChain',)
+__all__ = ('GpawBaseWorkChain', 'gpaw_parameters')
+
+
+def gpaw_parameters(protocol: str | None = None, overrides: dict | None = None) -> dict:
+    """The complete GPAW parameters of a labelling ``protocol`` of ``dft_labeling.yaml`` (``fast``, ``moderate``,
+    ``precise``) with ``overrides`` (GPAW parameters) replacing its values; ValueError on an unknown key."""
+    _, settings = read_protocol('dft_labeling', protocol)
+    return merged_parameters({**settings['gpaw'], 'kpoint_spacing': settings['kpoint_spacing'], **(overrides or {})})
 
 
 class GpawBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
@@ -32,6 +41,16 @@ class GpawBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
             while_(cls.should_run_process)(cls.run_process, cls.inspect_process),
             cls.results,
         )
+
+    @classmethod
+    def get_builder_from_protocol(cls, code, structure, *, protocol=None, overrides=None, options=None):
+        """Return a builder for a single point of ``structure`` with the GPAW settings of a labelling ``protocol``
+        (``fast``, ``moderate``, ``precise``), ``overrides`` (GPAW parameters) and ``options`` (``metadata.options``)."""
+        builder = cls.get_builder()
+        builder.gpaw.code, builder.gpaw.structure = code, structure
+        builder.gpaw.parameters = orm.Dict(gpaw_parameters(protocol, overrides))
+        set_options(builder.gpaw.metadata.options, options)
+        return builder
 
     def setup(self):
         super().setup()

@@ -8,6 +8,8 @@ from aiida.engine import BaseRestartWorkChain, ProcessHandlerReport, process_han
 
 from ..calculations.lammps import LammpsCalculation
 from ..core.lammps.inputs import validate_parameters
+from ..protocols import merge_overrides, read_protocol
+from . import set_options
 from .walltime import WalltimeRestart
 
 __all__ = ('LammpsBaseWorkChain',)
@@ -35,6 +37,20 @@ class LammpsBaseWorkChain(WalltimeRestart, BaseRestartWorkChain):
         spec.exit_code(
             310, 'ERROR_TIMESTEP_TOO_SMALL', message='Atoms are still lost at the minimum timestep: the system explodes.'
         )
+
+    @classmethod
+    def get_builder_from_protocol(cls, code, structure, potential, *, protocol=None, overrides=None, options=None):
+        """Return a builder running ``structure`` with ``potential`` by a protocol of ``lammps_base.yaml`` (``relax``,
+        ``single_point``), ``overrides`` of its parameters (``{'stages': [...], 'thermo_every': 10}``) and ``options``
+        (``metadata.options``); ValueError on parameters LAMMPS would refuse."""
+        _, settings = read_protocol('lammps_base', protocol)
+        parameters = merge_overrides(settings['parameters'], overrides)
+        validate_parameters(parameters)
+        builder = cls.get_builder()
+        builder.lammps.code, builder.lammps.structure, builder.lammps.potential = code, structure, potential
+        builder.lammps.parameters = orm.Dict(parameters)
+        set_options(builder.lammps.metadata.options, options)
+        return builder
 
     def setup(self):
         super().setup()

@@ -104,6 +104,12 @@ class PccGcmcWorkChain(WorkChain):
             help='PCC-GCMC parameters (core.pcc_gcmc.gcmc.PCC_GCMC_DEFAULTS); defaults: the `fast` protocol.',
         )
         spec.input('cohesive_energy', valid_type=orm.Float, required=False, help='EIP energy per atom (eV); else computed.')
+        spec.input(
+            'lammps_options',
+            valid_type=orm.Dict,
+            required=False,
+            help='metadata.options of the LAMMPS box runs (resources, max_wallclock_seconds, account, queue_name).',
+        )
         spec.outline(
             cls.setup,
             cls.seed,
@@ -129,12 +135,15 @@ class PccGcmcWorkChain(WorkChain):
         spec.exit_code(310, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
 
     @classmethod
-    def get_builder_from_protocol(cls, code, potential, cluster, protocol=None, overrides=None, **inputs):
+    def get_builder_from_protocol(cls, code, potential, cluster, *, protocol=None, overrides=None, options=None, **inputs):
         """Return a builder for ``cluster`` with the parameters of ``protocol`` (``fast``, ``paper``)
-        updated by ``overrides``; extra keyword ``inputs`` (core_mask, source_energies, ...) are set as given."""
+        updated by ``overrides``; ``options``: ``metadata.options`` of the LAMMPS box runs; extra keyword
+        ``inputs`` (core_mask, source_energies, ...) are set as given."""
         parameters = protocol_parameters(protocol, overrides)
         builder = cls.get_builder()
         builder.code, builder.potential, builder.cluster, builder.parameters = code, potential, cluster, parameters
+        if options:
+            builder.lammps_options = orm.Dict(options)
         for key, value in inputs.items():
             builder[key] = value
         return builder
@@ -197,6 +206,8 @@ class PccGcmcWorkChain(WorkChain):
                 'parameters': orm.Dict(box['run']),
                 'metadata': {'call_link_label': self._box_label(index)},
             }
+            if 'lammps_options' in self.inputs:
+                inputs['metadata']['options'] = self.inputs.lammps_options.get_dict()
             runs[self._box_label(index)] = self.submit(LammpsCalculation, **inputs)
         self.report(f'submitted {len(runs)} LAMMPS box runs' + (' (second round)' if self._second_round() else ''))
         return ToContext(**runs)
@@ -308,13 +319,16 @@ class PccGcmcGroupWorkChain(WorkChain):
 
     @classmethod
     def get_builder_from_protocol(
-        cls, code, potential, clusters: str, protocol=None, overrides=None, output_group=None, max_concurrent=None
+        cls, code, potential, clusters: str, *, protocol=None, overrides=None, options=None, output_group=None, max_concurrent=None
     ):
         """Return a builder for the clusters of group ``clusters`` with the parameters of ``protocol`` (``fast``,
-        ``paper``) updated by ``overrides``; cells go to ``output_group`` (default ``<clusters>-periodic``)."""
+        ``paper``) updated by ``overrides``; ``options``: ``metadata.options`` of the LAMMPS box runs; cells go to
+        ``output_group`` (default ``<clusters>-periodic``)."""
         parameters = protocol_parameters(protocol, overrides)
         builder = cls.get_builder()
         builder.code, builder.potential, builder.clusters, builder.parameters = code, potential, orm.Str(clusters), parameters
+        if options:
+            builder.lammps_options = orm.Dict(options)
         builder.output_group = orm.Str(output_group or f'{clusters}-periodic')
         if max_concurrent:
             builder.max_concurrent = orm.Int(max_concurrent)

@@ -25,7 +25,7 @@ from ..core.mlip.mtp_files import validate_mtp_settings
 from ..core.mlip.pace_files import pacemaker_input
 from ..data.labels import group_pointers, tables_by_uuid
 from ..protocols import merge_overrides, read_protocol
-from . import process_failure
+from . import process_failure, set_options
 
 __all__ = ('TRAINERS', 'TrainingWorkChain')
 
@@ -188,18 +188,20 @@ class TrainingWorkChain(WorkChain):
         cls,
         code,
         groups,
+        *,
         protocol=None,
-        group_weights=None,
-        ensemble: int = 0,
         overrides: dict | None = None,
         options=None,
         trainer: str = 'snap',
+        group_weights=None,
+        ensemble: int = 0,
     ):
         """Return a builder for training on ``groups`` (labels) with a protocol of ``training.yaml``.
 
         :param code: a Python code (snap), a ``pacemaker`` code (pace) or an MLIP-3 ``mlp`` code (mtp).
-        :param ensemble: extra bootstrap models for the force spread (snap; 0: none; the paper uses 5).
         :param overrides: settings replacing the protocol's (e.g. ``{'basis': {'twojmax': 8}}``).
+        :param options: ``metadata.options`` of the training job.
+        :param ensemble: extra bootstrap models for the force spread (snap; 0: none; the paper uses 5).
         """
         if trainer not in TRAINERS:
             raise ValueError(f'trainer must be one of {", ".join(TRAINERS)}, not `{trainer}`')
@@ -217,6 +219,5 @@ class TrainingWorkChain(WorkChain):
             builder.group_weights = orm.Dict(dict(group_weights))
         builder[trainer].code = code
         builder.parameters = orm.Dict(parameters)
-        if options:
-            builder[trainer].metadata.options = options
+        set_options(builder[trainer].metadata.options, options)
         return builder
