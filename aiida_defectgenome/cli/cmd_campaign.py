@@ -83,9 +83,17 @@ def cmd_run(
         load_potential(reference_labeler)  # an unknown name stops here, before anything is imported or stored
     _ensure_basic_set(basic_group)
     extra = {'potential_family': potential_family} if potential_family else {}
-    builder = DefectGenomeWorkChain.get_builder_from_protocol(
-        *codes, basic_group=basic_group, protocol=protocol, group_prefix=group_prefix, reference_labeler=reference_labeler, **extra
-    )
+    try:
+        builder = DefectGenomeWorkChain.get_builder_from_protocol(
+            *codes,
+            basic_group=basic_group,
+            protocol=protocol,
+            group_prefix=group_prefix,
+            reference_labeler=reference_labeler,
+            **extra,
+        )
+    except ValueError as exc:  # a protocol that cannot be built (a potential whose ground state is not bcc, ...)
+        raise click.ClickException(str(exc)) from exc
     if submit:
         node = submit_process(builder)
         click.echo(f'Submitted {node.process_label}<{node.pk}>: `aiida-defectgenome campaign status {node.pk}`.')

@@ -66,7 +66,7 @@ def cmd_sample(
     from aiida import orm
     from aiida.engine import submit as submit_process
 
-    from ..data.potential_registry import load_potential, require_potentials
+    from ..data.potential_registry import bcc_lattice_constant, load_potential, require_potentials
     from ..services.d_optimality import active_set_for_group
     from ..services.genome import load_genome
     from ..workflows.eip_sampling import EipSamplingWorkChain
@@ -75,6 +75,10 @@ def cmd_sample(
     codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
     require_potentials(potentials)
     eips = [load_potential(name) for name in potentials]
+    try:
+        bcc_lattice_constant(eips[0])  # before the active set (minutes): the scenarios are bcc crystals
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint='--potential') from exc
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(

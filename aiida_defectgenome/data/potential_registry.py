@@ -160,8 +160,23 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
 
 
 def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
-    """Relaxed bcc lattice constant (A) of the potential's (first) element, from the local LAMMPS."""
-    from ..core.lammps.local import relaxed_lattice_constant
+    """Relaxed bcc lattice constant (A) of the potential's (first) element, from the local LAMMPS.
 
+    :raises ValueError: when bcc is not the element's lowest-energy crystal with this potential (of bcc, fcc,
+        hcp): the built-in scenarios build bcc crystals, and a genome of bcc copper, say, would be wrong.
+    """
+    from ..core.lammps.local import ground_state
+
+    symbol = node.species[0]
     with potential_files(node) as spec:
-        return relaxed_lattice_constant(spec, node.species[0])
+        states = ground_state(spec, symbol)
+    lowest = states['lowest']
+    if lowest != 'bcc':
+        state = states[lowest]
+        above = f'; bcc lies {1000 * (states["bcc"]["energy"] - state["energy"]):.0f} meV/atom above' if 'bcc' in states else ''
+        raise ValueError(
+            f'potential `{node.name}` makes {symbol} {lowest} (a = {state["a"]:.3f} A, {state["energy"]:.3f} eV/atom{above}): '
+            f'the built-in scenarios build bcc crystals only and would make a genome of bcc {symbol}; '
+            'only metals whose ground state is bcc can be sampled for now'
+        )
+    return states['bcc']['a']

@@ -187,7 +187,8 @@ class EipSamplingWorkChain(WorkChain):
         species = potentials[0].species
         if len(species) != 1:
             raise ValueError('the built-in scenarios are single-element: give a potential of one element')
-        a = lattice_constant or bcc_lattice_constant(potentials[0])
+        a = bcc_lattice_constant(potentials[0])  # and a refusal where bcc is not the element's ground state
+        a = lattice_constant or a
         builder = cls.get_builder()
         runs = plan_runs(list(scenarios), species[0], a, settings, seed)
         builder.runs = orm.Dict({f'r{k:02d}': {'scenario': run.scenario, 'variant': run.variant} for k, run in enumerate(runs)})

@@ -71,3 +71,20 @@ def test_inconsistent_potentials_are_refused(kwargs, message):
     }
     with pytest.raises(PotentialError, match=message):
         PotentialSpec(**{**spec, **kwargs})
+
+
+@pytest.mark.parametrize(
+    'filename, symbol, pair_style, lowest, a',
+    [
+        ('W_zhou.eam.alloy', 'W', 'eam/alloy', 'bcc', 3.1648),
+        ('Cu_u3.eam', 'Cu', 'eam', 'fcc', 3.615),
+        ('Mg_mm.eam.fs', 'Mg', 'eam/fs', 'hcp', 3.184),
+    ],
+)
+def test_ground_state_finds_the_lattice_of_lowest_energy(filename, symbol, pair_style, lowest, a):
+    from aiida_defectgenome.core.lammps.local import ground_state
+
+    spec = PotentialSpec(name='p', files=(potentials_directory() / filename,), species=(symbol,), pair_style=pair_style)
+    states = ground_state(spec, symbol)
+    assert states['lowest'] == lowest and states[lowest]['a'] == pytest.approx(a, abs=2e-3)
+    assert set(states) == {'bcc', 'fcc', 'hcp', 'lowest'}

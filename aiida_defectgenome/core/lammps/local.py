@@ -19,7 +19,7 @@ from . import outputs as lammps_output
 from .potentials import PotentialSpec
 from .runtime import lammps_executable
 
-__all__ = ('LammpsRunError', 'relaxed_lattice_constant', 'run_lammps')
+__all__ = ('LammpsRunError', 'ground_state', 'relaxed_lattice_constant', 'run_lammps')
 
 
 class LammpsRunError(RuntimeError):
@@ -86,3 +86,40 @@ def relaxed_lattice_constant(potential: PotentialSpec, symbol: str, lattice: str
     stages = [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': 'iso'}]
     result = run_lammps(bulk(symbol, lattice, a=guess, cubic=True) * 3, potential, {'stages': stages})
     return float(result['atoms'].cell.lengths()[0] / 3)
+
+
+#: Crystals compared by :func:`ground_state`: cubic bcc and fcc, and hcp (orthorhombic cell, ideal c/a to start).
+LATTICES = ('bcc', 'fcc', 'hcp')
+
+
+def ground_state(potential: PotentialSpec, symbol: str) -> dict:
+    """Return ``{lattice: {'energy': eV/atom, 'a': A}}`` of ``symbol`` in bcc, fcc and hcp relaxed with
+    ``potential`` (box relaxed; hcp's axes each on their own), and ``'lowest'``: the lattice of lowest energy.
+
+    Each starts at the atomic volume of ASE's reference crystal of the element; a lattice LAMMPS cannot run
+    (atoms lost, say) is left out.
+    """
+    from ase.build import bulk
+
+    volume = bulk(symbol).get_volume() / len(bulk(symbol))
+    starts = {
+        'bcc': bulk(symbol, 'bcc', a=(2 * volume) ** (1 / 3), cubic=True) * 3,
+        'fcc': bulk(symbol, 'fcc', a=(4 * volume) ** (1 / 3), cubic=True) * 3,
+        'hcp': bulk(symbol, 'hcp', a=(2**0.5 * volume) ** (1 / 3), c=(8 / 3) ** 0.5 * (2**0.5 * volume) ** (1 / 3),
+                    orthorhombic=True) * (3, 2, 2),
+    }  # fmt: skip
+    found = {}
+    for lattice, atoms in starts.items():
+        relax = 'aniso' if lattice == 'hcp' else 'iso'
+        try:
+            result = run_lammps(atoms, potential, {'stages': [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': relax}]})
+        except LammpsRunError:
+            continue
+        cells = {'bcc': 3, 'fcc': 3, 'hcp': 3}[lattice]
+        found[lattice] = {
+            'energy': result['atoms'].info['energy'] / len(atoms),
+            'a': float(result['atoms'].cell.lengths()[0] / cells),
+        }
+    if not found:
+        raise LammpsRunError(f'{symbol}: LAMMPS ran none of {", ".join(LATTICES)} with potential {potential.name}')
+    return {**found, 'lowest': min(found, key=lambda lattice: found[lattice]['energy'])}
