@@ -196,7 +196,7 @@ def generate_calc_job(aiida_profile, tmp_path):
 def generate_calc_job_node(aiida_localhost):
     """Return ``make(entry_point, fixture, inputs=None)``: a stored job of ``entry_point`` whose retrieved
     files are those of ``PARSER_FIXTURES / fixture`` (e.g. ``'lammps/relax_md'``, or a folder of the test), with
-    ``inputs`` linked."""
+    ``inputs`` linked (a dict value is a namespace: ``structures={'s1': ...}`` links ``structures__s1``)."""
     from aiida import orm
     from aiida.common.links import LinkType
 
@@ -205,7 +205,10 @@ def generate_calc_job_node(aiida_localhost):
         node.set_option('resources', {'num_machines': 1, 'num_mpiprocs_per_machine': 1})
         node.set_option('output_filename', 'aiida.out')
         for name, value in (inputs or {}).items():
-            node.base.links.add_incoming(value.store(), LinkType.INPUT_CALC, name)
+            for label, item in (
+                {f'{name}__{key}': v for key, v in value.items()} if isinstance(value, dict) else {name: value}
+            ).items():
+                node.base.links.add_incoming(item.store(), LinkType.INPUT_CALC, label)
         node.store()
         retrieved = orm.FolderData(tree=PARSER_FIXTURES / fixture)
         retrieved.base.links.add_incoming(node, LinkType.CREATE, 'retrieved')

@@ -179,5 +179,25 @@ def _gamma_md(codes, prerequisites):
 
 GAMMA_MD = {'hot_run_stopped': ('defectgenome.gamma_md', _gamma_md)}
 
+
+def _reference_labels(codes, prerequisites=None):
+    cluster = bulk('W', 'bcc', a=A0, cubic=True) * (2, 2, 2)
+    cluster.pbc = False  # no stress for a cell that is not periodic
+    return {
+        'code': codes['python'],
+        'potential': potential(),
+        'structures': {'s1': rotated_cell(), 's2': orm.StructureData(ase=cluster)},
+    }
+
+
+REFERENCE_LABELS = {'periodic_and_open': ('defectgenome.reference_labels', _reference_labels)}
+
 #: Every case by the calculation's short name (the fixture folder ``tests/parsers/fixtures/<calc>/<case>``).
-CASES = {'lammps': LAMMPS, 'gpaw': GPAW, 'selection': SELECTION, 'snap_training': TRAINING, 'gamma_md': GAMMA_MD}
+CASES = {
+    'lammps': LAMMPS,
+    'gpaw': GPAW,
+    'selection': SELECTION,
+    'snap_training': TRAINING,
+    'gamma_md': GAMMA_MD,
+    'reference_labels': REFERENCE_LABELS,
+}

@@ -72,7 +72,7 @@ def _check_provenance(prefix: str) -> int:
         if structure.base.extras.get('dg_iteration', None):  # found by active learning
             assert 'GammaMdCalculation' in processes and 'SnapTrainingCalculation' in processes
         table = orm.load_node(structure.base.extras.get('dg_labels'))
-        assert table.creator.process_label == 'reference_labels' and table.creator.is_finished_ok
+        assert table.creator.process_label == 'ReferenceLabelsCalculation' and table.creator.is_finished_ok
         assert structure.pk in {node.pk for node in _structure_inputs(table.creator)}
     return len(configurations)
 
@@ -137,7 +137,7 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     started_daemon_client.start_daemon(timeout=120)
     _await(node, 1500)
     assert node.is_finished_ok, node.exit_message
-    labelling = [n for n in node.called_descendants if n.process_label == 'reference_labels' and n.is_finished_ok]
+    labelling = [n for n in node.called_descendants if n.process_label == 'ReferenceLabelsCalculation' and n.is_finished_ok]
     labelled = [s.pk for n in labelling for s in _structure_inputs(n)]
     assert labelled and len(labelled) == len(set(labelled))  # nothing labelled twice
     assert not [n for n in node.called_descendants if n.process_label == 'GpawCalculation']
@@ -194,7 +194,7 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
     group = query.append(orm.StructureData, with_group='g', filters={'id': found[0].pk}).first(flat=True)
     shown = cli('genome', 'show', group, '--provenance', found[0].uuid)
     assert shown.exit_code == 0 and 'watched MLIP MD (md 3000 K 400 steps)' in shown.output
-    assert 'reference:meam-W: reference_labels<' in shown.output, shown.output
+    assert 'reference:meam-W: ReferenceLabelsCalculation<' in shown.output, shown.output
 
 
 def _structure_inputs(process) -> list:

@@ -107,39 +107,31 @@ def _daemon_workers(profile_name: str) -> list:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_nothing_labelled_twice(
-    aiida_profile, started_daemon_client, cli
+def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no_box_runs_twice(
+    aiida_profile, started_daemon_client, cli, lammps_code, eam_w, tmp_path
 ):
-    """`kill -9` of the daemon worker while it computes reference labels: the workflow goes on in a new worker
-    from its last checkpoint and labels every configuration once, recomputing only the chunk that was cut
-    short; the killed calcfunction stays `running` under a finished workflow, `orphans` finds it and
-    `orphans --mark` closes it."""
+    """`kill -9` of the daemon worker while it seeds the boxes of a PCC-GCMC cluster (calcfunction
+    `seed_pcc_boxes`, seconds): the work chain goes on in a new worker from its last checkpoint, seeds again and
+    runs each box once; the killed calcfunction stays `running` under a finished work chain, `orphans` finds it
+    and `orphans --mark` closes it."""
     from aiida.engine import submit
 
     from aiida_defectgenome.common.structures import structure_from_atoms
-    from aiida_defectgenome.data.potential_registry import load_potential
-    from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
+    from aiida_defectgenome.workflows.pcc_gcmc import PccGcmcWorkChain
 
-    group = orm.Group(label='killed-worker').store()
-    cells = []
-    for seed in range(300):  # three chunks of about 6 s of MEAM labels each
-        atoms = bulk('W', 'bcc', a=3.165, cubic=True) * 3
-        atoms.rattle(0.05, seed=seed)
-        cells.append(structure_from_atoms(atoms).store())
-    group.add_nodes(cells)
-    builder = DftLabelingWorkChain.get_builder()
-    builder.configurations = orm.Str(group.label)
-    builder.engine = orm.Str('reference')
-    builder.reference_potential = load_potential('meam-W')
+    cluster = structure_from_atoms(ase.io.read(_sphere(tmp_path / 'cluster.extxyz')))
+    builder = PccGcmcWorkChain.get_builder_from_protocol(
+        lammps_code, eam_w, cluster, protocol='fast', overrides={'boxes': 2, 'gcmc_steps': 100}
+    )
     node = submit(builder)
 
-    def labelling():
-        return [n for n in node.called if n.process_label == 'reference_labels']
+    def seeding():
+        return [n for n in node.called if n.process_label == 'seed_pcc_boxes']
 
     deadline = time.time() + 240
-    while not [n for n in labelling() if n.process_state and n.process_state.value == 'running']:
-        assert time.time() < deadline and not node.is_terminated, 'the reference labels were never seen running'
-        time.sleep(0.5)
+    while not [n for n in seeding() if n.process_state and n.process_state.value == 'running']:
+        assert time.time() < deadline and not node.is_terminated, 'the seeding was never seen running'
+        time.sleep(0.2)
     workers = _daemon_workers(aiida_profile.name)
     assert workers, 'no daemon worker process found'
     for worker in workers:
@@ -149,13 +141,13 @@ def test_a_worker_killed_mid_calcfunction_leaves_an_orphan_that_is_closed_and_no
         assert time.time() < deadline, f'{node.process_label}<{node.pk}> did not finish after the kill'
         time.sleep(2)
     assert node.is_finished_ok, node.exit_message
-    killed = [n for n in labelling() if not n.is_terminated]
-    finished = [n for n in labelling() if n.is_finished_ok]
+    killed = [n for n in seeding() if not n.is_terminated]
     assert len(killed) == 1 and killed[0].process_state.value == 'running'
     killed = killed[0]
-    assert len(finished) == 3 and len(labelling()) == 4  # chunks of 100: the kill cost one chunk, not all 300
-    assert {cell.base.extras.get('dg_labels') for cell in cells} == {n.outputs.result.uuid for n in finished}
-    assert not [cell for cell in cells if cell.base.extras.get('dg_labels_history', None)]  # each labelled once
-    assert f'reference_labels<{killed.pk}> running' in cli('orphans', node.pk).output
+    assert len([n for n in seeding() if n.is_finished_ok]) == 1  # seeded again once, from the checkpoint
+    box_runs = [n for n in node.called if n.process_label == 'LammpsCalculation']
+    labels = [n.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label for n in box_runs]
+    assert sorted(labels) == ['box_0', 'box_1']  # each box ran once: the kill came before any was submitted
+    assert f'seed_pcc_boxes<{killed.pk}> running' in cli('orphans', node.pk).output
     marked = cli('orphans', '--mark')
     assert marked.exit_code == 0 and killed.is_excepted and f'{node.process_label}<{node.pk}> ended' in killed.exception

@@ -40,18 +40,19 @@ def mixed_group(aiida_profile, tmp_path):
     return dft, cells
 
 
-def _reference_builder(configurations: str):
+def _reference_builder(configurations: str, code):
     builder = DftLabelingWorkChain.get_builder()
     builder.configurations = orm.Str(configurations)
     builder.engine = orm.Str('reference')
     builder.reference_potential = load_potential('meam-W')
+    builder.reference_code = code
     return builder
 
 
-def test_a_reference_potential_labels_the_rest_but_never_relabels_dft(mixed_group):
+def test_a_reference_potential_labels_the_rest_but_never_relabels_dft(mixed_group, python_code):
     dft, cells = mixed_group
     pointers = [s.base.extras.get('dg_labels') for s in dft]
-    results, node = run_get_node(_reference_builder('ref-mixed'))
+    results, node = run_get_node(_reference_builder('ref-mixed', python_code))
     assert node.is_finished_ok, node.exit_message
     summary = results['summary'].get_dict()
     assert sorted(summary['labelled']) == sorted(s.uuid for s in cells)
@@ -68,12 +69,12 @@ def test_a_reference_potential_labels_the_rest_but_never_relabels_dft(mixed_grou
         assert np.allclose(labels.forces, reference.forces, atol=1e-9) and np.abs(labels.forces).max() > 0.1
         assert np.allclose(labels.stress, reference.stress, atol=1e-9) and abs(labels.stress[0, 1]) > 1e-4  # sheared
     table = orm.load_node(cells[0].base.extras.get('dg_labels'))
-    assert table.creator.process_label == 'reference_labels' and table.creator.inputs.potential.label == 'meam-W'
+    assert table.creator.process_label == 'ReferenceLabelsCalculation' and table.creator.inputs.potential.label == 'meam-W'
 
-    again = run_get_node(_reference_builder('ref-mixed'))[1].outputs.summary.get_dict()
+    again = run_get_node(_reference_builder('ref-mixed', python_code))[1].outputs.summary.get_dict()
     assert (len(again['skipped']), len(again['labelled'])) == (2, 0)  # same potential: not recomputed
 
-    other = _reference_builder('ref-mixed')  # another reference potential: relabelled, the old pointer kept
+    other = _reference_builder('ref-mixed', python_code)  # another reference potential: relabelled, the old pointer kept
     other.reference_potential = load_potential('eam-zhou-W')
     first = [s.base.extras.get('dg_labels') for s in cells]
     assert len(run_get_node(other)[1].outputs.summary['labelled']) == 2
@@ -85,7 +86,7 @@ def test_a_reference_potential_labels_the_rest_but_never_relabels_dft(mixed_grou
 
 def test_the_trainer_never_mixes_reference_and_dft_labels(mixed_group, python_code):
     dft, cells = mixed_group
-    run_get_node(_reference_builder('ref-mixed'))
+    run_get_node(_reference_builder('ref-mixed', python_code))
     group, _ = orm.Group.collection.get_or_create('ref-only')
     group.add_nodes(cells)
     builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['ref-dft', 'ref-only'], protocol='fast')
@@ -95,8 +96,9 @@ def test_the_trainer_never_mixes_reference_and_dft_labels(mixed_group, python_co
     assert not [n for n in node.called_descendants if n.process_label == 'SnapTrainingCalculation']
 
 
-def test_reference_engine_needs_its_potential(aiida_profile):
-    builder = _reference_builder('ref-mixed')
-    del builder['reference_potential']
-    with pytest.raises(ValueError, match='engine `reference` needs `reference_potential`'):
+@pytest.mark.parametrize('missing', ['reference_potential', 'reference_code'])
+def test_reference_engine_needs_its_potential_and_code(aiida_profile, python_code, missing):
+    builder = _reference_builder('ref-mixed', python_code)
+    del builder[missing]
+    with pytest.raises(ValueError, match='engine `reference` needs `reference_potential` .* and `reference_code`'):
         run_get_node(builder)

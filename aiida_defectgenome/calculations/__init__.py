@@ -11,6 +11,7 @@ from ..core.structures.datasets import read_configurations
 __all__ = (
     'SINGLE_THREADED',
     'define_training_ports',
+    'potential_folder',
     'python_module_codeinfo',
     'serial_job_defaults',
     'single_threaded',
@@ -35,6 +36,19 @@ def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
     codeinfo.cmdline_params = ['-m', module]
     codeinfo.stdout_name = calcjob.options.output_filename
     return codeinfo
+
+
+def potential_folder(folder, potential) -> list:
+    """Write ``potential/potential.json`` (what :func:`..core.mlip.potential_evaluation.read_potential_directory`
+    reads on the computer) into the job's ``folder``; return the ``local_copy_list`` of the potential's files."""
+    import io
+    import json
+
+    from ..core.mlip.potential_evaluation import POTENTIAL_FILE, potential_description
+
+    description = io.StringIO(json.dumps(potential_description(potential)))
+    folder.get_subfolder('potential', create=True).create_file_from_filelike(description, POTENTIAL_FILE, mode='w')
+    return [(potential.uuid, name, f'potential/{name}') for name in potential.filenames]
 
 
 def serial_job_defaults(spec, parser_name: str) -> None:

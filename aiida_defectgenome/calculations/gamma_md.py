@@ -18,10 +18,9 @@ from aiida.engine import CalcJob
 from ..common.structures import atoms_from_structure
 from ..common.validators import dict_validator
 from ..core.jobs.gamma_md import validate_watch
-from ..core.mlip.potential_evaluation import POTENTIAL_FILE, potential_description
 from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
-from . import python_module_codeinfo, serial_job_defaults
+from . import potential_folder, python_module_codeinfo, serial_job_defaults
 
 __all__ = ('GammaMdCalculation',)
 
@@ -57,12 +56,10 @@ class GammaMdCalculation(CalcJob):
         text.seek(0)
         folder.create_file_from_filelike(text, 'structure.extxyz', mode='w')
         self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
-        potential = self.inputs.potential
-        description = json.dumps(potential_description(potential))
-        folder.get_subfolder('potential', create=True).create_file_from_filelike(io.StringIO(description), POTENTIAL_FILE, mode='w')
+        local_copy_list = potential_folder(folder, self.inputs.potential)
 
         calcinfo = datastructures.CalcInfo()
         calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.gamma_md')]
-        calcinfo.local_copy_list = [(potential.uuid, name, f'potential/{name}') for name in potential.filenames]
+        calcinfo.local_copy_list = local_copy_list
         calcinfo.retrieve_list = ['saved.extxyz', 'summary.json', self.options.output_filename]
         return calcinfo

@@ -301,6 +301,7 @@ class DefectGenomeWorkChain(WorkChain):
         if reference_labeler:
             builder.dft_labeling.engine = orm.Str('reference')
             builder.dft_labeling.reference_potential = load_potential(reference_labeler)
+            builder.dft_labeling.reference_code = python_code
         else:
             if dft['engine'] == 'vasp':
                 dft_settings.setdefault('potential_mapping', {element: element for p in potentials for element in p.species})

@@ -2,7 +2,8 @@
 
 One engine per run: GPAW (``GpawBaseWorkChain``, this package) or VASP (aiida-vasp's ``VaspWorkChain``,
 used as it is); or, to try the machinery in minutes, ``reference``: a published potential standing in for
-DFT (calcfunction ``reference_labels``, engine ``reference:<potential>``), which never relabels
+DFT (``ReferenceLabelsCalculation`` jobs of :data:`REFERENCE_CHUNK` configurations, engine
+``reference:<potential>``), which never relabels
 configurations that hold labels of another engine. Configurations are run ``max_concurrent`` at a time;
 each success leaves a one-row labels table (ancestor: the DFT run) that the configuration points to
 (extras ``dg_labels``, ``dg_labels_row``); each failure is recorded on the configuration (extra ``dg_label_failed``) and
@@ -13,12 +14,14 @@ settings are skipped; with AiiDA caching on, a repeated DFT run is not recompute
 from __future__ import annotations
 
 from aiida import orm
+from aiida.common.links import LinkType
 from aiida.engine import ToContext, WorkChain, while_
 from aiida.plugins import WorkflowFactory
 
 from ..calculations.functions.dft_labels import vasp_labels
-from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_labels, reference_settings
+from ..calculations.functions.reference_labels import REFERENCE_ENGINE, reference_settings
 from ..calculations.functions.summaries import workflow_summary
+from ..calculations.reference_labels import ReferenceLabelsCalculation
 from ..common.extras import update_extras
 from ..core.dft.vasp_labels import single_point_incar
 from ..core.jobs.gpaw_single_point import kpoint_mesh, merged_parameters
@@ -46,8 +49,8 @@ def _validate_engine(engine, _):
 
 def _validate_inputs(inputs, _):
     engine = inputs['engine'].value if 'engine' in inputs else None
-    if engine == 'reference' and 'reference_potential' not in inputs:
-        return 'engine `reference` needs `reference_potential` (the potential standing in for DFT)'
+    if engine == 'reference' and ('reference_potential' not in inputs or 'reference_code' not in inputs):
+        return 'engine `reference` needs `reference_potential` (the potential standing in for DFT) and `reference_code`'
     if engine == 'gpaw' and 'code' not in inputs.get('gpaw', {}).get('gpaw', {}):
         return 'engine `gpaw` needs `gpaw.gpaw.code` (a GPAW `gpaw` code)'
     if engine == 'vasp':
@@ -72,6 +75,12 @@ class DftLabelingWorkChain(WorkChain):
             valid_type=InteratomicPotentialData,
             required=False,
             help='Engine `reference`: the published potential that stands in for DFT.',
+        )
+        spec.input(
+            'reference_code',
+            valid_type=orm.AbstractCode,
+            required=False,
+            help='Engine `reference`: the Python (this package installed) that runs the labelling jobs.',
         )
         spec.input('kpoint_spacing', valid_type=orm.Float, required=False, help='VASP KPOINTS spacing, 1/A in units of 2 pi.')
         spec.input('output_group', valid_type=orm.Str, required=False, help='Group that receives the labelled configurations.')
@@ -171,28 +180,49 @@ class DftLabelingWorkChain(WorkChain):
         return ToContext(**futures)
 
     def _label_with_reference(self):
-        """Label the next :data:`REFERENCE_CHUNK` pending configurations with the reference potential (one
-        calcfunction per chunk, a checkpoint after each: a worker that dies loses one chunk, not the group)."""
-        chunk, self.ctx.pending = self.ctx.pending[:REFERENCE_CHUNK], self.ctx.pending[REFERENCE_CHUNK:]
-        structures = {f's{pk}': orm.load_node(pk) for pk in chunk}
-        potential = self.inputs.reference_potential
-        try:
-            table = reference_labels(potential=potential, **structures)
-        except Exception as exc:  # LAMMPS cannot run the potential: every configuration fails alike
+        """Submit one ``ReferenceLabelsCalculation`` per :data:`REFERENCE_CHUNK` pending configurations, as many at
+        once as the code's computer takes (a job that fails costs its chunk, not the group)."""
+        code, potential = self.inputs.reference_code, self.inputs.reference_potential
+        futures = {}
+        for _ in range(jobs_at_once(code, self.inputs.get('max_concurrent'))):
+            chunk, self.ctx.pending = self.ctx.pending[:REFERENCE_CHUNK], self.ctx.pending[REFERENCE_CHUNK:]
+            if not chunk:
+                break
+            inputs = {
+                'code': code,
+                'potential': potential,
+                'structures': {f's{pk}': orm.load_node(pk) for pk in chunk},
+                'metadata': {'call_link_label': f'reference_{chunk[0]}'},
+            }
+            futures[f'reference_{chunk[0]}'] = self.submit(ReferenceLabelsCalculation, **inputs)
+        self.report(
+            f'submitted {len(futures)} jobs of the reference potential {potential.name} (not DFT); '
+            f'{len(self.ctx.pending)} configurations waiting'
+        )
+        return ToContext(**futures)
+
+    def _inspect_reference(self, node) -> None:
+        """Point every configuration of a finished reference job to its row, or record the job's failure."""
+        structures = {
+            link.link_label.split('__', 1)[1]: link.node
+            for link in node.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all()
+            if link.link_label.startswith('structures__')
+        }
+        if not node.is_finished_ok:
+            message = _failure(node)
             for structure in structures.values():
-                self.ctx.summary['failed'][structure.uuid] = f'reference potential {potential.name}: {exc}'
-            self.report(f'the reference potential {potential.name} could not label: {exc}')
+                self.ctx.summary['failed'][structure.uuid] = message
+            self.report(f'{len(structures)} configurations not labelled by the reference potential: {message}')
             return
+        table = node.outputs.labels
         pointers = {structures[key].uuid: _pointer(structures[key], table, row) for row, key in enumerate(sorted(structures))}
         update_extras(pointers)  # one transaction for all of them
         self.ctx.summary['labelled'].update({uuid: table.uuid for uuid in pointers})
         self.ctx.done.extend(structure.pk for structure in structures.values())
-        self.report(
-            f'{len(structures)} configurations labelled by the reference potential {potential.name} (not DFT); '
-            f'{len(self.ctx.pending)} waiting'
-        )
 
     def inspect_batch(self):
+        for key in [k for k in self.ctx if k.startswith('reference_')]:
+            self._inspect_reference(self.ctx.pop(key))
         for key in [k for k in self.ctx if k.startswith('dft_')]:
             node = self.ctx.pop(key)
             structure = orm.load_node(int(key.split('_')[1]))

@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import numpy as np
+
 from aiida_defectgenome.core.jobs import gpaw_single_point
 
 from ..job_cases import GAMMA_MD_WATCH, SELECTION_PARAMETERS, TRAINING_SETTINGS
@@ -36,4 +38,19 @@ def test_watched_md_writes_the_model_description_beside_its_files(render, data_r
     assert json.loads((folder / 'watch.json').read_text()) == GAMMA_MD_WATCH
     description = json.loads((folder / 'potential' / 'potential.json').read_text())
     assert description['pair_style'] == 'eam/alloy' and description['files'] == ['W_zhou.eam.alloy']
+    data_regression.check(summary)
+
+
+def test_reference_labels_send_the_structures_at_full_precision(render, data_regression):
+    from ..job_cases import REFERENCE_LABELS
+
+    folder, summary = render('reference_labels', 'periodic_and_open')
+    frames = json.loads((folder / 'structures.json').read_text())
+    _, inputs = REFERENCE_LABELS['periodic_and_open']
+    structures = inputs({'python': None})['structures']
+    for frame, key in zip(frames, ('s1', 's2')):  # as stored: AiiDA keeps 14 significant digits
+        assert np.allclose(frame['positions'], structures[key].get_ase().positions, rtol=0, atol=1e-12)
+    assert [frame['pbc'] for frame in frames] == [[True] * 3, [False] * 3]
+    description = json.loads((folder / 'potential' / 'potential.json').read_text())
+    assert description['name'] == 'eam-zhou-W' and summary['local_copy_list'] == ['potential/W_zhou.eam.alloy']
     data_regression.check(summary)

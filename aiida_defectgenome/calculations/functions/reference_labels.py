@@ -1,24 +1,21 @@
 """Labels from a reference potential standing in for DFT (a surrogate, for trying the machinery in minutes).
 
-``reference_labels`` computes energy, forces and stress of many configurations with a published
-potential (LAMMPS, in this process) into one labels table of engine ``reference:<potential>``, which the
-trainer never mixes with DFT labels. ``copied_configurations`` makes fresh copies of configurations (their
+``ReferenceLabelsCalculation`` (``calculations/reference_labels.py``) computes energy, forces and stress of
+many configurations with a published potential into one labels table of engine ``reference:<potential>``,
+which the trainer never mixes with DFT labels; the names below tell such labels apart.
+``copied_configurations`` makes fresh copies of configurations (their
 ancestors), so that a labelled DFT set can be labelled again by a reference potential without touching
 its own labels.
 """
 
 from __future__ import annotations
 
-from aiida import orm
 from aiida.engine import calcfunction
 
 from ...common.structures import atoms_from_structure, structure_from_atoms
-from ...core.mlip.potential_evaluation import lammps_labels
-from ...data.labels import labels_table
 from ...data.potential import InteratomicPotentialData
-from ...data.potential_registry import potential_files
 
-__all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_labels', 'reference_settings')
+__all__ = ('REFERENCE_ENGINE', 'copied_configurations', 'reference_engine', 'reference_settings')
 
 #: Engine prefix of reference-potential labels (``reference:<potential name>``).
 REFERENCE_ENGINE = 'reference'
@@ -32,19 +29,6 @@ def reference_engine(potential: InteratomicPotentialData) -> str:
 def reference_settings(potential: InteratomicPotentialData) -> dict:
     """The ``settings`` of labels made by ``potential`` (its UUID and file digest): equal settings, same labels."""
     return {'potential': potential.uuid, 'sha256': potential.sha256}
-
-
-@calcfunction
-def reference_labels(potential: InteratomicPotentialData, **structures) -> orm.ArrayData:
-    """Return the labels table of ``structures`` (row ``k``: the ``k``-th key in sorted order) computed with
-    ``potential``; attributes ``engine`` (``reference:<name>``) and ``settings`` (the potential's UUID and
-    file digest)."""
-    keys = sorted(structures)
-    with potential_files(potential) as spec:
-        rows = lammps_labels(spec, [atoms_from_structure(structures[key]) for key in keys])
-    table = labels_table(rows, engine=reference_engine(potential))
-    table.base.attributes.set('settings', reference_settings(potential))
-    return table
 
 
 @calcfunction
