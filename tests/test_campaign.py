@@ -15,15 +15,20 @@ from aiida_defectgenome.services.genome import import_genome
 from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 6 minutes on 2 idle cores
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # 3 minutes on 2 idle cores
+
+
+#: Configurations of the W basic set the campaign starts from (the README demo takes all 678; here every
+#: fourth, so that copying, relabelling and training take a quarter of the time).
+BASIC_SUBSET = slice(None, None, 4)
 
 
 @pytest.fixture
 def basic_set(aiida_profile, tmp_path):
-    """The W basic set under its own label (other tests import parts of it as `W-basic`)."""
+    """A quarter of the W basic set under its own label (other tests import parts of it as `W-basic`)."""
     if not orm.QueryBuilder().append(orm.Group, filters={'label': 'campaign-basic'}).count():
         path = tmp_path / 'campaign-basic.extxyz'
-        ase.io.write(path, ase.io.read(BASIC_W_DATASET, index=':'))
+        ase.io.write(path, ase.io.read(BASIC_W_DATASET, index=':')[BASIC_SUBSET])
         import_genome(path, 'campaign-basic', engine='VASP')
     return 'campaign-basic'
 
@@ -178,7 +183,7 @@ def test_demo_campaign_through_the_daemon_with_a_restart(
 
     exported, counts = archive_round_trip(node, node.outputs.potential, tmp_path)
     assert (counts['nodes'], counts['links']) == exported
-    assert counts['structures'] > 678
+    assert counts['structures'] > 2 * len(pointers)  # the basic set, its reference copies and the campaign's cells
 
     status = cli('campaign', 'status', node.pk)
     assert status.exit_code == 0, status.output

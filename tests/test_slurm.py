@@ -54,6 +54,7 @@ def slurm_codes(slurm_cluster, cli, started_daemon_client, tmp_path_factory):
         'codes': {
             'lammps': {'executable': str(lammps_executable())},
             'gpaw': {'executable': str(Path(sys.executable).parent / 'gpaw')},
+            'python': {'executable': sys.executable},
         },
     }
     path = workdir / 'cluster.yaml'
@@ -157,3 +158,62 @@ def test_gpaw_past_its_walltime_comes_back_as_120_and_runs_again_with_twice_the_
     assert 'TIME LIMIT' in calls[0].outputs.retrieved.base.repository.get_object_content('_scheduler-stderr.txt')
     assert [c.get_option('max_wallclock_seconds') for c in calls] == [60, 120]
     assert node.outputs.labels.get_array('energy').shape == (1,)
+
+
+#: The demo campaign made small enough to run twice in a few minutes (one loop per kind for 400 steps, one
+#: cluster, a short watched MD); labels by the reference potential meam-W.
+MINI_CAMPAIGN = {
+    'eip_sampling': {'overrides': {'loop': {'steps': 400}}, 'selection': {'limit': 1}},
+    'active_learning': {'md': {'steps': 200}},
+}
+
+
+@pytest.mark.timeout(1200)
+def test_a_small_campaign_through_slurm_gives_what_it_gives_on_localhost(slurm_codes, lammps_code, python_code, tmp_path):
+    """The demo campaign, made small, submitted to the daemon twice at once: every job of one through SLURM over
+    SSH, of the other on localhost. The same clusters, cells and labels, and the same model to 1e-6."""
+    import ase.io
+
+    from aiida_defectgenome.services.genome import import_genome
+    from aiida_defectgenome.tools.demo import BASIC_W_DATASET
+    from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
+
+    path = tmp_path / 'basic.extxyz'
+    ase.io.write(path, ase.io.read(BASIC_W_DATASET, index=':60'))
+    import_genome(path, 'mini-basic', engine='VASP')
+    campaigns = {}
+    for where, (lammps, python) in {
+        'slurm': (slurm_codes['lammps'], slurm_codes['python']),
+        'local': (lammps_code, python_code),
+    }.items():
+        builder = DefectGenomeWorkChain.get_builder_from_protocol(
+            lammps, python, None, protocol='demo', overrides=MINI_CAMPAIGN, basic_group='mini-basic',
+            group_prefix=f'mini-{where}', reference_labeler='meam-W',
+        )  # fmt: skip
+        campaigns[where] = submit(builder)
+    for node in campaigns.values():
+        wait(node, 1100)
+        assert node.is_finished_ok, node.exit_message
+    remote = {n.computer.label for n in campaigns['slurm'].called_descendants if isinstance(n, orm.CalcJobNode)}
+    assert remote == {LABEL}  # every job of it went through SLURM
+    kinds = {n.process_label for n in campaigns['slurm'].called_descendants if isinstance(n, orm.CalcJobNode)}
+    expected = {
+        'LammpsCalculation',
+        'SelectionCalculation',
+        'ReferenceLabelsCalculation',
+        'SnapTrainingCalculation',
+        'GammaMdCalculation',
+    }
+    assert expected <= kinds, kinds
+    summaries = {where: node.outputs.summary.get_dict() for where, node in campaigns.items()}
+    assert summaries['local']['pcc_gcmc'].get('cells'), summaries['local']  # the campaign made cells to compare
+    for stage in ('eip_sampling', 'pcc_gcmc', 'dft_labeling_cells'):
+        counts = {
+            where: {k: v for k, v in summary[stage].items() if isinstance(v, int | float)} for where, summary in summaries.items()
+        }
+        assert counts['slurm'] == counts['local'] and counts['local'], (stage, counts)
+    assert summaries['slurm']['reference']['labelled'] == summaries['local']['reference']['labelled'] == 60
+    metrics = {where: node.outputs.metrics.get_dict() for where, node in campaigns.items()}
+    for split in ('train', 'test'):
+        for key in ('energy_rmse_mev_per_atom', 'force_rmse_mev_per_a'):
+            assert metrics['slurm'][split][key] == pytest.approx(metrics['local'][split][key], rel=1e-6), (split, key)
