@@ -22,6 +22,7 @@ def pytest_addoption(parser):
 #: each of the first N goes to its own worker at once, and no worker is left with a long one at the end.
 LONGEST_FIRST = (
     'test_demo_on_a_fresh_aiida_path',
+    'test_a_small_campaign_through_slurm_gives_what_it_gives_on_localhost',
     'test_gpaw_past_its_walltime_comes_back_as_120_and_runs_again_with_twice_the_time',
     'test_demo_campaign_through_the_daemon_with_a_restart',
     'test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_potential',
