@@ -15,6 +15,8 @@ from ase.build import bulk
 from aiida_defectgenome.common.structures import structure_from_atoms
 
 REFERENCES = Path(__file__).parent / 'fixtures' / 'protocols'
+#: Attribute of the stand-ins for production cells (see ``light_cells``): what the cell would be.
+LIGHT = 'dg_reference_cell'
 
 
 def _plain(value):
@@ -31,7 +33,7 @@ def _plain(value):
     if isinstance(value, orm.AbstractCode):
         return f'code {value.label}'
     if isinstance(value, orm.StructureData):
-        return f'StructureData {value.get_formula()} ({len(value.sites)} atoms)'
+        return value.base.attributes.get(LIGHT, None) or f'StructureData {value.get_formula()} ({len(value.sites)} atoms)'
     if isinstance(value, orm.Data) and hasattr(value, 'name'):
         return f'{type(value).__name__} {value.name}'
     return type(value).__name__
@@ -126,3 +128,38 @@ def test_gpaw_base(protocol, gpaw_code):
 
     structure = structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True))
     check_reference(f'gpaw_base-{protocol}', GpawBaseWorkChain.get_builder_from_protocol(gpaw_code, structure, protocol=protocol))
+
+
+@pytest.fixture
+def light_cells(monkeypatch):
+    """Production cells hold 10^5-10^6 atoms: their ``StructureData`` (70 s and 1.5 GB for EIP sampling) are
+    replaced by empty ones that say what they would be; everything else of the builder is built as it is."""
+    from aiida_defectgenome.workflows import campaign, eip_sampling
+
+    def light(atoms):
+        structure = orm.StructureData(cell=atoms.cell.array.tolist())
+        structure.base.attributes.set(LIGHT, f'StructureData {atoms.get_chemical_formula()} ({len(atoms)} atoms)')
+        return structure
+
+    for module in (eip_sampling, campaign):
+        monkeypatch.setattr(module, 'structure_from_atoms', light)
+
+
+@pytest.mark.slow  # 30 s: the production cells are built as ASE atoms (3.9 million)
+def test_eip_sampling_production(lammps_code, python_code, eam_w, light_cells):
+    from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
+
+    builder = EipSamplingWorkChain.get_builder_from_protocol(lammps_code, python_code, [eam_w], protocol='production')
+    check_reference('eip_sampling-production', builder)
+
+
+@pytest.mark.slow
+def test_campaign_production(lammps_code, python_code, light_cells):
+    """With the reference labeler: the production protocol's VASP labelling needs a POTCAR family (its INCAR
+    is checked in ``test_dft_labeling.py``)."""
+    from aiida_defectgenome.workflows.campaign import DefectGenomeWorkChain
+
+    builder = DefectGenomeWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, None, protocol='production', group_prefix='production', reference_labeler='meam-W'
+    )
+    check_reference('campaign-production', builder)
