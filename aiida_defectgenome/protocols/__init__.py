@@ -1,4 +1,5 @@
-"""YAML protocols of the workflows: ``<workflow>.yaml`` with ``default_protocol`` and ``protocols``."""
+"""YAML protocols of the workflows: ``<workflow>.yaml`` with ``default_protocol``, ``default_inputs`` (what every
+protocol shares) and ``protocols`` (each protocol's ``description`` and what it changes, merged key by key)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ def protocol_names(workflow: str) -> list[str]:
 
 
 def read_protocol(workflow: str, name: str | None = None) -> tuple[str, dict]:
-    """Return ``(name, protocol)`` of ``workflow``: the default one when ``name`` is ``None``; ValueError if unknown."""
+    """Return ``(name, protocol)`` of ``workflow``: ``default_inputs`` with the protocol's own values merged in
+    (the default protocol when ``name`` is ``None``); ValueError if unknown."""
     data = protocol_file(workflow)
     name = name or data['default_protocol']
     if name not in data['protocols']:
         raise ValueError(f'unknown protocol `{name}`; known: {", ".join(data["protocols"])}')
-    return name, data['protocols'][name]
+    return name, _merged(data.get('default_inputs', {}), data['protocols'][name], None, set(), '')
 
 
 def merge_overrides(values: dict, overrides: dict | None, workflow: str | None = None, open_paths=()) -> dict:
@@ -35,7 +37,11 @@ def merge_overrides(values: dict, overrides: dict | None, workflow: str | None =
     naming it and the known keys, except below the dotted ``open_paths`` (dicts whose keys are the user's own,
     such as named structures, or are checked where they are used).
     """
-    known = _known_keys(protocol_file(workflow)['protocols'].values()) if workflow else None
+    if workflow:
+        data = protocol_file(workflow)
+        known = _known_keys([data.get('default_inputs', {}), *data['protocols'].values()])
+    else:
+        known = None
     return _merged(values, overrides or {}, known, set(open_paths), '')
 
 
