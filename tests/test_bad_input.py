@@ -211,6 +211,12 @@ CASES = [
     ('label-vasp-without-code', lambda d: ['label', _extxyz(d), '--engine', 'vasp'], '--engine vasp needs --code'),
     ('label-no-input', lambda d: ['label', 'no-such-thing'], 'neither a file nor a group label'),
     ('label-code', lambda d: ['label', _extxyz(d), '--code', 'nope@nowhere'], 'no code `nope@nowhere`'),
+    (
+        'label-engine-not-the-codes',
+        lambda d: ['label', _extxyz(d), '--engine', 'vasp', '--code', 'gpaw@localhost', '--potential-family', 'PBE'],
+        'engine vasp, but code `gpaw@localhost` runs `defectgenome.gpaw` (gpaw)',
+    ),
+    ('label-code-not-dft', lambda d: ['label', _extxyz(d), '--code', 'lammps@localhost'], 'not GPAW or VASP: say which engine'),
     ('train-mtp', lambda d: ['train', GROUP, '--trainer', 'mtp', '--output', d / 'm'], '--trainer mtp needs --code (an MLIP-3'),
     ('train-level', lambda d: ['train', GROUP, '--level', '16', '--output', d / 'm'], '--level is the level of an MTP'),
     ('train-odd-level', lambda d: ['train', GROUP, '--trainer', 'mtp', '--code', 'x', '--level', '7', '--output', d / 'm'], 'even'),

@@ -95,8 +95,10 @@ def test_the_labelling_engine_is_the_codes(gpaw_code, aiida_localhost):
     other = orm.InstalledCode(
         computer=aiida_localhost, filepath_executable='/bin/true', default_calc_job_plugin='core.arithmetic.add'
     )
-    with pytest.raises(ValueError, match='runs `core.arithmetic.add`: give engine=`gpaw` or `vasp`'):
+    with pytest.raises(ValueError, match='runs `core.arithmetic.add`, not GPAW or VASP: say which engine it is'):
         DftLabelingWorkChain.get_builder_from_protocol(other, 'cells')
+    with pytest.raises(ValueError, match=r'engine vasp, but code `gpaw@localhost` runs `defectgenome.gpaw` \(gpaw\)'):
+        DftLabelingWorkChain.get_builder_from_protocol(gpaw_code, 'cells', engine='vasp')
 
 
 def test_a_lammps_protocol_with_a_bad_override_is_refused(lammps_code, eam_w, bcc_w):

@@ -11,7 +11,7 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_
 
 @cmd_root.command('label')
 @click.argument('input_', metavar='INPUT')
-@click.option('--engine', type=click.Choice(['gpaw', 'vasp']), default='gpaw', show_default=True)
+@click.option('--engine', type=click.Choice(['gpaw', 'vasp']), help="DFT engine (default: the code's, gpaw for gpaw@localhost).")
 @click.option('--protocol', type=click.Choice(protocol_names('dft_labeling')), default='moderate', show_default=True)
 @click.option(
     '--group', 'output_group', metavar='OUTGROUP', help='Genome group of the labelled configurations (default: INPUT-labelled).'
@@ -38,11 +38,17 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     from aiida import orm
 
     from ..services.genome import export_genome
-    from ..workflows.dft_labeling import DftLabelingWorkChain
+    from ..workflows.dft_labeling import DftLabelingWorkChain, engine_of
 
     if engine == 'vasp' and not (code and potential_family):
         raise click.UsageError('--engine vasp needs --code (a vasp.vasp code) and --potential-family')
     dft_code = load_code_or_fail(code or 'gpaw@localhost', '--code')
+    try:
+        engine = engine_of(dft_code, engine)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint='--engine/--code') from exc
+    if engine == 'vasp' and not potential_family:
+        raise click.UsageError(f'{dft_code.full_label} runs VASP: give --potential-family (aiida-vasp potcar uploadfamily)')
     configurations = _configurations_group(input_)
     builder = DftLabelingWorkChain.get_builder_from_protocol(
         dft_code, configurations, protocol=protocol, engine=engine, potential_family=potential_family

@@ -32,7 +32,7 @@ from ..protocols import protocol_file, read_protocol
 from . import jobs_at_once, process_failure, set_options
 from .gpaw_base import GpawBaseWorkChain, gpaw_parameters
 
-__all__ = ('DftLabelingWorkChain', 'vasp_incar', 'vasp_kpoints')
+__all__ = ('ENGINE_PLUGINS', 'DftLabelingWorkChain', 'engine_of', 'vasp_incar', 'vasp_kpoints')
 
 VaspWorkChain = WorkflowFactory('vasp.vasp')
 ENGINES = ('gpaw', 'vasp', 'reference')
@@ -281,9 +281,7 @@ class DftLabelingWorkChain(WorkChain):
         :param potential_family: VASP only: the POTCAR family uploaded with ``aiida-vasp potcar uploadfamily``.
         :param potential_mapping: VASP only: element -> POTCAR name (default: each element's own name).
         """
-        engine = engine or _engine_of(code)
-        if engine not in ('gpaw', 'vasp'):
-            raise ValueError(f'engine must be gpaw or vasp, not `{engine}` (reference labels need no code)')
+        engine = engine_of(code, engine)
         _, settings = read_protocol('dft_labeling', protocol)
         builder = cls.get_builder()
         builder.configurations = orm.Str(configurations)
@@ -312,13 +310,22 @@ class DftLabelingWorkChain(WorkChain):
         return builder
 
 
-def _engine_of(code: orm.AbstractCode) -> str:
-    """``gpaw`` or ``vasp``, by the code's default plugin; ValueError if it is neither's."""
+#: The DFT engines and the plugin of the codes that run them.
+ENGINE_PLUGINS = {'gpaw': 'defectgenome.gpaw', 'vasp': 'vasp.vasp'}
+
+
+def engine_of(code: orm.AbstractCode, engine: str | None = None) -> str:
+    """The DFT engine ``code`` runs (``gpaw`` or ``vasp``, by its default plugin), or ``engine`` when the code
+    names no plugin of either; ValueError when they disagree or neither says."""
     plugin = code.default_calc_job_plugin or ''
-    for engine, plugins in (('gpaw', ('defectgenome.gpaw',)), ('vasp', ('vasp.vasp',))):
-        if plugin in plugins:
-            return engine
-    raise ValueError(f'code `{code.full_label}` runs `{plugin or "no plugin"}`: give engine=`gpaw` or `vasp`')
+    found = next((name for name, plugins in ENGINE_PLUGINS.items() if plugin == plugins), None)
+    if engine is not None and engine not in ENGINE_PLUGINS:
+        raise ValueError(f'engine must be gpaw or vasp, not `{engine}` (reference labels need no code)')
+    if found and engine and engine != found:
+        raise ValueError(f'engine {engine}, but code `{code.full_label}` runs `{plugin}` ({found})')
+    if not (found or engine):
+        raise ValueError(f'code `{code.full_label}` runs `{plugin or "no plugin"}`, not GPAW or VASP: say which engine it is')
+    return found or engine
 
 
 def vasp_incar(protocol: str | None = None, overrides: dict | None = None) -> dict:
