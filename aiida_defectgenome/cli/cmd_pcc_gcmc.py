@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..protocols import protocol_names
 from . import cmd_root
 from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, user_errors
 
@@ -13,7 +14,7 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, user_er
 @cmd_root.command('pcc-gcmc')
 @click.argument('cluster_file', required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option('--potential', required=True, metavar='NAME', help='Registered (or bundled) EIP, e.g. eam-zhou-W.')
-@click.option('--protocol', type=click.Choice(['fast', 'paper']), default='fast', show_default=True)
+@click.option('--protocol', type=click.Choice(protocol_names('pcc_gcmc')), default='fast', show_default=True)
 @click.option('--output', 'output', type=OUTPUT_FILE, help='OUT.extxyz: the chosen cell.')
 @click.option('--json', 'json_path', type=OUTPUT_FILE, help='OUT.json: every candidate.')
 @click.option('--group', 'group', metavar='LABEL', help='Run on every cluster of this group instead of a file.')
