@@ -102,3 +102,19 @@ def test_reference_engine_needs_its_potential_and_code(aiida_profile, python_cod
     del builder[missing]
     with pytest.raises(ValueError, match='engine `reference` needs `reference_potential` .* and `reference_code`'):
         run_get_node(builder)
+
+
+def test_a_reference_potential_lammps_cannot_run_fails_with_lammps_own_words(mixed_group, python_code):
+    from aiida_defectgenome.core.lammps.runtime import potentials_directory
+    from aiida_defectgenome.data.potential_registry import register_potential
+
+    broken, _ = register_potential(
+        [potentials_directory() / 'W_zhou.eam.alloy'], 'ref-no-such-style', ['W'], 'nonsense/style', check=False
+    )
+    builder = _reference_builder('ref-mixed', python_code)
+    builder.reference_potential = broken
+    _, node = run_get_node(builder)
+    failed = node.outputs.summary.get_dict()['failed']
+    _, cells = mixed_group
+    assert {cell.uuid for cell in cells} <= set(failed)
+    assert "Unrecognized pair style 'nonsense/style'" in failed[cells[0].uuid], failed[cells[0].uuid]

@@ -30,11 +30,13 @@ def single_threaded(spec) -> None:
 
 
 def python_module_codeinfo(calcjob, module: str) -> datastructures.CodeInfo:
-    """Return the ``CodeInfo`` that runs ``python -m <module>`` with ``calcjob``'s code (a Python)."""
+    """Return the ``CodeInfo`` that runs ``python -m <module>`` with ``calcjob``'s code (a Python), its stderr
+    joined to its stdout: a job that fails says why in ``aiida.out``, where ``parsers.missing_output`` reads it."""
     codeinfo = datastructures.CodeInfo()
     codeinfo.code_uuid = calcjob.inputs.code.uuid
     codeinfo.cmdline_params = ['-m', module]
     codeinfo.stdout_name = calcjob.options.output_filename
+    codeinfo.join_files = True
     return codeinfo
 
 
