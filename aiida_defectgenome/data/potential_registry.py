@@ -159,6 +159,10 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
         return read_snap_paths(spec.files)
 
 
+#: :func:`..core.lammps.local.ground_state` of each potential asked for, by content (files, pair style, species).
+_GROUND_STATES: dict[tuple, dict] = {}
+
+
 def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
     """Relaxed bcc lattice constant (A) of the potential's (first) element, from the local LAMMPS.
 
@@ -168,8 +172,11 @@ def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
     from ..core.lammps.local import ground_state
 
     symbol = node.species[0]
-    with potential_files(node) as spec:
-        states = ground_state(spec, symbol)
+    key = (node.sha256, node.pair_style, node.pair_coeff, tuple(node.species))
+    if key not in _GROUND_STATES:  # the sample command and the builders it calls ask for the same potential
+        with potential_files(node) as spec:
+            _GROUND_STATES[key] = ground_state(spec, symbol)
+    states = _GROUND_STATES[key]
     lowest = states['lowest']
     if lowest != 'bcc':
         state = states[lowest]

@@ -318,7 +318,7 @@ def engine_of(code: orm.AbstractCode, engine: str | None = None) -> str:
     """The DFT engine ``code`` runs (``gpaw`` or ``vasp``, by its default plugin), or ``engine`` when the code
     names no plugin of either; ValueError when they disagree or neither says."""
     plugin = code.default_calc_job_plugin or ''
-    found = next((name for name, plugins in ENGINE_PLUGINS.items() if plugin == plugins), None)
+    found = next((name for name, engine_plugin in ENGINE_PLUGINS.items() if plugin == engine_plugin), None)
     if engine is not None and engine not in ENGINE_PLUGINS:
         raise ValueError(f'engine must be gpaw or vasp, not `{engine}` (reference labels need no code)')
     if found and engine and engine != found:

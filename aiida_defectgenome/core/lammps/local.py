@@ -115,10 +115,9 @@ def ground_state(potential: PotentialSpec, symbol: str) -> dict:
             result = run_lammps(atoms, potential, {'stages': [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': relax}]})
         except LammpsRunError:
             continue
-        cells = {'bcc': 3, 'fcc': 3, 'hcp': 3}[lattice]
         found[lattice] = {
             'energy': result['atoms'].info['energy'] / len(atoms),
-            'a': float(result['atoms'].cell.lengths()[0] / cells),
+            'a': float(result['atoms'].cell.lengths()[0] / 3),  # three cells along x for each lattice
         }
     if not found:
         raise LammpsRunError(f'{symbol}: LAMMPS ran none of {", ".join(LATTICES)} with potential {potential.name}')
