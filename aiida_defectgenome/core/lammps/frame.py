@@ -36,6 +36,7 @@ def fractional_in_cell(positions, cell, pbc) -> np.ndarray:
     fractional = np.linalg.solve(np.asarray(cell, dtype=float).T, np.asarray(positions, dtype=float).reshape(-1, 3).T).T
     periodic = np.asarray(pbc, dtype=bool)
     fractional[:, periodic] %= 1.0
+    fractional[:, periodic] = np.where(fractional[:, periodic] > 1.0 - 1e-12, 0.0, fractional[:, periodic])  # -1e-17 % 1
     outside = (fractional[:, ~periodic] < -1e-9) | (fractional[:, ~periodic] >= 1.0 + 1e-9)
     if outside.any():
         raise ValueError('atoms lie outside the cell along a non-periodic axis: enlarge the cell to contain them')

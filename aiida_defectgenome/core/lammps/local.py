@@ -94,7 +94,8 @@ LATTICES = ('bcc', 'fcc', 'hcp')
 
 def ground_state(potential: PotentialSpec, symbol: str) -> dict:
     """Return ``{lattice: {'energy': eV/atom, 'a': A}}`` of ``symbol`` in bcc, fcc and hcp relaxed with
-    ``potential`` (box relaxed; hcp's axes each on their own), and ``'lowest'``: the lattice of lowest energy.
+    ``potential`` (box relaxed; hcp's axes each on their own, its entry with ``'c_over_a'`` too), and
+    ``'lowest'``: the lattice of lowest energy.
 
     Each starts at the atomic volume of ASE's reference crystal of the element; a lattice LAMMPS cannot run
     (atoms lost, say) is left out.
@@ -115,10 +116,10 @@ def ground_state(potential: PotentialSpec, symbol: str) -> dict:
             result = run_lammps(atoms, potential, {'stages': [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': relax}]})
         except LammpsRunError:
             continue
-        found[lattice] = {
-            'energy': result['atoms'].info['energy'] / len(atoms),
-            'a': float(result['atoms'].cell.lengths()[0] / 3),  # three cells along x for each lattice
-        }
+        lengths = result['atoms'].cell.lengths()
+        found[lattice] = {'energy': result['atoms'].info['energy'] / len(atoms), 'a': float(lengths[0] / 3)}  # 3 cells along x
+        if lattice == 'hcp':
+            found[lattice]['c_over_a'] = float(lengths[2] / 2 / found[lattice]['a'])
     if not found:
         raise LammpsRunError(f'{symbol}: LAMMPS ran none of {", ".join(LATTICES)} with potential {potential.name}')
     return {**found, 'lowest': min(found, key=lambda lattice: found[lattice]['energy'])}

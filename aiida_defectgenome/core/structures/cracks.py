@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from .scenarios import cylinder_cell, line_cylinder
+from .scenarios import cartesian, cylinder_cell, lattice_of, line_cylinder
 
-__all__ = ('BCC_CRACK_SYSTEMS', 'EV_PER_A25_PER_MPA_SQRT_M', 'EV_PER_A3_PER_GPA', 'crack_slab', 'k_field')
+__all__ = ('BCC_CRACK_SYSTEMS', 'CRACK_SYSTEMS', 'EV_PER_A25_PER_MPA_SQRT_M', 'EV_PER_A3_PER_GPA', 'crack_slab', 'k_field')
 
 #: The four bcc crack systems of the issue: name -> (crack-plane normal, crack front).
 BCC_CRACK_SYSTEMS = {
@@ -23,6 +23,22 @@ BCC_CRACK_SYSTEMS = {
     '(-110)[001]': ((-1, 1, 0), (0, 0, 1)),
     '(112)[1-10]': ((1, 1, 2), (1, -1, 0)),
     '(-110)[-1-11]': ((-1, 1, 0), (-1, -1, 1)),
+}
+#: Crack systems of each lattice (hcp: Miller-Bravais names, orthohexagonal indices as in :func:`.scenarios.cartesian`).
+CRACK_SYSTEMS = {
+    'bcc': BCC_CRACK_SYSTEMS,
+    'fcc': {
+        '(010)[001]': ((0, 1, 0), (0, 0, 1)),
+        '(110)[001]': ((1, 1, 0), (0, 0, 1)),
+        '(111)[1-10]': ((1, 1, 1), (1, -1, 0)),
+        '(111)[11-2]': ((1, 1, 1), (1, 1, -2)),
+    },
+    'hcp': {
+        '(0001)[2-1-10]': ((0, 0, 1), (1, 0, 0)),
+        '(0001)[01-10]': ((0, 0, 1), (0, 1, 0)),
+        '(01-10)[0001]': ((0, 1, 0), (0, 0, 1)),
+        '(2-1-10)[0001]': ((1, 0, 0), (0, 0, 1)),
+    },
 }
 #: 1 MPa m^1/2 in eV/A^(5/2) (1 MPa = 6.2415e-6 eV/A^3, 1 m^1/2 = 1e5 A^1/2).
 EV_PER_A25_PER_MPA_SQRT_M = 6.241509e-6 * 1e5
@@ -45,7 +61,7 @@ def crack_slab(
     symbol: str,
     a: float,
     system: str = '(010)[001]',
-    lattice: str = 'bcc',
+    lattice='bcc',
     radius: float = 30.0,
     periods: int = 1,
     k: float = 1.0,
@@ -53,13 +69,13 @@ def crack_slab(
     poisson: float = 0.28,
     boundary: float = 6.0,
 ) -> Atoms:
-    """Return a cylinder of ``radius`` (A) around a crack tip of ``system`` (a key of
-    :data:`BCC_CRACK_SYSTEMS`, or ``(normal, front)`` Miller indices) loaded to ``k`` (MPa m^1/2);
+    """Return a cylinder of ``radius`` (A) around a crack tip of ``system`` (a key of the lattice's
+    :data:`CRACK_SYSTEMS`, or ``(normal, front)`` indices) loaded to ``k`` (MPa m^1/2);
     ``periods`` shortest lattice periods of the front long, periodic along it (z). Per-atom ``fixed``:
     the outer shell (``boundary`` A) that holds the K field; ``info``: ``tip`` (x, y A), ``k``, ``system``,
     ``shear_modulus``, ``poisson`` (what a loading needs to raise K)."""
-    normal, front = BCC_CRACK_SYSTEMS[system] if isinstance(system, str) else system
-    if abs(np.dot(normal, front)) > 1e-9:
+    normal, front = CRACK_SYSTEMS[lattice_of(lattice).name][system] if isinstance(system, str) else system
+    if abs(np.dot(cartesian(normal, lattice), cartesian(front, lattice))) > 1e-9:
         raise ValueError(f'the crack front {front} must lie in the crack plane {normal}')
     _, sites, length = line_cylinder(lattice, a, front, normal, radius, periods)
     planes = np.unique(np.round(sites[:, 1], 3))
@@ -72,5 +88,7 @@ def crack_slab(
     span = float(atoms.cell[0, 0])
     atoms.arrays['fixed'] = np.hypot(relative[:, 0], relative[:, 1]) > radius - boundary
     name = system if isinstance(system, str) else f'{normal}{front}'
-    atoms.info.update(tip=[span / 2, span / 2], k=k, system=name, shear_modulus=shear_modulus, poisson=poisson, lattice=lattice)
+    atoms.info.update(
+        tip=[span / 2, span / 2], k=k, system=name, shear_modulus=shear_modulus, poisson=poisson, lattice=lattice_of(lattice).name
+    )
     return atoms

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
+from ase.neighborlist import neighbor_list
 
-from .scenarios import cylinder_cell, line_cylinder
+from .scenarios import cartesian, cylinder_cell, lattice_of, line_cylinder
 
-__all__ = ('BCC_CHARACTERS', 'bcc_screw_dislocation', 'straight_dislocation')
+__all__ = ('BCC_CHARACTERS', 'FCC_CHARACTERS', 'bcc_screw_dislocation', 'dislocation_characters', 'straight_dislocation')
 
 #: 1/2<111> dislocations in bcc: Burgers vector (units of a), line, glide-plane normal (Miller indices).
 BCC_CHARACTERS = {
@@ -26,6 +27,33 @@ BCC_CHARACTERS = {
     'edge': ((0.5, 0.5, 0.5), (1, 1, -2), (-1, 1, 0)),
     'mixed': ((0.5, 0.5, 0.5), (1, 1, -1), (-1, 1, 0)),  # 70.5 degrees between b and the line
 }
+#: 1/2<110>{111} dislocations in fcc, built perfect: relaxed, they split into two Shockley partials.
+FCC_CHARACTERS = {
+    'screw': ((0.5, -0.5, 0.0), (1, -1, 0), (1, 1, 1)),
+    'edge': ((0.5, -0.5, 0.0), (1, 1, -2), (1, 1, 1)),
+    'mixed': ((0.5, -0.5, 0.0), (1, 0, -1), (1, 1, 1)),  # 60 degrees between b and the line
+}
+
+
+def dislocation_characters(lattice) -> dict:
+    """Return ``{name: (burgers, line, glide_normal)}`` of the lattice's straight dislocations (directions
+    as in :func:`.scenarios.cartesian`). hcp (orthohexagonal axes): <a> screw and edge on the basal plane,
+    <a> edge on the prismatic plane, and the <c+a> screw on the first-order pyramidal plane (1-10-1)."""
+    lattice = lattice_of(lattice)
+    if lattice.name == 'bcc':
+        return BCC_CHARACTERS
+    if lattice.name == 'fcc':
+        return FCC_CHARACTERS
+    if lattice.name == 'hcp':
+        c_a, a_x = np.array([1.0, 0.0, lattice.c_over_a]), np.array([0.5, np.sqrt(3) / 2, 0.0])  # [2-1-13]/3, [11-20]/3
+        pyramidal = np.cross(c_a, a_x) / lattice.scale  # the plane holds both; as indices of the cell's edges
+        return {
+            'a-screw': ((1, 0, 0), (1, 0, 0), (0, 0, 1)),
+            'a-edge-basal': ((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+            'a-edge-prismatic': ((1, 0, 0), (0, 0, 1), (0, 1, 0)),
+            'ca-screw-pyramidal': ((1, 0, 1), (1, 0, 1), tuple(pyramidal / np.abs(pyramidal).max())),
+        }
+    raise ValueError(f'no dislocations are tabulated for {lattice.name}')
 
 
 def straight_dislocation(
@@ -34,22 +62,25 @@ def straight_dislocation(
     burgers,
     line,
     glide_normal,
-    lattice: str = 'bcc',
+    lattice='bcc',
     radius: float = 20.0,
     periods: int = 1,
     poisson: float = 0.28,
     boundary: float = 5.0,
+    overlap: float = 0.4,
 ) -> Atoms:
     """Return a cylinder of ``radius`` (A) around a straight dislocation with Burgers vector ``burgers``
-    (crystal frame, units of ``a``) along ``line``, gliding on the plane of normal ``glide_normal``;
+    (crystal frame, units of the conventional cell's edges: of ``a`` for cubic lattices) along ``line``,
+    gliding on the plane of normal ``glide_normal`` (directions as in :func:`.scenarios.cartesian`);
     ``periods`` shortest lattice periods of the line long, periodic along it (z). ``info``: ``burgers``
     (A, box frame), ``line`` (x0, y0 in A), ``character`` angle (degrees between b and the line); per-atom
     ``fixed``: the outer shell (``boundary`` A) that simulations hold at the elastic solution, without which
-    the image force of the free surface pulls a mobile (edge) dislocation out of the cylinder."""
-    if abs(np.dot(line, glide_normal)) > 1e-9:
+    the image force of the free surface pulls a mobile (edge) dislocation out of the cylinder. Of two atoms
+    closer than ``overlap`` nearest-neighbour distances, one is removed."""
+    if abs(np.dot(cartesian(line, lattice), cartesian(glide_normal, lattice))) > 1e-9:
         raise ValueError(f'the line {line} must lie in the glide plane (normal {glide_normal})')
     rotation, sites, length = line_cylinder(lattice, a, line, glide_normal, radius, periods)
-    b = rotation @ (np.asarray(burgers, dtype=float) * a)
+    b = rotation @ (cartesian(burgers, lattice) * a)
     if abs(b[1]) > 1e-9:
         raise ValueError(f'the Burgers vector {burgers} must lie in the glide plane (normal {glide_normal})')
     columns = np.unique(np.round(sites[:, :2], 4), axis=0)
@@ -59,10 +90,17 @@ def straight_dislocation(
     sites = sites + _displacement(sites[:, :2] - centre, b, poisson)
     sites[:, 2] %= length
     atoms = cylinder_cell(symbol, sites, centre, radius, length)
+    close = neighbor_list('ij', atoms, overlap * lattice_of(lattice).nearest_neighbour * a)
+    if len(close[0]):  # the elastic field squeezes pairs at the cut of an edge component: keep one of each
+        drop = set()
+        for i, j in zip(*close):
+            if i < j and i not in drop:
+                drop.add(int(j))
+        del atoms[sorted(drop)]
     span = float(atoms.cell[0, 0])
     atoms.arrays['fixed'] = np.hypot(*(atoms.positions[:, :2] - span / 2).T) > radius - boundary
     character = np.degrees(np.arccos(min(1.0, abs(b[2]) / np.linalg.norm(b))))
-    atoms.info.update(burgers=b.tolist(), line=[span / 2, span / 2], character=float(character), lattice=lattice)
+    atoms.info.update(burgers=b.tolist(), line=[span / 2, span / 2], character=float(character), lattice=lattice_of(lattice).name)
     return atoms
 
 

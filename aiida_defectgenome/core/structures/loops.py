@@ -7,6 +7,10 @@
 - Glide loop: every atom is displaced by ``b Omega / 4 pi``, ``Omega`` the solid angle under which it sees
   the loop (Hirth & Lothe, *Theory of Dislocations*, eq. 4-21, the term that carries the slip), computed
   for the loop as a polygon of triangles (Van Oosterom & Strackee, IEEE Trans. Biomed. Eng. 30, 125, 1983).
+- Faulted (Frank) loop on a close-packed plane: a disc (or triangle) of one layer removed (vacancy loop), or
+  a disc of atoms on the third registry inserted halfway between two layers (interstitial loop, an extrinsic
+  fault); relaxation closes or opens the layers around it. A triangular vacancy platelet on an fcc {111} plane
+  is the Silcox-Hirsch precursor of a stacking-fault tetrahedron (Silcox & Hirsch, Phil. Mag. 4, 72, 1959).
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
+from .faults import layers, registry_shift
 from .geometry import minimum_image
 
-__all__ = ('glide_loop', 'interstitial_loop')
+__all__ = ('faulted_loop', 'glide_loop', 'interstitial_loop')
 
 
 def interstitial_loop(crystal: Atoms, centre, translation, radius: float) -> Atoms:
@@ -92,3 +97,42 @@ def _polygon_solid_angle(points: np.ndarray, ring: np.ndarray) -> np.ndarray:
         denominator += np.einsum('ij,ij->i', b_vec, c_vec) * la
         total += 2 * np.arctan2(numerator, denominator)
     return total
+
+
+def faulted_loop(crystal: Atoms, centre, radius: float, kind: str = 'vacancy', shape: str = 'disc') -> Atoms:
+    """Return ``crystal`` (z normal to its close-packed layers, see :mod:`.faults`) with a faulted loop on the
+    layer nearest ``centre`` (A): ``kind`` ``'vacancy'`` removes the layer's atoms inside the ``shape``
+    (``'disc'`` of ``radius`` A, or ``'triangle'`` of circumradius ``radius`` with edges along the
+    close-packed rows), ``'interstitial'`` adds a disc of atoms on the third registry halfway up to the next
+    layer. ``info['loop']`` describes it."""
+    if kind not in ('vacancy', 'interstitial') or shape not in ('disc', 'triangle'):
+        raise ValueError(f'kind is vacancy or interstitial and shape disc or triangle, not {kind!r} and {shape!r}')
+    index, heights = layers(crystal)
+    centre = np.asarray(centre, dtype=float)
+    layer = int(np.argmin(np.abs(heights - centre[2])))
+    above = (layer + 1) % len(heights)
+    shift = registry_shift(crystal, index, layer, above)
+    members = np.flatnonzero(index == layer)
+    planar = minimum_image(crystal.positions[members] - centre, crystal.cell[:], [True, True, False])[:, :2]
+    if shape == 'disc':
+        inside = np.linalg.norm(planar, axis=1) < radius
+    else:  # vertices along the registry shift (a <112> in fcc) and 120 degrees on: edges along <110>
+        angle = np.arctan2(shift[1], shift[0]) + np.array([0.0, 2.0, 4.0]) * np.pi / 3
+        vertices = np.column_stack([np.cos(angle), np.sin(angle)])
+        inside = np.all(planar @ vertices.T > -radius / 2, axis=1)
+    loop = crystal.copy()
+    if kind == 'vacancy':
+        del loop[members[inside].tolist()]
+    else:
+        spacing = (heights[above] - heights[layer]) % crystal.cell[2, 2]
+        added = crystal.positions[members[inside]] + 2 * shift + [0.0, 0.0, spacing / 2]
+        loop += Atoms(crystal.get_chemical_symbols()[0] * len(added), positions=added)
+    loop.wrap()
+    loop.info['loop'] = {
+        'type': f'faulted {kind}',
+        'shape': shape,
+        'radius': radius,
+        'centre': centre.tolist(),
+        'sites': int(inside.sum()),
+    }
+    return loop
