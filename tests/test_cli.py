@@ -72,6 +72,24 @@ def test_a_hybrid_potential_is_registered_with_one_pair_coeff_line_per_style(cli
             [potentials_directory() / 'library.meam', '--name', 'x', '--species', 'Zz', '--pair-style', 'meam'],
             'not chemical elements: Zz',
         ),
+        (  # a funcfl file names its element by atomic number (29)
+            [potentials_directory() / 'Cu_u3.eam', '--name', 'x', '--species', 'Ni', '--pair-style', 'eam'],
+            'species Ni not in Cu_u3.eam (it describes: Cu)',
+        ),
+        (
+            [
+                *[potentials_directory() / 'CuNi.eam.alloy'],
+                '--name',
+                'x',
+                '--species',
+                'Cu',
+                '--species',
+                'Al',
+                '--pair-style',
+                'eam/alloy',
+            ],
+            'species Al not in CuNi.eam.alloy (it describes: Ni, Cu)',
+        ),
     ],
 )
 def test_potential_register_bad_input_is_one_clear_line(cli, args, message):
@@ -149,3 +167,20 @@ def test_unknown_genome_and_missing_profile_are_clear(cli, tmp_path):
     bare = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert bare.returncode == 1
     assert 'run `aiida-defectgenome setup` first' in bare.stderr
+
+
+def test_a_two_element_eam_registers_in_either_order_and_lammps_maps_each_element_by_name(cli):
+    """CuNi.eam.alloy lists Ni, Cu; registered as Cu, Ni or as Ni, Cu, each element's crystal gets the same energy."""
+    from aiida_defectgenome.core.lammps.potential_check import check_potential
+    from aiida_defectgenome.data.potential_registry import load_potential, potential_files
+
+    energies = []
+    for name, species in (('cuni', ('Cu', 'Ni')), ('nicu', ('Ni', 'Cu'))):
+        args = [potentials_directory() / 'CuNi.eam.alloy', '--name', name, '--pair-style', 'eam/alloy']
+        result = cli('potential', 'register', *args, *[w for s in species for w in ('--species', s)])
+        assert result.exit_code == 0, result.output
+        assert load_potential(name).species == list(species)
+        with potential_files(load_potential(name)) as spec:
+            energies.append(check_potential(spec))
+    assert energies[0] == pytest.approx(energies[1], abs=1e-9)
+    assert energies[0]['Cu'] == pytest.approx(-3.54, abs=0.01) and energies[0]['Ni'] == pytest.approx(-4.45, abs=0.01)

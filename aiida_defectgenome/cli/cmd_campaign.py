@@ -18,6 +18,13 @@ def cmd_campaign():
 @cmd_campaign.command('run')
 @click.option('--protocol', type=click.Choice(protocol_names('campaign')), default='demo', show_default=True)
 @click.option('--basic', 'basic_group', default='W-basic', show_default=True, metavar='GROUP', help='Labelled basic set.')
+@click.option(
+    '--potential',
+    'potentials',
+    multiple=True,
+    metavar='NAME',
+    help="EIP of the sampling (repeat for several; default: the protocol's, W). The first also makes the PCC-GCMC cells.",
+)
 @click.option('--group-prefix', help='Prefix of the campaign groups (default: <protocol>-<date>-<time>).')
 @click.option('--lammps-code', default='lammps@localhost', show_default=True)
 @click.option('--python-code', default='python@localhost', show_default=True, help='Python with this package.')
@@ -42,6 +49,7 @@ def cmd_run(
     ctx,
     protocol,
     basic_group,
+    potentials,
     group_prefix,
     lammps_code,
     python_code,
@@ -81,6 +89,10 @@ def cmd_run(
         from ..data.potential_registry import load_potential
 
         load_potential(reference_labeler)  # an unknown name stops here, before anything is imported or stored
+    if potentials:
+        from ..data.potential_registry import require_potentials
+
+        require_potentials(potentials)
     _ensure_basic_set(basic_group)
     extra = {'potential_family': potential_family} if potential_family else {}
     try:
@@ -90,6 +102,7 @@ def cmd_run(
             protocol=protocol,
             group_prefix=group_prefix,
             reference_labeler=reference_labeler,
+            overrides={'potentials': list(potentials)} if potentials else None,
             **extra,
         )
     except ValueError as exc:  # a protocol that cannot be built (a multi-element potential, ...)

@@ -5,6 +5,7 @@ import time
 
 import click
 
+from ..protocols import protocol_names
 from . import cmd_root
 from .utils import OUTPUT_FILE, load_profile_or_fail, user_errors
 
@@ -38,6 +39,48 @@ def cmd_import(ctx, file, group_label, engine):
     )
     if report.process_pk is not None:
         click.echo(f'Provenance: `verdi process show {report.process_pk}`.')
+
+
+@cmd_genome.command('basic')
+@click.option('--potential', required=True, metavar='NAME', help='EIP of the element (single-element).')
+@click.option('--protocol', type=click.Choice(protocol_names('basic_set')), default='fast', show_default=True)
+@click.option('--output', required=True, type=OUTPUT_FILE, help='extxyz of the configurations (no labels).')
+@click.pass_context
+@user_errors
+def cmd_basic(ctx, potential, protocol, output):
+    """Build the configurations of a basic set for the element of POTENTIAL: crystals under strain, hot and
+    molten cells, point defects, surfaces, in the lattice of the element's ground state with this EIP.
+
+    They carry no labels: label them with DFT (`aiida-defectgenome label OUT.extxyz --code gpaw@localhost
+    --group GROUP`) or, as a surrogate, with a published potential (`--reference-labeler NAME`); GROUP is then
+    the basic set of `campaign run --basic GROUP --potential POTENTIAL`.
+    """
+    load_profile_or_fail(ctx)
+    import ase.io
+
+    from ..core.lammps.basic_set import basic_configurations
+    from ..data.potential_registry import ground_state_lattice, ground_state_of, load_potential, potential_files
+    from ..protocols import read_protocol
+
+    node = load_potential(potential)
+    if len(node.species) != 1:
+        raise click.BadParameter(f'potential `{potential}` has {len(node.species)} elements: give a single-element EIP')
+    lattice, a = ground_state_lattice(node)
+    energy = ground_state_of(node)[lattice.name]['energy']
+    _, settings = read_protocol('basic_set', protocol)
+    start = time.perf_counter()
+    with potential_files(node) as spec:
+        frames = basic_configurations(spec, node.species[0], lattice, a, energy, settings)
+    for atoms in frames:
+        atoms.info.update(potential=potential, lattice=lattice.name)
+    ase.io.write(output, frames, format='extxyz')
+    kinds = {}
+    for atoms in frames:
+        kinds[atoms.info['kind']] = kinds.get(atoms.info['kind'], 0) + 1
+    click.echo(
+        f'{node.species[0]} {lattice.name} (a = {a:.4f} A, {energy:.4f} eV/atom): {len(frames)} configurations '
+        f'({", ".join(f"{k} {n}" for k, n in kinds.items())}) in {output} ({time.perf_counter() - start:.0f} s).'
+    )
 
 
 @cmd_genome.command('list')

@@ -24,9 +24,20 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_
     type=click.IntRange(min=1),
     help='DFT runs at a time (default: the cores of a computer without a queue, such as localhost; else 50).',
 )
+@click.option(
+    '--reference-labeler',
+    metavar='POTENTIAL',
+    help='Label with this registered potential instead of DFT (a surrogate, e.g. snap-W); its labels are kept apart '
+    'from DFT labels. Not with --engine, --code or --potential-family.',
+)
+@click.option(
+    '--python-code', default='python@localhost', show_default=True, help='With --reference-labeler: the Python that runs it.'
+)
 @click.pass_context
 @user_errors
-def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potential_family, max_concurrent):
+def cmd_label(
+    ctx, input_, engine, protocol, output_group, output, code, potential_family, max_concurrent, reference_labeler, python_code
+):
     """Label the configurations of INPUT with DFT (GPAW or VASP) through the DftLabelingWorkChain.
 
     INPUT is a group label or a structure file (any format ASE reads; its frames are stored as a new
@@ -35,11 +46,19 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     conventions, readable with `ase.io.read(...).get_potential_energy()`.
     """
     load_profile_or_fail(ctx)
-    from aiida import orm
-
-    from ..services.genome import export_genome
     from ..workflows.dft_labeling import DftLabelingWorkChain, engine_of
 
+    if reference_labeler:
+        if engine or code or potential_family:
+            raise click.UsageError('--reference-labeler labels without DFT: leave out --engine, --code and --potential-family')
+        from ..data.potential_registry import load_potential
+
+        reference = load_potential(reference_labeler)
+        python = load_code_or_fail(python_code, '--python-code')
+        configurations = _configurations_group(input_)
+        builder = DftLabelingWorkChain.get_builder_from_protocol(python, configurations, reference_potential=reference)
+        _run_and_report(builder, output_group or f'{configurations}-labelled', max_concurrent, output)
+        return
     if engine == 'vasp' and not (code and potential_family):
         raise click.UsageError('--engine vasp needs --code (a vasp.vasp code) and --potential-family')
     dft_code = load_code_or_fail(code or 'gpaw@localhost', '--code')
@@ -53,7 +72,16 @@ def cmd_label(ctx, input_, engine, protocol, output_group, output, code, potenti
     builder = DftLabelingWorkChain.get_builder_from_protocol(
         dft_code, configurations, protocol=protocol, engine=engine, potential_family=potential_family
     )
-    builder.output_group = orm.Str(output_group or f'{configurations}-labelled')
+    _run_and_report(builder, output_group or f'{configurations}-labelled', max_concurrent, output)
+
+
+def _run_and_report(builder, output_group: str, max_concurrent: int | None, output) -> None:
+    """Run the labelling ``builder`` into ``output_group``; say what it labelled; write ``output`` if asked."""
+    from aiida import orm
+
+    from ..services.genome import export_genome
+
+    builder.output_group = orm.Str(output_group)
     if max_concurrent:
         builder.max_concurrent = orm.Int(max_concurrent)
     results, node = run_or_fail(builder)

@@ -35,7 +35,9 @@ def cmd_list(ctx):
     '--species',
     multiple=True,
     required=True,
-    help='Element the potential describes; repeat for several, in the order of the potential file (e.g. --species W --species Re).',
+    help='Element the potential describes; repeat for several (e.g. --species Cu --species Ni). Each must be one the '
+    'file describes (setfl, funcfl, MEAM library and SNAP files are read); any order, since LAMMPS maps atom types to '
+    "the file's elements by name. The first is the element that single-element scenarios build.",
 )
 @click.option('--pair-style', required=True, help='LAMMPS pair_style line without the keyword, e.g. `eam/alloy`.')
 @click.option(

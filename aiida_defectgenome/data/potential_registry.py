@@ -17,6 +17,7 @@ from .potential import InteratomicPotentialData, potential_attributes
 __all__ = (
     'described_potential',
     'ground_state_lattice',
+    'ground_state_of',
     'list_potentials',
     'load_potential',
     'potential_files',
@@ -164,17 +165,22 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
 _GROUND_STATES: dict[tuple, dict] = {}
 
 
-def ground_state_lattice(node: InteratomicPotentialData) -> tuple[Lattice, float]:
-    """Return ``(lattice, a)``: the lowest-energy crystal of bcc, fcc and hcp (with its c/a) of the potential's
-    (first) element and its lattice constant (A), relaxed at zero pressure with the local LAMMPS; computed once
-    per process for the same potential."""
+def ground_state_of(node: InteratomicPotentialData) -> dict:
+    """Return :func:`..core.lammps.local.ground_state` of the potential's (first) element: bcc, fcc and hcp
+    relaxed at zero pressure with the local LAMMPS, and the ``'lowest'``; computed once per process for the
+    same potential (the sample command and the builders it calls ask for the same one)."""
     from ..core.lammps.local import ground_state
 
-    symbol = node.species[0]
     key = (node.sha256, node.pair_style, node.pair_coeff, tuple(node.species))
-    if key not in _GROUND_STATES:  # the sample command and the builders it calls ask for the same potential
+    if key not in _GROUND_STATES:
         with potential_files(node) as spec:
-            _GROUND_STATES[key] = ground_state(spec, symbol)
-    states = _GROUND_STATES[key]
+            _GROUND_STATES[key] = ground_state(spec, node.species[0])
+    return _GROUND_STATES[key]
+
+
+def ground_state_lattice(node: InteratomicPotentialData) -> tuple[Lattice, float]:
+    """Return ``(lattice, a)``: the lowest-energy crystal of :func:`ground_state_of` (hcp with its c/a) and its
+    lattice constant (A)."""
+    states = ground_state_of(node)
     state = states[states['lowest']]
     return Lattice(states['lowest'], state.get('c_over_a', IDEAL_C_OVER_A)), state['a']

@@ -271,6 +271,7 @@ class DftLabelingWorkChain(WorkChain):
         engine: str | None = None,
         potential_family: str | None = None,
         potential_mapping: dict | None = None,
+        reference_potential: InteratomicPotentialData | None = None,
     ):
         """Return a builder labelling group ``configurations`` with ``code`` and the settings of ``protocol``
         (``fast``, ``moderate``, ``precise``).
@@ -280,7 +281,14 @@ class DftLabelingWorkChain(WorkChain):
         :param engine: ``gpaw`` or ``vasp``; default: the one of the code's plugin.
         :param potential_family: VASP only: the POTCAR family uploaded with ``aiida-vasp potcar uploadfamily``.
         :param potential_mapping: VASP only: element -> POTCAR name (default: each element's own name).
+        :param reference_potential: label with this potential instead of DFT (engine ``reference``; ``code`` is
+            then the Python with this package that runs its jobs; protocol and overrides do not apply).
         """
+        if reference_potential is not None:
+            builder = cls.get_builder()
+            builder.configurations, builder.engine = orm.Str(configurations), orm.Str('reference')
+            builder.reference_potential, builder.reference_code = reference_potential, code
+            return builder
         engine = engine_of(code, engine)
         _, settings = read_protocol('dft_labeling', protocol)
         builder = cls.get_builder()

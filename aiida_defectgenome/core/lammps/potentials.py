@@ -49,8 +49,9 @@ def default_pair_coeff(pair_style: str) -> str:
 def species_in_file(path: Path, pair_style: str) -> list[str] | None:
     """Return the elements a potential file describes, or ``None`` where its format is not known here.
 
-    Understood: DYNAMO setfl files (``eam/alloy``, ``eam/fs``, ``eam/he``: element list on line 4),
-    MEAM library files (``meam``: entries starting with a quoted element), SNAP coefficient files.
+    Understood: DYNAMO setfl files (``eam/alloy``, ``eam/fs``, ``eam/he``: element list on line 4), funcfl
+    files (``eam``: the atomic number starts line 2), MEAM library files (``meam``: entries starting with a
+    quoted element), SNAP coefficient files.
     """
     style = re.sub(r'/(omp|opt|gpu|kk|intel)$', '', pair_style.split()[0])
     text = Path(path).read_text(errors='replace')
@@ -64,6 +65,12 @@ def species_in_file(path: Path, pair_style: str) -> list[str] | None:
         except (IndexError, ValueError) as exc:
             raise PotentialError(f'line 4 of {path} does not start with the number of elements') from exc
         return words[1 : 1 + count]
+    if style == 'eam':
+        lines = text.splitlines()
+        try:
+            return [chemical_symbols[int(lines[1].split()[0])]]
+        except (IndexError, ValueError) as exc:
+            raise PotentialError(f'line 2 of {path} does not start with an atomic number (a funcfl `eam` file)') from exc
     if style in ('meam', 'meam/c', 'meam/ms'):
         return re.findall(r"^\s*'([A-Z][a-z]?)'", text, flags=re.MULTILINE)
     if style == 'snap' and path.name.endswith('snapcoeff'):

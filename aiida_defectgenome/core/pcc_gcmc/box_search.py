@@ -206,13 +206,16 @@ def candidate_boxes(
             boxes = _merge(boxes, _packed_boxes(cluster, core, np.array(frame), basis, span, atomic_volume, limits))
     options = [_grid_options(cluster, k, open_axes, span) for k in open_axes]
     boxes += _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=False)
-    if not boxes:
-        smallest = int(np.ceil(_PACKING[len(fixed)] ** -1 * _region_volume(region, fixed) / atomic_volume))
-        radius = largest_fitting_radius(max_atoms, atomic_volume, fixed)
+    if not boxes:  # what the densest packing of the frozen atoms' reach, images kept clear, would need
+        clearance = limits[2]
+        reach = float(region.distance(core).max()) + clearance / 2
+        smallest = int(np.ceil(_PACKING[len(fixed)] ** -1 * _region_volume(reach, fixed) / atomic_volume))
+        radius = largest_fitting_radius(max_atoms, atomic_volume, fixed) - clearance / 2
         raise ImpossibleBox(
             f'the frozen region (radius {region.radius:.2f} A, {n_core} atoms) needs a periodic cell of at least about '
-            f'{smallest} atoms, more than max_atoms {max_atoms}: raise max_atoms to {smallest} or more, or freeze a '
-            f'smaller region (core radius {radius:.1f} A or less fits {max_atoms} atoms)'
+            f'{max(smallest, max_atoms + 1)} atoms (its images {clearance:.2f} A apart), more than max_atoms {max_atoms}: '
+            f'raise max_atoms to {max(smallest, max_atoms + 1)} or more, or freeze a smaller region (core radius '
+            f'{radius:.1f} A or less fits {max_atoms} atoms)'
         )
     return boxes
 
@@ -262,13 +265,13 @@ def _merge(first: list[BoxCandidate], second: list[BoxCandidate]) -> list[BoxCan
     return merged
 
 
-def _region_volume(region: CoreRegion, fixed: np.ndarray) -> float:
-    """Volume (A^3) of the frozen region in one period of the cluster."""
+def _region_volume(radius: float, fixed: np.ndarray) -> float:
+    """Volume (A^3) in one period of the cluster of a region of ``radius`` (A): a sphere, cylinder or slab."""
     if len(fixed) == 0:
-        return 4 / 3 * np.pi * region.radius**3
+        return 4 / 3 * np.pi * radius**3
     if len(fixed) == 1:
-        return np.pi * region.radius**2 * np.linalg.norm(fixed[0])
-    return 2 * region.radius * np.linalg.norm(np.cross(fixed[0], fixed[1]))
+        return np.pi * radius**2 * np.linalg.norm(fixed[0])
+    return 2 * radius * np.linalg.norm(np.cross(fixed[0], fixed[1]))
 
 
 def _fitting_boxes(
