@@ -25,6 +25,7 @@ LONGEST_FIRST = (
     'test_a_small_campaign_through_slurm_gives_what_it_gives_on_localhost',
     'test_gpaw_past_its_walltime_comes_back_as_120_and_runs_again_with_twice_the_time',
     'test_demo_campaign_through_the_daemon_with_a_restart',
+    'test_copper_from_its_eip_to_a_campaign',
     'test_fast_sampling_returns_clusters_on_defects_traceable_to_scenario_and_potential',
     'test_sample_command_writes_clusters_with_core_centre_and_source',
     'test_a_hot_meam_polycrystal_cluster_gets_its_cell_from_the_second_round',

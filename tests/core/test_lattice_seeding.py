@@ -1,5 +1,7 @@
 """PCC-GCMC before LAMMPS: rows, seeding that follows a deformed crystal of any lattice, hole filling, boxes."""
 
+import re
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -125,11 +127,14 @@ def test_a_frozen_core_too_large_for_the_budget_is_refused_with_what_would_fit()
     settings = gcmc.validate_pcc_parameters({'max_atoms': 80})
     prepared = prepare_cluster(cluster, gcmc.core_mask_of(cluster), settings['core_radius'])
     with pytest.raises(
-        ImpossibleBox,
-        match=r'radius 6.50 A, 65 atoms.* raise max_atoms to \d+ or more, '
-        r'or freeze a smaller region \(core radius \d.\d A or less fits 80 atoms\)',
-    ):
+        ImpossibleBox, match=r'radius 6.50 A, 65 atoms.* raise max_atoms to \d+, or freeze a smaller region'
+    ) as refusal:
         plan_boxes(prepared, settings)
+    needed = int(re.search(r'raise max_atoms to (\d+)', str(refusal.value)).group(1))
+    radius = float(re.search(r'core radius (\d\.\d) A or less fits about 80 atoms', str(refusal.value)).group(1))
+    assert plan_boxes(prepared, gcmc.validate_pcc_parameters({'max_atoms': needed})).boxes  # what it names fits
+    smaller = prepare_cluster(cluster, gcmc.core_mask_of(cluster), radius)
+    assert plan_boxes(smaller, gcmc.validate_pcc_parameters({'max_atoms': 80, 'core_radius': radius})).boxes
 
 
 def test_the_frozen_core_is_the_central_atoms_environment():

@@ -25,13 +25,12 @@ from scipy.spatial import cKDTree
 
 from .lattice_seeding import CoreRegion, image_shifts, row_translations
 
-__all__ = ('BoxCandidate', 'ImpossibleBox', 'candidate_boxes', 'cluster_lattice', 'largest_fitting_radius', 'lattice_basis')
+__all__ = ('BoxCandidate', 'ImpossibleBox', 'candidate_boxes', 'cluster_lattice', 'lattice_basis')
 
 _ORTHOGONAL = 0.05  # |cos| below which two lattice vectors count as orthogonal
 IMAGE_MARGIN = 0.1  # x nn beyond the closest pair allowed, between a frozen atom and an image of one
 _ENOUGH = 100  # boxes of one kind to offer (seeding may find some over the budget) ...
 _PER_SIZE = 2  # ... at most this many of each estimated size, so that smaller ones are offered too
-_PACKING = {0: np.pi / (3 * np.sqrt(2)), 1: np.pi / (2 * np.sqrt(3)), 2: 1.0}  # densest packing of regions, by periodic axes
 
 
 class ImpossibleBox(ValueError):
@@ -163,17 +162,6 @@ def aligned_frame(basis: np.ndarray, fixed: list[np.ndarray], reach: float) -> l
     return best
 
 
-def largest_fitting_radius(max_atoms: int, atomic_volume: float, fixed: np.ndarray) -> float:
-    """Return the largest frozen-region radius (A) whose images could pack into a cell of ``max_atoms``
-    atoms of ``atomic_volume`` (A^3) at the densest packing (fcc of spheres, hexagonal of cylinders)."""
-    volume = max_atoms * atomic_volume
-    if len(fixed) == 0:
-        return float((volume * np.sqrt(2)) ** (1 / 3) / 2)
-    if len(fixed) == 1:
-        return float(np.sqrt(volume / np.linalg.norm(fixed[0]) / (2 * np.sqrt(3))))
-    return float(volume / np.linalg.norm(np.cross(fixed[0], fixed[1])) / 2)
-
-
 def candidate_boxes(
     cluster: Atoms,
     n_core: int,
@@ -183,20 +171,53 @@ def candidate_boxes(
     atomic_volume: float,
     max_atoms: int,
     min_distance_fraction: float = 0.75,
+    min_radius: float = 0.0,
 ) -> list[BoxCandidate]:
     """Return the boxes for ``cluster`` (its first ``n_core`` atoms frozen) within ``max_atoms``, largest
     first: lattice boxes when ``basis`` is given, then boxes along the cluster's own axes.
 
-    :raises ImpossibleBox: when no box holds the frozen region within ``max_atoms`` atoms.
+    :raises ImpossibleBox: when no box holds the frozen region within ``max_atoms`` atoms; the message names a
+        smaller core radius that would fit only where it is at least ``min_radius`` (A, the descriptor's cutoff).
     """
     open_axes = [k for k in range(3) if not cluster.pbc[k]]
     if not open_axes:
         raise ImpossibleBox('the cluster is periodic along all three axes: there is no open space to fill')
+    search = (cluster, n_core, region, basis, nn_distance, atomic_volume)
+    clearance = (min_distance_fraction + IMAGE_MARGIN) * nn_distance
+    boxes = _search(*search, max_atoms, clearance)
+    if boxes:
+        return boxes
+    needed, larger = max_atoms, []
+    while not larger and needed < 4 * max_atoms:  # what would fit: budgets 10 % apart, up to four times this one
+        needed = int(np.ceil(needed * 1.1))
+        larger = _search(*search, needed, clearance)
+    if not larger:
+        raise ImpossibleBox(
+            f'the frozen region (radius {region.radius:.2f} A, {n_core} atoms) fits no periodic cell of up to '
+            f'{needed} atoms (its images {clearance:.2f} A apart): freeze a smaller region'
+        )
+    # the frozen atoms' reach, plus half the clearance, scaled to the budget (sphere: cube root; cylinder: square root)
+    reach = float(region.distance(cluster.positions[:n_core]).max()) + clearance / 2
+    dimensions = 3 - int(np.sum(cluster.pbc))
+    radius = np.floor(10 * (reach * (max_atoms / needed) ** (1 / dimensions) - clearance / 2)) / 10
+    smaller = (
+        f', or freeze a smaller region (core radius {radius:.1f} A or less fits about {max_atoms} atoms)'
+        if radius >= min_radius
+        else f' (no smaller core fits: about {radius:.1f} A would be below the descriptor cutoff, {min_radius:g} A)'
+    )
+    raise ImpossibleBox(
+        f'the frozen region (radius {region.radius:.2f} A, {n_core} atoms) needs a periodic cell of {needed} atoms '
+        f'or more (its images {clearance:.2f} A apart), more than max_atoms {max_atoms}: raise max_atoms to {needed}{smaller}'
+    )
+
+
+def _search(cluster, n_core, region, basis, nn_distance, atomic_volume, max_atoms, clearance) -> list[BoxCandidate]:
+    """Boxes of at most ``max_atoms`` atoms whose frozen atoms' images stay ``clearance`` (A) apart, largest first."""
+    open_axes = [k for k in range(3) if not cluster.pbc[k]]
     fixed = np.array([cluster.cell[k] for k in range(3) if cluster.pbc[k]], dtype=float).reshape(-1, 3)
     span = 2 * region.radius
     core = cluster.positions[:n_core]
-    # frozen atoms cannot move apart, and the box may shrink as it relaxes: their images keep clear
-    limits = (region, max_atoms, (min_distance_fraction + IMAGE_MARGIN) * nn_distance)
+    limits = (region, max_atoms, clearance)  # frozen atoms cannot move apart, and the box may shrink as it relaxes
     boxes = []
     frame = aligned_frame(basis, list(fixed), reach=6 * nn_distance) if basis is not None else None
     if frame is not None:
@@ -205,19 +226,7 @@ def candidate_boxes(
         if len(frame) == 3:  # spheres pack densest like fcc or bcc: lattice cells near those packings
             boxes = _merge(boxes, _packed_boxes(cluster, core, np.array(frame), basis, span, atomic_volume, limits))
     options = [_grid_options(cluster, k, open_axes, span) for k in open_axes]
-    boxes += _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=False)
-    if not boxes:  # what the densest packing of the frozen atoms' reach, images kept clear, would need
-        clearance = limits[2]
-        reach = float(region.distance(core).max()) + clearance / 2
-        smallest = int(np.ceil(_PACKING[len(fixed)] ** -1 * _region_volume(reach, fixed) / atomic_volume))
-        radius = largest_fitting_radius(max_atoms, atomic_volume, fixed) - clearance / 2
-        raise ImpossibleBox(
-            f'the frozen region (radius {region.radius:.2f} A, {n_core} atoms) needs a periodic cell of at least about '
-            f'{max(smallest, max_atoms + 1)} atoms (its images {clearance:.2f} A apart), more than max_atoms {max_atoms}: '
-            f'raise max_atoms to {max(smallest, max_atoms + 1)} or more, or freeze a smaller region (core radius '
-            f'{radius:.1f} A or less fits {max_atoms} atoms)'
-        )
-    return boxes
+    return boxes + _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=False)
 
 
 #: Cells (rows, in units of the nearest image distance) that pack spheres like sc, bcc and fcc.
@@ -263,15 +272,6 @@ def _merge(first: list[BoxCandidate], second: list[BoxCandidate]) -> list[BoxCan
         ):
             merged.append(box)
     return merged
-
-
-def _region_volume(radius: float, fixed: np.ndarray) -> float:
-    """Volume (A^3) in one period of the cluster of a region of ``radius`` (A): a sphere, cylinder or slab."""
-    if len(fixed) == 0:
-        return 4 / 3 * np.pi * radius**3
-    if len(fixed) == 1:
-        return np.pi * radius**2 * np.linalg.norm(fixed[0])
-    return 2 * radius * np.linalg.norm(np.cross(fixed[0], fixed[1]))
 
 
 def _fitting_boxes(

@@ -16,6 +16,7 @@ import numpy as np
 from ase import Atoms, units
 from ase.neighborlist import neighbor_list
 
+from ..doptimality.descriptors import descriptor_from_parameters
 from ..structures.geometry import enclosing_cell, minimum_image
 from . import box_search
 from .cell_checks import nearest_neighbour_distance
@@ -149,9 +150,11 @@ def plan_boxes(prepared: PreparedCluster, parameters: dict) -> BoxPlan:
     nn = nearest_neighbour_distance(atoms.positions)
     basis = box_search.cluster_lattice(atoms, nn, prepared.region)
     volume = _atomic_volume(prepared, basis, nn)
+    cutoff = descriptor_from_parameters(parameters['descriptor']).cutoff
     boxes = box_search.candidate_boxes(
-        atoms, prepared.n_core, prepared.region, basis, nn, volume, parameters['max_atoms'], parameters['min_distance_fraction']
-    )
+        atoms, prepared.n_core, prepared.region, basis, nn, volume, parameters['max_atoms'], parameters['min_distance_fraction'],
+        min_radius=cutoff,
+    )  # fmt: skip
     return BoxPlan(nn, basis, volume, coordination(atoms.positions, nn), boxes, largest_material_hole(prepared, nn))
 
 
