@@ -28,7 +28,7 @@ def test_copper_from_its_eip_to_a_campaign(cli, lammps_code, python_code, tmp_pa
     register = cli('potential', 'register', *CU_SNAP, '--name', 'cu-snap', '--species', 'Cu', '--pair-style', 'snap')
     assert register.exit_code == 0, register.output
 
-    basic = tmp_path / 'cu-basic.extxyz'
+    basic = tmp_path / 'cu-configurations.extxyz'
     result = cli('genome', 'basic', '--potential', 'cu-mishin', '--output', basic)
     assert result.exit_code == 0, result.output
     assert 'Cu fcc (a = 3.6149 A, -3.5402 eV/atom)' in result.output
@@ -40,14 +40,14 @@ def test_copper_from_its_eip_to_a_campaign(cli, lammps_code, python_code, tmp_pa
     molten = [atoms for atoms in frames if atoms.info['variant'].startswith('2 T_m')]
     assert structure_fractions(adaptive_cna(molten[0]))['fcc'] < 0.5  # above the estimated melting point
 
-    result = cli('label', basic, '--reference-labeler', 'cu-snap', '--group', 'Cu-basic')
+    result = cli('label', basic, '--reference-labeler', 'cu-snap', '--group', 'cu-basic')
     assert result.exit_code == 0, result.output
     assert f'labelled {len(frames)}, already labelled 0, failed 0' in result.output
     refused = cli('label', basic, '--reference-labeler', 'cu-snap', '--code', 'gpaw@localhost')
     assert refused.exit_code != 0 and 'leave out --engine, --code' in refused.output
 
     campaign = cli(
-        'campaign', 'run', '--basic', 'Cu-basic', '--potential', 'cu-mishin', '--reference-labeler', 'cu-snap',
+        'campaign', 'run', '--basic', 'cu-basic', '--potential', 'cu-mishin', '--reference-labeler', 'cu-snap',
         '--group-prefix', 'cu',
     )  # fmt: skip
     assert campaign.exit_code == 0, campaign.output
@@ -57,13 +57,35 @@ def test_copper_from_its_eip_to_a_campaign(cli, lammps_code, python_code, tmp_pa
     assert clusters and cells
     for cluster in clusters:  # cut from fcc copper around a defect, not from bcc copper
         assert cluster.base.extras.get('dg_potential') == 'cu-mishin'
-        distances = neighbor_list('d', cluster.get_ase(), 3.0)
-        assert np.median(distances) == pytest.approx(3.6149 / np.sqrt(2), rel=0.03)  # fcc Cu 2.556 A (bcc 2.48)
         selection = cluster.creator
         assert selection.inputs.parent_folder.creator.inputs.structure.get_ase().info.get('lattice', 'fcc') == 'fcc'
         dump = Path(selection.inputs.parent_folder.get_remote_path()) / TRAJECTORY_DUMP
         frame = read_structures(dump, selection.inputs.parameters['species'])[cluster.base.extras.get('dg_snapshot')]
-        assert adaptive_cna(frame)[cluster.base.extras.get('dg_source_atom')] != 'fcc'  # on a defect
+        structures = adaptive_cna(frame)
+        assert structure_fractions(structures)['fcc'] > 0.8 and structure_fractions(structures)['bcc'] < 0.01
+        assert structures[cluster.base.extras.get('dg_source_atom')] != 'fcc'  # on a defect
+        nearest = neighbor_list('d', frame, 3.0)
+        assert np.median(nearest) == pytest.approx(3.6149 / np.sqrt(2), rel=0.02)  # fcc Cu 2.556 A (bcc 2.48)
     for cell in cells:
         assert set(cell.get_kind_names()) == {'Cu'}
     assert 'final model' in campaign.output or 'test' in campaign.output
+
+
+@pytest.mark.parametrize(('symbol', 'lattice', 'a'), [('Cu', 'fcc', 3.6149), ('Mg', 'hcp', 3.1842)])
+def test_gpaw_labels_a_new_element_through_the_label_command(cli, gpaw_code, tmp_path, symbol, lattice, a):
+    """The DFT path takes any element: a rattled conventional cell, GPAW's `fast` protocol (about 10 s)."""
+    from ase.build import bulk
+
+    atoms = bulk(symbol, lattice, a=a, cubic=lattice == 'fcc')
+    atoms.rattle(0.05, seed=1)
+    path = tmp_path / f'{symbol.lower()}-cell.extxyz'
+    ase.io.write(path, atoms)
+    output = tmp_path / 'labelled.extxyz'
+    result = cli('label', path, '--code', gpaw_code.full_label, '--protocol', 'fast', '--output', output)
+    assert result.exit_code == 0, result.output
+    assert 'labelled 1, already labelled 0, failed 0' in result.output
+    labelled = ase.io.read(output)
+    assert labelled.get_chemical_symbols() == atoms.get_chemical_symbols()
+    forces = labelled.get_forces()
+    assert np.isfinite(labelled.get_potential_energy()) and 0.01 < np.abs(forces).max() < 5.0  # rattled: forces, not noise
+    assert np.abs(forces.sum(axis=0)).max() < 0.05  # no net force on a periodic cell

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from aiida import orm
@@ -16,6 +17,7 @@ from aiida.engine import ProcessState, submit
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
 from aiida_defectgenome.core.lammps.runtime import lammps_executable
+from aiida_defectgenome.data.labels import labels_of
 from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
@@ -171,7 +173,8 @@ MINI_CAMPAIGN = {
 @pytest.mark.timeout(1200)
 def test_a_small_campaign_through_slurm_gives_what_it_gives_on_localhost(slurm_codes, lammps_code, python_code, tmp_path):
     """The demo campaign, made small, submitted to the daemon twice at once: every job of one through SLURM over
-    SSH, of the other on localhost. The same clusters, cells and labels, and the same model to 1e-6."""
+    SSH, of the other on localhost. The same clusters, cells and labels (to 1e-12), and the same model errors (to
+    1e-4, see below)."""
     import ase.io
 
     from aiida_defectgenome.services.genome import import_genome
@@ -213,7 +216,22 @@ def test_a_small_campaign_through_slurm_gives_what_it_gives_on_localhost(slurm_c
         }
         assert counts['slurm'] == counts['local'] and counts['local'], (stage, counts)
     assert summaries['slurm']['reference']['labelled'] == summaries['local']['reference']['labelled'] == 60
+    for stage in ('basic-reference', 'pcc-gcmc'):  # the same labels, configuration by configuration
+        energies = {}
+        for where in campaigns:
+            nodes = sorted(orm.load_group(f'mini-{where}/{stage}').nodes, key=_content)
+            energies[where] = np.array([labels.energy for labels, _ in labels_of(nodes)])
+        assert np.allclose(energies['slurm'], energies['local'], rtol=1e-12, atol=0), stage
+    # The models: the labels of 4 of the 60 basic configurations differ in the last place between the two runs (MEAM
+    # in LAMMPS; measured 2026-12-07, 3e-16 relative, in the same numbers run after run), and the fast protocol's fit
+    # (ridge 1e-10 of the normal matrix's scale, 60 configurations) amplifies that to 2e-6 of the training energy RMSE
+    # and 3.3e-5 of the force RMSE: compared to 1e-4. (An earlier environment gave bit-identical labels.)
     metrics = {where: node.outputs.metrics.get_dict() for where, node in campaigns.items()}
     for split in ('train', 'test'):
         for key in ('energy_rmse_mev_per_atom', 'force_rmse_mev_per_a'):
-            assert metrics['slurm'][split][key] == pytest.approx(metrics['local'][split][key], rel=1e-6), (split, key)
+            assert metrics['slurm'][split][key] == pytest.approx(metrics['local'][split][key], rel=1e-4), (split, key)
+
+
+def _content(node) -> tuple:
+    """A key of a structure by what it is (atoms, first position), the same for copies made in two campaigns."""
+    return len(node.sites), tuple(round(x, 4) for x in node.sites[0].position)
