@@ -218,6 +218,22 @@ CASES = [
         'engine vasp, but code `gpaw@localhost` runs `defectgenome.gpaw` (gpaw)',
     ),
     ('label-code-not-dft', lambda d: ['label', _extxyz(d), '--code', 'lammps@localhost'], 'not GPAW or VASP: say which engine'),
+    (
+        'label-reference-and-dft',
+        lambda d: ['label', _extxyz(d), '--reference-labeler', 'meam-W', '--code', 'gpaw@localhost'],
+        '--reference-labeler labels without DFT: leave out --engine, --code and --potential-family',
+    ),
+    ('label-reference-unknown', lambda d: ['label', _extxyz(d), '--reference-labeler', 'nope'], 'no potential named `nope`'),
+    (
+        'genome-basic-alloy',
+        lambda d: ['genome', 'basic', '--potential', 'cuni', '--output', d / 'b.extxyz'],
+        'potential `cuni` has 2 elements: give a single-element EIP',
+    ),
+    (
+        'genome-basic-protocol',
+        lambda d: ['genome', 'basic', '--potential', 'eam-zhou-W', '--protocol', 'x', '--output', d / 'b.extxyz'],
+        "'x' is not one of",
+    ),
     ('train-mtp', lambda d: ['train', GROUP, '--trainer', 'mtp', '--output', d / 'm'], '--trainer mtp needs --code (an MLIP-3'),
     ('train-level', lambda d: ['train', GROUP, '--level', '16', '--output', d / 'm'], '--level is the level of an MTP'),
     ('train-odd-level', lambda d: ['train', GROUP, '--trainer', 'mtp', '--code', 'x', '--level', '7', '--output', d / 'm'], 'even'),
