@@ -59,7 +59,8 @@ def cmd_sample(
     if submit and output:
         raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
     try:
-        names = scenario_names(name.strip() for name in scenarios.split(',') if name.strip())
+        names = [name.strip() for name in scenarios.split(',') if name.strip()]
+        scenario_names(names)  # every name known; `all` is expanded in the potential's lattice, below
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint='--scenarios') from exc
     load_profile_or_fail(ctx)
