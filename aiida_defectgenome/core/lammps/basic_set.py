@@ -29,8 +29,8 @@ from .local import run_lammps
 
 __all__ = ('MELTING_RULE', 'SURFACES', 'basic_configurations', 'melting_estimate')
 
-#: k_B T_m / |E_coh| (W 0.036, Mo 0.035, Cu 0.033, Al 0.030, Ni 0.034 from measured melting points and
-#: cohesive energies, Kittel's tables): a rule of thumb for where the hot cells of an unknown metal melt.
+#: k_B T_m / |E_coh| from measured melting points and cohesive energies (Kittel's tables): W 0.036, Mo 0.037,
+#: Cu 0.034, Ni 0.034, but Al 0.024: a rule of thumb for where the hot cells of an unknown metal melt.
 MELTING_RULE = 0.034
 K_B = 8.617333e-5  # eV/K
 #: Surface normals (indices of each lattice's conventional cell, see :func:`..structures.scenarios.cartesian`)
