@@ -195,6 +195,11 @@ CASES = [
     ('sample-threshold', lambda d: [*SAMPLE, '--scenarios', 'loop', '--threshold', '0'], '--threshold'),
     ('sample-output', lambda d: [*SAMPLE, '--scenarios', 'loop', '--output', '/proc/x.extxyz'], 'cannot create /proc/x.extxyz'),
     ('sample-fault-in-bcc', lambda d: [*SAMPLE, '--scenarios', 'fault'], 'fault: no such scenario for a bcc metal'),
+    (  # `all` passes the lattice check (it is expanded in the lattice), then the code is checked
+        'sample-all-in-bcc',
+        lambda d: [*SAMPLE, '--scenarios', 'all', '--lammps-code', 'nope@nowhere'],
+        'no code `nope@nowhere`',
+    ),
     (  # alloys are issue 23's part 2: refused before the active set, not sampled as one element
         'sample-alloy',
         lambda d: ['sample', '--potential', 'cuni', '--reference', GROUP, '--group', 'o', '--scenarios', 'loop'],

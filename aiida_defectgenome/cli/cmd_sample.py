@@ -73,7 +73,6 @@ def cmd_sample(
     from ..workflows.eip_sampling import EipSamplingWorkChain
 
     load_genome(reference)  # before the active set is built (minutes for a large set)
-    codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
     require_potentials(potentials)
     eips = [load_potential(name) for name in potentials]
     for eip in eips:
@@ -92,6 +91,7 @@ def cmd_sample(
         f'{eips[0].species[0]} with {eips[0].name}: {lattice.name}, a = {a:.4f} A'
         + (f', c/a = {lattice.c_over_a:.4f}' if lattice.name == 'hcp' else '')
     )
+    codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
     active_set, _ = active_set_for_group(reference)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(
