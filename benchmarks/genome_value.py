@@ -137,7 +137,7 @@ def run_metal(symbol: str, basic_protocol: str = 'fast') -> dict:
     active = active_set_of(basic, descriptor_from_parameters(DESCRIPTOR))
 
     clusters = []
-    for run in plan_runs([s for s in SAMPLED], symbol, a, protocol, seed=1, lattice=lattice):
+    for run in plan_runs(SAMPLED, symbol, a, protocol, seed=1, lattice=lattice):
         try:
             snapshot = _final(run, eip)
         except LammpsRunError as exc:

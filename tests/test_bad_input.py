@@ -232,7 +232,7 @@ CASES = [
     (
         'genome-basic-alloy',
         lambda d: ['genome', 'basic', '--potential', 'cuni', '--output', d / 'b.extxyz'],
-        'potential `cuni` has 2 elements: give a single-element EIP',
+        'potential `cuni` has 2 elements (Cu, Ni): the built-in scenarios are single-element',
     ),
     (
         'genome-basic-protocol',

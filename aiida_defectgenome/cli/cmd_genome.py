@@ -1,5 +1,6 @@
 """``aiida-defectgenome genome``: import, list, show and export genome datasets."""
 
+import collections
 import json
 import time
 
@@ -59,12 +60,20 @@ def cmd_basic(ctx, potential, protocol, output):
     import ase.io
 
     from ..core.lammps.basic_set import basic_configurations
-    from ..data.potential_registry import ground_state_lattice, ground_state_of, load_potential, potential_files
+    from ..data.potential_registry import (
+        ground_state_lattice,
+        ground_state_of,
+        load_potential,
+        potential_files,
+        require_single_element,
+    )
     from ..protocols import read_protocol
 
     node = load_potential(potential)
-    if len(node.species) != 1:
-        raise click.BadParameter(f'potential `{potential}` has {len(node.species)} elements: give a single-element EIP')
+    try:
+        require_single_element([node])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint='--potential') from exc
     lattice, a = ground_state_lattice(node)
     energy = ground_state_of(node)[lattice.name]['energy']
     _, settings = read_protocol('basic_set', protocol)
@@ -74,9 +83,7 @@ def cmd_basic(ctx, potential, protocol, output):
     for atoms in frames:
         atoms.info.update(potential=potential, lattice=lattice.name)
     ase.io.write(output, frames, format='extxyz')
-    kinds = {}
-    for atoms in frames:
-        kinds[atoms.info['kind']] = kinds.get(atoms.info['kind'], 0) + 1
+    kinds = collections.Counter(atoms.info['kind'] for atoms in frames)
     click.echo(
         f'{node.species[0]} {lattice.name} (a = {a:.4f} A, {energy:.4f} eV/atom): {len(frames)} configurations '
         f'({", ".join(f"{k} {n}" for k, n in kinds.items())}) in {output} ({time.perf_counter() - start:.0f} s).'

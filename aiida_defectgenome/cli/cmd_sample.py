@@ -67,7 +67,7 @@ def cmd_sample(
     from aiida import orm
     from aiida.engine import submit as submit_process
 
-    from ..data.potential_registry import ground_state_lattice, load_potential, require_potentials
+    from ..data.potential_registry import ground_state_lattice, load_potential, require_potentials, require_single_element
     from ..services.d_optimality import active_set_for_group
     from ..services.genome import load_genome
     from ..workflows.eip_sampling import EipSamplingWorkChain
@@ -75,13 +75,10 @@ def cmd_sample(
     load_genome(reference)  # before the active set is built (minutes for a large set)
     require_potentials(potentials)
     eips = [load_potential(name) for name in potentials]
-    for eip in eips:
-        if len(eip.species) != 1:
-            raise click.BadParameter(
-                f'potential `{eip.name}` has {len(eip.species)} elements ({", ".join(eip.species)}): the built-in scenarios '
-                'are single-element',
-                param_hint='--potential',
-            )
+    try:
+        require_single_element(eips)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint='--potential') from exc
     lattice, a = ground_state_lattice(eips[0])  # before the active set (minutes): the scenarios are built in it
     try:
         scenario_names(names, lattice)

@@ -24,6 +24,7 @@ __all__ = (
     'register_bundled_potentials',
     'register_potential',
     'require_potentials',
+    'require_single_element',
     'snap_model_of',
     'write_potential_files',
 )
@@ -163,6 +164,16 @@ def snap_model_of(node: InteratomicPotentialData) -> SnapModel:
 
 #: :func:`..core.lammps.local.ground_state` of each potential asked for, by content (files, pair style, species).
 _GROUND_STATES: dict[tuple, dict] = {}
+
+
+def require_single_element(nodes) -> None:
+    """Raise ValueError for a potential of several elements: the built-in scenarios and basic sets are single-element."""
+    for node in nodes:
+        if len(node.species) != 1:
+            raise ValueError(
+                f'potential `{node.name}` has {len(node.species)} elements ({", ".join(node.species)}): the built-in '
+                'scenarios are single-element'
+            )
 
 
 def ground_state_of(node: InteratomicPotentialData) -> dict:

@@ -22,7 +22,7 @@ from ..core.lammps.sampling_plan import plan_runs
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
 from ..data.potential import InteratomicPotentialData
-from ..data.potential_registry import ground_state_lattice
+from ..data.potential_registry import ground_state_lattice, require_single_element
 from ..protocols import merge_overrides, read_protocol
 from . import jobs_at_once, port_name
 from .eip_run import EipRunWorkChain
@@ -185,9 +185,8 @@ class EipSamplingWorkChain(WorkChain):
         """
         _, settings = read_protocol('eip_sampling', protocol)
         settings = merge_overrides(settings, overrides, 'eip_sampling')
+        require_single_element(potentials)
         species = potentials[0].species
-        if len(species) != 1:
-            raise ValueError('the built-in scenarios are single-element: give a potential of one element')
         lattice, a = ground_state_lattice(potentials[0])
         a = lattice_constant or a
         builder = cls.get_builder()

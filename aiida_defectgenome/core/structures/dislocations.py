@@ -1,6 +1,6 @@
 """Straight dislocations to start simulations from: screw, edge and mixed, in a cylinder periodic along the line.
 
-The crystal (any cubic lattice of :mod:`.scenarios`) is oriented with z along the line, y along the
+The crystal (any lattice of :mod:`.scenarios`, hcp included) is oriented with z along the line, y along the
 glide-plane normal and x = y x z, cut to a cylinder around the line, and displaced by the isotropic
 elastic field of the dislocation (Hirth & Lothe, *Theory of Dislocations*, 2nd ed., eqs. 3-46 and
 3-45): the screw part ``u_z = b_s theta / 2 pi``, the edge part
@@ -17,7 +17,7 @@ import numpy as np
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-from .scenarios import cartesian, cylinder_cell, lattice_of, line_cylinder
+from .scenarios import cartesian, cylinder_cell, lattice_of, line_cylinder, one_of_each_pair
 
 __all__ = ('BCC_CHARACTERS', 'FCC_CHARACTERS', 'bcc_screw_dislocation', 'dislocation_characters', 'straight_dislocation')
 
@@ -90,13 +90,9 @@ def straight_dislocation(
     sites = sites + _displacement(sites[:, :2] - centre, b, poisson)
     sites[:, 2] %= length
     atoms = cylinder_cell(symbol, sites, centre, radius, length)
-    close = neighbor_list('ij', atoms, overlap * lattice_of(lattice).nearest_neighbour * a)
-    if len(close[0]):  # the elastic field squeezes pairs at the cut of an edge component: keep one of each
-        drop = set()
-        for i, j in zip(*close):
-            if i < j and i not in drop:
-                drop.add(int(j))
-        del atoms[sorted(drop)]
+    first, second = neighbor_list('ij', atoms, overlap * lattice_of(lattice).nearest_neighbour * a)
+    pairs = np.column_stack([first, second])[first < second]  # squeezed at the cut of an edge component
+    del atoms[np.flatnonzero(one_of_each_pair(pairs, len(atoms))).tolist()]
     span = float(atoms.cell[0, 0])
     atoms.arrays['fixed'] = np.hypot(*(atoms.positions[:, :2] - span / 2).T) > radius - boundary
     character = np.degrees(np.arccos(min(1.0, abs(b[2]) / np.linalg.norm(b))))

@@ -26,6 +26,7 @@ __all__ = (
     'direction_period',
     'indentation_slab',
     'line_cylinder',
+    'one_of_each_pair',
     'oriented_crystal',
     'polycrystal',
     'vacancy_cluster',
@@ -189,15 +190,21 @@ def polycrystal(
         owner.append(np.full(keep.sum(), g))
     positions, owner = np.vstack(positions), np.concatenate(owner)
     limit = min_distance_fraction * lattice_of(lattice).nearest_neighbour * a
-    pairs = cKDTree(positions, boxsize=length).query_pairs(limit, output_type='ndarray')
-    drop = np.zeros(len(positions), dtype=bool)
-    for i, j in pairs:  # keep the first atom of each close pair
-        if not drop[i] and not drop[j]:
-            drop[j] = True
+    drop = one_of_each_pair(cKDTree(positions, boxsize=length).query_pairs(limit, output_type='ndarray'), len(positions))
     atoms = Atoms(symbol * int((~drop).sum()), positions=positions[~drop], cell=np.diag(box), pbc=True)
     atoms.arrays['grain'] = owner[~drop]
     atoms.info.update(lattice=lattice_of(lattice).name, grain_centres=centres.tolist(), seed=seed)
     return atoms
+
+
+def one_of_each_pair(pairs: np.ndarray, count: int) -> np.ndarray:
+    """``(count,)`` mask of the atoms to drop so that of each close pair ``(i, j)`` (``(k, 2)``, i < j, in order)
+    only the first stays; an atom already dropped leaves its other partners be."""
+    drop = np.zeros(count, dtype=bool)
+    for i, j in pairs:
+        if not drop[i] and not drop[j]:
+            drop[j] = True
+    return drop
 
 
 def _rotated_cover(lattice, a: float, rotation: np.ndarray, centre: np.ndarray, length: float) -> np.ndarray:
