@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import RESULTS  # noqa: E402
 from pcc_gcmc import BUILDERS, cluster_case, sampled_clusters  # noqa: E402
 
-from aiida_defectgenome.core import gcmc  # noqa: E402
 from aiida_defectgenome.core.lammps.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc import gcmc  # noqa: E402
 from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox  # noqa: E402
 from aiida_defectgenome.workflows.pcc_gcmc import load_protocol  # noqa: E402
 

@@ -53,10 +53,10 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 
 from _results import RESULTS, write_results  # noqa: E402
 
-from aiida_defectgenome.core import gcmc  # noqa: E402
 from aiida_defectgenome.core.doptimality.descriptors import SnapDescriptor  # noqa: E402
 from aiida_defectgenome.core.lammps.library import apply_potential, open_lammps  # noqa: E402
 from aiida_defectgenome.core.lammps.potentials import bundled_potential  # noqa: E402
+from aiida_defectgenome.core.pcc_gcmc import gcmc  # noqa: E402
 from aiida_defectgenome.core.pcc_gcmc.assessment import environment_change  # noqa: E402
 from aiida_defectgenome.core.pcc_gcmc.box_search import ImpossibleBox  # noqa: E402
 from aiida_defectgenome.core.pcc_gcmc.cell_checks import cell_problems, nearest_neighbour_distance  # noqa: E402
