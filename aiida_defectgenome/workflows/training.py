@@ -32,7 +32,7 @@ __all__ = ('TRAINERS', 'TrainingWorkChain')
 TRAINERS = {'snap': SnapTrainingCalculation, 'pace': PaceTrainingCalculation, 'mtp': MtpTrainingCalculation}
 _SNAP_KEYS = ('basis', 'weights', 'test_fraction', 'seed', 'learning_curve')
 _OPTIONAL = {'required': False, 'populate_defaults': False}
-_OUTPUTS = ('potential', 'metrics', 'parity_plot', 'learning_curve_plot')
+_OUTPUTS = ('potential', 'metrics', 'parity_plot', 'learning_curve_plot', 'active_set')
 
 
 def _validate_trainer(trainer, _):
@@ -88,6 +88,12 @@ class TrainingWorkChain(WorkChain):
         spec.output('parity_plot', valid_type=orm.SinglefileData, help='Energy and force parity plots (PNG).')
         spec.output('learning_curve_plot', valid_type=orm.SinglefileData, required=False, help='SNAP: test RMSE vs data.')
         spec.output_namespace('ensemble', valid_type=orm.Data, dynamic=True, help='SNAP: the bootstrap members.')
+        spec.output(
+            'active_set',
+            valid_type=orm.Data,
+            required=False,
+            help='SNAP with `active_set: true`: the active set of the training atoms in the model basis.',
+        )
         spec.output('training_set', valid_type=orm.SinglefileData, help='The labelled frames the model was trained on.')
         spec.exit_code(201, 'ERROR_NO_GROUP', message='Genome group `{label}` does not exist.')
         spec.exit_code(202, 'ERROR_NO_LABELLED_DATA', message='The groups hold no labelled configuration: label them first.')

@@ -17,7 +17,7 @@ from aiida import orm
 from aiida.engine import calcfunction
 
 from ...common.structures import atoms_from_structure, structure_from_atoms
-from ...core.doptimality.active_set import build_active_set, configuration_grades
+from ...core.doptimality.active_set import build_active_set, configuration_grades, source_atoms
 from ...core.doptimality.clusters import pad_with_vacuum
 from ...core.doptimality.descriptors import descriptor_from_parameters
 from ...core.doptimality.screening import Centres, cut_around_centres, default_merge_distance
@@ -54,12 +54,8 @@ def _stacked(descriptors: dict) -> tuple[np.ndarray, np.ndarray, list[str], dict
 def _active_set_node(rows, counts, sources: list[str], descriptor: dict, tol: float) -> ActiveSetData:
     active = build_active_set(rows, descriptor, tol=tol)
     node = ActiveSetData(active)
-    owner = np.repeat(np.arange(len(counts)), counts)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    node.base.attributes.set(
-        'source_atoms',
-        [[sources[owner[r]], int(r - first[owner[r]])] if r >= 0 else None for r in active.sources.tolist()],
-    )
+    pairs = source_atoms(active, counts)
+    node.base.attributes.set('source_atoms', [None if pair is None else [sources[pair[0]], pair[1]] for pair in pairs])
     node.base.attributes.set('structures', len(sources))
     return node
 

