@@ -77,6 +77,26 @@ def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_cod
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_INVALID_CLUSTER.status and 'Cu' in node.exit_message
 
 
+def test_the_cohesive_energy_comes_from_a_lammps_job_not_from_the_daemon(lammps_code, eam_w):
+    """Without `cohesive_energy` the work chain relaxes the reference crystal in a LammpsCalculation (which a
+    cluster's queue can take) and reads its energy per atom: the same as the local LAMMPS gives."""
+    from aiida_defectgenome.core.pcc_gcmc.gcmc import cohesive_energy
+    from aiida_defectgenome.data.potential_registry import potential_files
+
+    cluster = structure_from_atoms(sphere(radius=6.5))
+    builder = PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, cluster, overrides={'boxes': 1, 'gcmc_steps': 50})
+    results, node = run_get_node(builder)
+    assert node.is_finished_ok, node.exit_message
+    called = {c.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label: c for c in node.called}
+    job = called['cohesive_energy']
+    assert job.process_type == LammpsCalculation.build_process_type() and job.is_finished_ok
+    used = results['structure'].creator.inputs.cohesive_energy
+    assert used.creator.inputs.output_parameters.creator.uuid == job.uuid
+    with potential_files(eam_w) as spec:
+        assert used.value == pytest.approx(cohesive_energy(spec, 'W'), abs=1e-9)
+    assert used.value == pytest.approx(E_COH, abs=1e-4)
+
+
 @pytest.mark.slow  # half a minute: in the default run, the other tests cover it in part
 def test_command_line_contract(cli, lammps_code, tmp_path):
     cluster = sphere(angle=20.0)
@@ -130,9 +150,14 @@ def test_group_of_clusters_becomes_a_group_of_cells(lammps_code, eam_w):
     builder = PccGcmcGroupWorkChain.get_builder()
     builder.clusters, builder.output_group = orm.Str(group.label), orm.Str('pcc-test-cells')
     builder.code, builder.potential, builder.max_concurrent = lammps_code, eam_w, orm.Int(2)
-    builder.parameters, builder.cohesive_energy = orm.Dict(QUICK), orm.Float(E_COH)
+    builder.parameters = orm.Dict(QUICK)
     results, node = run_get_node(builder)
     assert node.is_finished_ok
+    # the cohesive energy: one LAMMPS job for the whole group, its value given to every cluster
+    reference = [c for c in node.called if c.process_type == LammpsCalculation.build_process_type()]
+    assert [c.base.links.get_incoming(link_type=LinkType.CALL_CALC).one().link_label for c in reference] == ['cohesive_energy']
+    given = {c.inputs.cohesive_energy.uuid for c in node.called if c.process_label == 'PccGcmcWorkChain'}
+    assert len(given) == 1 and orm.load_node(given.pop()).creator.inputs.output_parameters.creator.uuid == reference[0].uuid
     cells = orm.load_group('pcc-test-cells').nodes
     assert len(cells) == 2
     summary = results['summary'].get_dict()

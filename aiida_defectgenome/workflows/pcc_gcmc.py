@@ -1,6 +1,8 @@
 """``PccGcmcWorkChain``: one cluster -> a vacuum-free periodic cell; ``PccGcmcGroupWorkChain``: a group of them.
 
-The frozen core (the central atom's environment) and the boxes are planned and seeded by a calcfunction,
+The EIP's cohesive energy comes from a ``LammpsCalculation`` of the element's reference crystal (once per
+group, and not at all when given), so that no LAMMPS runs inside the daemon. The frozen core (the central
+atom's environment) and the boxes are planned and seeded by a calcfunction,
 each box is healed by one ``LammpsCalculation`` (all submitted at once), and a calcfunction checks every
 box (geometry, and the central atom's descriptor against the cluster's) and picks the valid one lowest
 in energy per atom. See :mod:`..core.pcc_gcmc.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc`
@@ -13,9 +15,10 @@ from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_, while_
 
-from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, compute_cohesive_energy, prepared_cluster, seed_pcc_boxes
+from ..calculations.functions.pcc_gcmc import assess_pcc_boxes, cohesive_energy_of, prepared_cluster, seed_pcc_boxes
 from ..calculations.functions.summaries import workflow_summary
 from ..calculations.lammps import LammpsCalculation
+from ..common.structures import structure_from_atoms
 from ..common.validators import dict_validator
 from ..core.pcc_gcmc import gcmc
 from ..core.pcc_gcmc.box_search import ImpossibleBox
@@ -73,6 +76,35 @@ def plan_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_i
     return prepared, plan_boxes(prepared, parameters)
 
 
+def submit_cohesive_run(workchain: WorkChain, element: str) -> ToContext:
+    """Submit the LAMMPS job of ``element``'s reference crystal (:func:`..core.pcc_gcmc.gcmc.cohesive_energy_run`)
+    with the work chain's code, potential and ``lammps_options``; it lands in ``ctx.cohesive_run``."""
+    crystal, parameters = gcmc.cohesive_energy_run(element)
+    inputs = {
+        'code': workchain.inputs.code,
+        'potential': workchain.inputs.potential,
+        'structure': structure_from_atoms(crystal),
+        'parameters': orm.Dict(parameters),
+        'metadata': {'call_link_label': 'cohesive_energy'},
+    }
+    if 'lammps_options' in workchain.inputs:
+        inputs['metadata']['options'] = workchain.inputs.lammps_options.get_dict()
+    workchain.report(f"the EIP's cohesive energy: relaxing {len(crystal)} atoms of {element}'s reference crystal, box and all")
+    return ToContext(cohesive_run=workchain.submit(LammpsCalculation, **inputs))
+
+
+def cohesive_energy_from_run(workchain: WorkChain):
+    """Set ``ctx.cohesive`` from ``ctx.cohesive_run``; return the work chain's exit code if that job failed."""
+    calc = workchain.ctx.cohesive_run
+    if not calc.is_finished_ok:
+        return workchain.exit_codes.ERROR_COHESIVE_ENERGY_FAILED.format(
+            message=f'{calc.process_label}<{calc.pk}> [{calc.exit_status}] {calc.exit_message}'
+        )
+    workchain.ctx.cohesive = cohesive_energy_of(calc.outputs.output_parameters)
+    workchain.report(f"the EIP's cohesive energy: {workchain.ctx.cohesive.value:.4f} eV/atom")
+    return None
+
+
 class PccGcmcWorkChain(WorkChain):
     """Turn a cluster (its core frozen) into a periodic cell without vacuum, with an EIP in LAMMPS."""
 
@@ -112,6 +144,7 @@ class PccGcmcWorkChain(WorkChain):
         )
         spec.outline(
             cls.setup,
+            if_(cls.needs_cohesive_energy)(cls.run_cohesive, cls.inspect_cohesive),
             cls.seed,
             cls.run_boxes,
             cls.assess,
@@ -132,6 +165,7 @@ class PccGcmcWorkChain(WorkChain):
         spec.exit_code(202, 'ERROR_IMPOSSIBLE_BOX', message='No periodic box fits the cluster: {reason}')
         spec.exit_code(201, 'ERROR_INVALID_CLUSTER', message='The cluster cannot be used: {reason}')
         spec.exit_code(410, 'ERROR_ALL_BOX_RUNS_FAILED', message='Every LAMMPS box run failed; the first: {first}')
+        spec.exit_code(411, 'ERROR_COHESIVE_ENERGY_FAILED', message='The LAMMPS run of the reference crystal failed: {message}')
         spec.exit_code(310, 'ERROR_NO_VALID_CELL', message='No candidate cell is valid: {reasons}')
 
     @classmethod
@@ -175,11 +209,16 @@ class PccGcmcWorkChain(WorkChain):
             + (", along the cluster's lattice" if plan.basis is not None else ' (no single lattice in the cluster)')
         )
 
-    def _cohesive_energy(self) -> orm.Float:
-        if 'cohesive' not in self.ctx:
-            given = self.inputs.get('cohesive_energy')
-            self.ctx.cohesive = given or compute_cohesive_energy(self.inputs.potential, orm.Str(self.ctx.element))
-        return self.ctx.cohesive
+    def needs_cohesive_energy(self) -> bool:
+        if 'cohesive_energy' in self.inputs:
+            self.ctx.cohesive = self.inputs.cohesive_energy
+        return 'cohesive' not in self.ctx
+
+    def run_cohesive(self):
+        return submit_cohesive_run(self, self.ctx.element)
+
+    def inspect_cohesive(self):
+        return cohesive_energy_from_run(self)
 
     def _second_round(self) -> bool:
         return self.ctx.first_round is not None
@@ -190,7 +229,7 @@ class PccGcmcWorkChain(WorkChain):
     def seed(self):
         extra = {key: self.inputs[key] for key in ('core_mask', 'cluster_info', 'active_set') if key in self.inputs}
         if (self.ctx.fallback if self._second_round() else self.ctx.parameters)['anneal']:
-            extra['cohesive_energy'] = self._cohesive_energy()
+            extra['cohesive_energy'] = self.ctx.cohesive
         outputs, node = seed_pcc_boxes.run_get_node(self.inputs.cluster, self.ctx.round_parameters, **extra)
         if not node.is_finished_ok:
             return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=node.exit_message)
@@ -229,7 +268,7 @@ class PccGcmcWorkChain(WorkChain):
             return self.exit_codes.ERROR_ALL_BOX_RUNS_FAILED.format(first=failures[0])
         extra = {key: self.inputs[key] for key in ('source_energies', 'active_set') if key in self.inputs}
         plan, parameters = self.ctx.seeded['plan'], self.ctx.round_parameters
-        self.ctx.assessed = assess_pcc_boxes(plan, parameters, self._cohesive_energy(), **extra, **runs)
+        self.ctx.assessed = assess_pcc_boxes(plan, parameters, self.ctx.cohesive, **extra, **runs)
 
     def should_fall_back(self):
         """Whether no box of the first round is valid and the parameters name a second round."""
@@ -312,10 +351,16 @@ class PccGcmcGroupWorkChain(WorkChain):
             help='Clusters in flight at once; default: as many as keep the box jobs within the cores of a computer '
             'without a queue (`jobs_at_once`).',
         )
-        spec.outline(cls.setup, while_(cls.has_more)(cls.submit_batch, cls.collect), cls.results)
+        spec.outline(
+            cls.setup,
+            if_(cls.needs_cohesive_energy)(cls.run_cohesive, cls.inspect_cohesive),
+            while_(cls.has_more)(cls.submit_batch, cls.collect),
+            cls.results,
+        )
         spec.output('summary', valid_type=orm.Dict, help='Per cluster: the cell it became or why not.')
         spec.exit_code(201, 'ERROR_NO_CLUSTERS', message='Group `{label}` holds no StructureData cluster.')
         spec.exit_code(410, 'ERROR_NONE_SUCCEEDED', message='No cluster became a periodic cell; the first: {first}')
+        spec.exit_code(411, 'ERROR_COHESIVE_ENERGY_FAILED', message='The LAMMPS run of the reference crystal failed: {message}')
 
     @classmethod
     def get_builder_from_protocol(
@@ -347,6 +392,18 @@ class PccGcmcGroupWorkChain(WorkChain):
         self.ctx.at_once = jobs_at_once(self.inputs.code, self.inputs.get('max_concurrent'), per_item=boxes)
         self.report(f'{len(self.ctx.todo)} clusters in `{group.label}`, {self.ctx.at_once} at a time')
 
+    def needs_cohesive_energy(self) -> bool:
+        """Whether the cohesive energy must be computed (once for the group: every cluster gets it)."""
+        return 'cohesive_energy' not in self.inputs
+
+    def run_cohesive(self):
+        species = self.inputs.potential.species  # an EIP of one element; else the first cluster's
+        element = species[0] if len(species) == 1 else orm.load_node(self.ctx.todo[0]).kinds[0].symbol
+        return submit_cohesive_run(self, element)
+
+    def inspect_cohesive(self):
+        return cohesive_energy_from_run(self)
+
     def has_more(self):
         return bool(self.ctx.todo)
 
@@ -357,6 +414,8 @@ class PccGcmcGroupWorkChain(WorkChain):
             cluster = orm.load_node(uuid)
             inputs = AttributeDict(self.exposed_inputs(PccGcmcWorkChain))
             inputs.cluster = cluster
+            if 'cohesive' in self.ctx:
+                inputs.cohesive_energy = self.ctx.cohesive
             radius = cluster.base.extras.get('dg_cut_radius', None)
             if radius is not None:
                 inputs.cluster_info = orm.Dict({'centre_index': cluster.base.extras.get('dg_centre', 0), 'cut_radius': radius})

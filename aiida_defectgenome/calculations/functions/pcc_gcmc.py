@@ -1,4 +1,5 @@
-"""Calcfunctions of PCC-GCMC: the seeded boxes of a cluster, the EIP's cohesive energy, and the choice.
+"""Calcfunctions of PCC-GCMC: the seeded boxes of a cluster, the EIP's cohesive energy (read from the LAMMPS
+job of the reference crystal), and the choice.
 
 ``seed_pcc_boxes`` links the cluster to every box it was seeded into; each box goes through a LAMMPS
 CalcJob; ``assess_pcc_boxes`` takes every box run and returns the chosen cell, so the provenance of a
@@ -21,9 +22,8 @@ from ...core.pcc_gcmc.assessment import assess_candidate, check_source_energies
 from ...core.pcc_gcmc.box_search import ImpossibleBox
 from ...core.pcc_gcmc.cells import box_run_parameters, plan_boxes, prepare_cluster, seeded_boxes
 from ...core.plots import plot_energy_map
-from ...data.potential import InteratomicPotentialData
 
-__all__ = ('EXIT_IMPOSSIBLE_BOX', 'assess_pcc_boxes', 'compute_cohesive_energy', 'prepared_cluster', 'seed_pcc_boxes')
+__all__ = ('EXIT_IMPOSSIBLE_BOX', 'assess_pcc_boxes', 'cohesive_energy_of', 'prepared_cluster', 'seed_pcc_boxes')
 
 EXIT_IMPOSSIBLE_BOX = 300
 #: What the seeding stores of each box for the assessment, beside the box itself.
@@ -88,12 +88,10 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
 
 
 @calcfunction
-def compute_cohesive_energy(potential: InteratomicPotentialData, element: orm.Str) -> orm.Float:
-    """The EIP's energy per atom (eV) of the element's reference crystal, box relaxed (local LAMMPS)."""
-    from ...data.potential_registry import potential_files
-
-    with potential_files(potential) as spec:
-        return orm.Float(gcmc.cohesive_energy(spec, element.value))
+def cohesive_energy_of(output_parameters: orm.Dict) -> orm.Float:
+    """The EIP's cohesive energy (eV/atom): the final energy per atom of the LAMMPS run of the element's
+    reference crystal (:func:`...core.pcc_gcmc.gcmc.cohesive_energy_run`), whose ``output_parameters`` these are."""
+    return orm.Float(output_parameters['energy_per_atom'])
 
 
 @calcfunction

@@ -35,6 +35,7 @@ __all__ = (
     'check_environment',
     'choose_candidate',
     'cohesive_energy',
+    'cohesive_energy_run',
     'core_mask_of',
     'fallback_parameters',
     'run_pcc_gcmc',
@@ -140,15 +141,22 @@ def choose_candidate(figures: list[dict]) -> int | None:
     return min(valid, key=lambda i: figures[i]['energy_per_atom']) if valid else None
 
 
-def cohesive_energy(potential, symbol: str) -> float:
-    """Return the EIP's energy per atom (eV) of the element's reference crystal (ASE's
-    ``bulk(symbol)``), relaxed with the box; run with the local LAMMPS."""
+def cohesive_energy_run(symbol: str) -> tuple[Atoms, dict]:
+    """Return the element's reference crystal (ASE's ``bulk(symbol)``, 4 x 4 x 4) and the LAMMPS parameters
+    (:mod:`..lammps.inputs`) that relax it with its box: its final energy per atom is the EIP's cohesive
+    energy (eV)."""
     from ase.build import bulk
 
+    stages = [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': 'iso'}, {'type': 'minimize', 'ftol': 1.0e-10}]
+    return bulk(symbol) * (4, 4, 4), {'stages': stages}
+
+
+def cohesive_energy(potential, symbol: str) -> float:
+    """Return the EIP's energy per atom (eV) of :func:`cohesive_energy_run`, run with the local LAMMPS."""
     from ..lammps.local import run_lammps
 
-    stages = [{'type': 'minimize', 'ftol': 1.0e-10, 'box_relax': 'iso'}, {'type': 'minimize', 'ftol': 1.0e-10}]
-    result = run_lammps(bulk(symbol) * (4, 4, 4), potential, {'stages': stages})
+    crystal, parameters = cohesive_energy_run(symbol)
+    result = run_lammps(crystal, potential, parameters)
     return result['atoms'].info['energy'] / len(result['atoms'])
 
 
