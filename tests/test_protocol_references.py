@@ -96,6 +96,13 @@ def test_dft_labeling_with_gpaw(protocol, gpaw_code):
     check_reference(f'dft_labeling-gpaw-{protocol}', builder)
 
 
+def test_dft_labeling_with_the_reference_labeler(python_code, eam_w):
+    from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
+
+    builder = DftLabelingWorkChain.get_builder_from_protocol(python_code, 'cells', reference_potential=eam_w)
+    check_reference('dft_labeling-reference', builder)
+
+
 def test_eip_sampling_fast(lammps_code, python_code, eam_w):
     from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
 
