@@ -5,7 +5,6 @@ profile driving the jobs. Needs root (``.ci/slurm-cluster`` starts the daemons);
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,13 +15,12 @@ from aiida import orm
 from aiida.engine import ProcessState, submit
 
 from aiida_defectgenome.calculations.lammps import LammpsCalculation
-from aiida_defectgenome.core.lammps.runtime import lammps_executable
 from aiida_defectgenome.data.labels import labels_of
 from aiida_defectgenome.workflows.gpaw_base import GpawBaseWorkChain
+from tests.slurm_cluster import CLUSTER, computer_file
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-CLUSTER = Path(__file__).resolve().parents[1] / '.ci' / 'slurm-cluster'
 LABEL = 'slurm-localhost'
 RELAX = {'stages': [{'type': 'minimize', 'box_relax': 'iso', 'ftol': 1e-10}]}
 
@@ -41,24 +39,7 @@ def slurm_cluster():
 def slurm_codes(slurm_cluster, cli, started_daemon_client, tmp_path_factory):
     """``{name: code}`` of LAMMPS and GPAW on the SLURM computer, set up through the command a user runs."""
     workdir = tmp_path_factory.mktemp('slurm-work')
-    spec = {
-        'computer': {
-            'label': LABEL,
-            'hostname': 'localhost',
-            'workdir': str(workdir),
-            'transport': 'core.ssh_async',
-            'scheduler': 'core.slurm',
-            'mpirun_command': 'srun -n {tot_num_mpiprocs}',
-            'prepend_text': 'export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1',
-            'safe_interval': 0,
-            'poll_interval': 1,
-        },
-        'codes': {
-            'lammps': {'executable': str(lammps_executable())},
-            'gpaw': {'executable': str(Path(sys.executable).parent / 'gpaw')},
-            'python': {'executable': sys.executable},
-        },
-    }
+    spec = computer_file(LABEL, workdir)
     path = workdir / 'cluster.yaml'
     path.write_text(yaml.safe_dump(spec))
     result = cli('setup', '--computer', path)
