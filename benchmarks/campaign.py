@@ -10,7 +10,10 @@
 
 Runs the `demo` campaign in a fresh SQLite profile (temporary AIIDA_PATH), or reads a finished campaign
 of the current profile with --pk (e.g. the one `aiida-defectgenome demo` ran). Writes benchmarks/results/campaign.json and .png.
-Run: python benchmarks/campaign.py [--pk PK] (about 10 minutes on 2 cores)
+With --slurm the fresh profile's campaign goes through the daemon to the one-node SLURM cluster of
+`.ci/slurm-cluster` (started if needed; root), over SSH to localhost (`core.ssh_async`, `core.slurm`): every
+job (LAMMPS, selection, GPAW, training, watched MD) is a SLURM job; written to campaign_slurm.json and .png.
+Run: python benchmarks/campaign.py [--pk PK] [--slurm] (about 10 minutes on 2 cores)
 """
 
 import argparse
@@ -19,9 +22,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.slurm_cluster
 from _results import engine_overhead, write_results  # noqa: E402
 
 
@@ -61,6 +66,48 @@ def fresh_demo() -> None:
         subprocess.run([sys.executable, __file__, '--pk', pk], env=env, check=True)
 
 
+SLURM_LABEL = 'slurm-bench'
+
+
+def _slurm_codes(command: str, env: dict, folder: Path) -> list[str]:
+    """Start the SLURM cluster, register it with its codes (``setup --computer``) and return the campaign's
+    code options."""
+    import yaml
+
+    from tests.slurm_cluster import CLUSTER, computer_file
+
+    subprocess.run([str(CLUSTER), 'start'], check=True, capture_output=True, timeout=600)
+    (folder / 'slurm-work').mkdir()
+    spec = computer_file(SLURM_LABEL, folder / 'slurm-work')
+    (folder / 'cluster.yaml').write_text(yaml.safe_dump(spec))
+    subprocess.run([command, 'setup', '--computer', str(folder / 'cluster.yaml')], env=env, check=True, capture_output=True)
+    return ['--lammps-code', f'lammps@{SLURM_LABEL}', '--python-code', f'python@{SLURM_LABEL}', '--dft-code', f'gpaw@{SLURM_LABEL}']
+
+
+def slurm_demo() -> None:
+    """The demo campaign through the daemon and SLURM in a fresh profile, then measured (``--pk``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, 'AIIDA_PATH': tmp, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'}
+        env['PATH'] = f'{Path(sys.executable).parent}:{env["PATH"]}'  # the daemon needs verdi
+        command = str(Path(sys.executable).parent / 'aiida-defectgenome')
+        subprocess.run([command, 'setup'], env=env, check=True, capture_output=True)
+        code_args = _slurm_codes(command, env, Path(tmp))
+        subprocess.run(['verdi', 'daemon', 'start', '2'], env=env, check=True, capture_output=True)
+        try:
+            run = subprocess.run(
+                [command, 'campaign', 'run', '--protocol', 'demo', *code_args, '--submit'], env=env, capture_output=True, text=True
+            )
+            if run.returncode:
+                raise SystemExit(run.stdout + run.stderr)
+            pk = run.stdout.split('<')[1].split('>')[0]
+            wait = f'from aiida import load_profile, orm; load_profile(); print(orm.load_node({pk}).is_terminated)'
+            while subprocess.run([sys.executable, '-c', wait], env=env, capture_output=True, text=True).stdout.strip() != 'True':
+                time.sleep(10)
+            subprocess.run([sys.executable, __file__, '--pk', pk, '--name', 'campaign_slurm'], env=env, check=True)
+        finally:
+            subprocess.run(['verdi', 'daemon', 'stop'], env=env, capture_output=True)
+
+
 def draw(plt, result):
     stages = [row for row in result['stages'] if not row['stage'].startswith(' ') and row['process'] != 'calcfunction']
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -74,14 +121,16 @@ def draw(plt, result):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--pk', type=int, help='Measure this finished campaign of the current profile.')
+    parser.add_argument('--slurm', action='store_true', help='Through the daemon and the SLURM cluster of .ci/slurm-cluster.')
+    parser.add_argument('--name', default='campaign', help=argparse.SUPPRESS)  # results file, set by --slurm
     args = parser.parse_args()
     if not args.pk:
-        fresh_demo()
+        slurm_demo() if args.slurm else fresh_demo()
         return
     from aiida import load_profile
 
     load_profile()
-    result = write_results('campaign', measure(args.pk), draw)
+    result = write_results(args.name, measure(args.pk), draw)
     print(json.dumps({key: value for key, value in result.items() if key != 'stages'}, indent=1))
 
 
