@@ -198,6 +198,8 @@ class PccGcmcWorkChain(WorkChain):
         except ValueError as exc:
             return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
         self.ctx.element = prepared.atoms.get_chemical_symbols()[0]
+        if 'cohesive_energy' in self.inputs:  # else computed next (`run_cohesive`)
+            self.ctx.cohesive = self.inputs.cohesive_energy
         # the round's parameters: the inputs', then the second round's (``fallback``) once the first is done
         self.ctx.round_parameters, self.ctx.first_round = self.inputs.parameters, None
         self.ctx.fallback = gcmc.fallback_parameters(self.ctx.parameters)
@@ -210,8 +212,6 @@ class PccGcmcWorkChain(WorkChain):
         )
 
     def needs_cohesive_energy(self) -> bool:
-        if 'cohesive_energy' in self.inputs:
-            self.ctx.cohesive = self.inputs.cohesive_energy
         return 'cohesive' not in self.ctx
 
     def run_cohesive(self):

@@ -23,16 +23,12 @@ class SpeciesActiveSets:
 
     sets: dict[str, ActiveSet]
 
-    @property
-    def descriptor(self) -> dict:
-        return next(iter(self.sets.values())).descriptor
-
     def grade(self, rows: np.ndarray, symbols: Sequence[str]) -> np.ndarray:
         """Return gamma ``(n,)`` of rows ``(n, m)``, each against its element's set (``symbols`` ``(n,)``).
 
         :raises ValueError: for an element that has no active set (nothing of it was in the pool).
         """
-        symbols = np.asarray(symbols)
+        rows, symbols = np.asarray(rows), np.asarray(symbols)
         if len(symbols) != len(rows):
             raise ValueError(f'{len(symbols)} symbols for {len(rows)} rows')
         unknown = sorted(set(symbols.tolist()) - set(self.sets))
@@ -42,7 +38,7 @@ class SpeciesActiveSets:
         for element, active in self.sets.items():
             mine = symbols == element
             if mine.any():
-                gamma[mine] = active.grade(np.asarray(rows)[mine])
+                gamma[mine] = active.grade(rows[mine])
         return gamma
 
 
