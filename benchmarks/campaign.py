@@ -45,6 +45,7 @@ def measure(pk: int) -> dict:
         'total_s': round(overhead['wall_s'], 1),
         'busy_s': round(overhead['busy_s'], 1),
         'overhead_percent': round(overhead['overhead_percent'], 2),
+        'largest_gaps': overhead['largest_gaps'],
         'calcjobs': len(jobs),
         'calcfunctions': len(calculations) - len(jobs),
         'processes': len(node.called_descendants) + 1,

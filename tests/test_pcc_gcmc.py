@@ -71,7 +71,8 @@ def test_impossible_box_and_foreign_species_fail_early_with_a_message(lammps_cod
     )
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_IMPOSSIBLE_BOX.status
     assert 'raise max_atoms to' in node.exit_message and 'fits about 60 atoms' in node.exit_message
-    assert not node.called  # nothing was run or stored for it
+    # the boxes are planned once, by the seeding calcfunction, which refuses it: no LAMMPS job ran for it
+    assert [(c.process_label, c.exit_status) for c in node.called] == [('seed_pcc_boxes', 300)]
     copper = structure_from_atoms(cut_neighbourhood(bulk('Cu', 'fcc', a=3.61, cubic=True) * 6, 50, radius=5.0))
     _, node = run_get_node(PccGcmcWorkChain.get_builder_from_protocol(lammps_code, eam_w, copper, overrides=QUICK))
     assert node.exit_status == PccGcmcWorkChain.exit_codes.ERROR_INVALID_CLUSTER.status and 'Cu' in node.exit_message

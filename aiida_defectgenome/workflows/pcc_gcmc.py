@@ -1,8 +1,8 @@
 """``PccGcmcWorkChain``: one cluster -> a vacuum-free periodic cell; ``PccGcmcGroupWorkChain``: a group of them.
 
 The EIP's cohesive energy comes from a ``LammpsCalculation`` of the element's reference crystal (once per
-group, and not at all when given), so that no LAMMPS runs inside the daemon. The frozen core (the central
-atom's environment) and the boxes are planned and seeded by a calcfunction,
+group; for a single cluster beside its box runs; not at all when given), so that no LAMMPS runs inside the
+daemon. The frozen core (the central atom's environment) and the boxes are planned and seeded by a calcfunction,
 each box is healed by one ``LammpsCalculation`` (all submitted at once), and a calcfunction checks every
 box (geometry, and the central atom's descriptor against the cluster's) and picks the valid one lowest
 in energy per atom. See :mod:`..core.pcc_gcmc.gcmc` for the method and :mod:`..calculations.functions.pcc_gcmc`
@@ -21,7 +21,6 @@ from ..calculations.lammps import LammpsCalculation
 from ..common.structures import structure_from_atoms
 from ..common.validators import dict_validator
 from ..core.pcc_gcmc import gcmc
-from ..core.pcc_gcmc.box_search import ImpossibleBox
 from ..core.pcc_gcmc.cells import plan_boxes
 from ..data.active_set import ActiveSetData
 from ..data.genome import GenomeGroup
@@ -63,22 +62,32 @@ def protocol_parameters(protocol: str | None = None, overrides: dict | None = No
     return orm.Dict(parameters)
 
 
-def plan_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_info=None):
-    """Return ``(prepared cluster, box plan)`` for the work chain's inputs (``parameters`` validated), storing
-    nothing: what :class:`PccGcmcWorkChain` checks first, for callers that refuse bad clusters before launching.
+def checked_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_info=None):
+    """Return the prepared cluster (frozen core, buffer) for the work chain's inputs (``parameters``
+    validated), storing nothing: what :class:`PccGcmcWorkChain` checks first.
 
-    :raises ValueError: for a cluster that cannot be used (:class:`.ImpossibleBox` where no box fits).
+    :raises ValueError: for a cluster that cannot be used, or one the potential does not describe.
     """
     prepared = prepared_cluster(cluster, core_mask, cluster_info, parameters)
     missing = set(prepared.atoms.get_chemical_symbols()) - set(potential.species)
     if missing:
         raise ValueError(f'potential `{potential.name}` does not describe {", ".join(sorted(missing))}')
+    return prepared
+
+
+def plan_cluster(cluster, potential, parameters: dict, core_mask=None, cluster_info=None):
+    """Return ``(prepared cluster, box plan)``, storing nothing: for callers that refuse a cluster no box
+    fits before launching (the ``pcc-gcmc`` command).
+
+    :raises ValueError: for a cluster that cannot be used (:class:`.ImpossibleBox` where no box fits).
+    """
+    prepared = checked_cluster(cluster, potential, parameters, core_mask, cluster_info)
     return prepared, plan_boxes(prepared, parameters)
 
 
 def submit_cohesive_run(workchain: WorkChain, element: str) -> ToContext:
     """Submit the LAMMPS job of ``element``'s reference crystal (:func:`..core.pcc_gcmc.gcmc.cohesive_energy_run`)
-    with the work chain's code, potential and ``lammps_options``; it lands in ``ctx.cohesive_run``."""
+    with the work chain's code, potential and ``lammps_options``; return it to land in ``ctx.cohesive_run``."""
     crystal, parameters = gcmc.cohesive_energy_run(element)
     inputs = {
         'code': workchain.inputs.code,
@@ -144,7 +153,7 @@ class PccGcmcWorkChain(WorkChain):
         )
         spec.outline(
             cls.setup,
-            if_(cls.needs_cohesive_energy)(cls.run_cohesive, cls.inspect_cohesive),
+            if_(cls.needs_cohesive_energy_to_seed)(cls.run_cohesive, cls.inspect_cohesive),
             cls.seed,
             cls.run_boxes,
             cls.assess,
@@ -183,18 +192,17 @@ class PccGcmcWorkChain(WorkChain):
         return builder
 
     def setup(self):
-        """Check the cluster and plan the boxes before anything is stored, so bad input fails early."""
+        """Check the cluster and its frozen core before anything is stored, so bad input fails early. The boxes
+        are planned once, by ``seed_pcc_boxes`` (a cluster no box fits ends there, before any LAMMPS run)."""
         self.ctx.parameters = gcmc.validate_pcc_parameters(self.inputs.parameters.get_dict())
         try:
-            prepared, plan = plan_cluster(
+            prepared = checked_cluster(
                 self.inputs.cluster,
                 self.inputs.potential,
                 self.ctx.parameters,
                 self.inputs.get('core_mask'),
                 self.inputs.get('cluster_info'),
             )
-        except ImpossibleBox as exc:
-            return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=str(exc))
         except ValueError as exc:
             return self.exit_codes.ERROR_INVALID_CLUSTER.format(reason=str(exc))
         self.ctx.element = prepared.atoms.get_chemical_symbols()[0]
@@ -203,16 +211,15 @@ class PccGcmcWorkChain(WorkChain):
         # the round's parameters: the inputs', then the second round's (``fallback``) once the first is done
         self.ctx.round_parameters, self.ctx.first_round = self.inputs.parameters, None
         self.ctx.fallback = gcmc.fallback_parameters(self.ctx.parameters)
-        sizes = [box.estimated_atoms for box in plan.boxes]
         self.report(
             f'{prepared.n_core} atoms frozen within {prepared.region.radius:.2f} A of the central atom (atom '
-            f'{prepared.order[0]} of the cluster), {len(prepared.atoms) - prepared.n_core} buffer atoms; '
-            f'{len(plan.boxes)} candidate boxes of {min(sizes)}-{max(sizes)} atoms'
-            + (", along the cluster's lattice" if plan.basis is not None else ' (no single lattice in the cluster)')
+            f'{prepared.order[0]} of the cluster), {len(prepared.atoms) - prepared.n_core} buffer atoms'
         )
 
-    def needs_cohesive_energy(self) -> bool:
-        return 'cohesive' not in self.ctx
+    def needs_cohesive_energy_to_seed(self) -> bool:
+        """Whether the first round anneals (its temperature is a fraction of the cohesive energy) and no
+        cohesive energy is given: else its job runs beside the box runs (``run_boxes``)."""
+        return 'cohesive' not in self.ctx and self.ctx.parameters['anneal']
 
     def run_cohesive(self):
         return submit_cohesive_run(self, self.ctx.element)
@@ -234,6 +241,12 @@ class PccGcmcWorkChain(WorkChain):
         if not node.is_finished_ok:
             return self.exit_codes.ERROR_IMPOSSIBLE_BOX.format(reason=node.exit_message)
         self.ctx.seeded = outputs
+        plan = outputs['plan']
+        sizes = [box['seeded_atoms'] for box in plan['boxes']]
+        self.report(
+            f'{len(sizes)} candidate boxes seeded with {min(sizes)}-{max(sizes)} atoms'
+            + (", along the cluster's lattice" if plan.get('lattice') else ' (no single lattice in the cluster)')
+        )
 
     def run_boxes(self):
         runs = {}
@@ -249,9 +262,15 @@ class PccGcmcWorkChain(WorkChain):
                 inputs['metadata']['options'] = self.inputs.lammps_options.get_dict()
             runs[self._box_label(index)] = self.submit(LammpsCalculation, **inputs)
         self.report(f'submitted {len(runs)} LAMMPS box runs' + (' (second round)' if self._second_round() else ''))
+        if 'cohesive' not in self.ctx:
+            return ToContext(**runs, **submit_cohesive_run(self, self.ctx.element))
         return ToContext(**runs)
 
     def assess(self):
+        if 'cohesive' not in self.ctx:  # its job ran beside the boxes
+            failed = cohesive_energy_from_run(self)
+            if failed:
+                return failed
         runs, failures = {}, []
         for index in range(len(self.ctx.seeded['plan']['boxes'])):
             calc = self.ctx[self._box_label(index)]

@@ -47,7 +47,8 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
     ``commensurate``, ``seeded_atoms``, the LAMMPS ``run`` parameters, whose anneal, if any, needs the
     EIP's ``cohesive_energy``), the ``core_radius`` (A) and
     ``n_core`` used, the ``centre`` (input index) and the central atom's ``environment`` (descriptor
-    settings, its row in the cluster, its gamma), ``cluster_atoms``. Exit 300 when no box fits."""
+    settings, its row in the cluster, its gamma), ``cluster_atoms``, ``lattice`` (whether the boxes follow
+    the cluster's own lattice). Exit 300 when no box fits."""
     settings = gcmc.validate_pcc_parameters(parameters.get_dict())
     try:
         prepared = prepared_cluster(cluster, core_mask, cluster_info, settings)
@@ -81,6 +82,7 @@ def seed_pcc_boxes(cluster, parameters, core_mask=None, cluster_info=None, activ
             'centre': int(prepared.order[0]),
             'cut_radius': prepared.cut_radius,
             'cluster_atoms': len(prepared.atoms),
+            'lattice': plan.basis is not None,
             'environment': environment,
         }
     )
