@@ -96,6 +96,25 @@ def test_dft_labeling_with_gpaw(protocol, gpaw_code):
     check_reference(f'dft_labeling-gpaw-{protocol}', builder)
 
 
+@pytest.mark.parametrize('protocol', ['fast', 'moderate', 'precise'])
+def test_dft_labeling_with_vasp(protocol, local_code):
+    """The VASP builder (aiida-vasp's ``VaspWorkChain`` inside). aiida-vasp checks only that the POTCAR family
+    exists when the builder is made; its POTCARs (licensed, not here) are read when a job is prepared, so an
+    empty family of the usual name stands in for the uploaded one."""
+    from aiida_vasp.data.potcar import PotcarGroup
+
+    from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
+
+    if not orm.QueryBuilder().append(PotcarGroup, filters={'label': 'PBE.54'}).count():
+        PotcarGroup(label='PBE.54').store()
+    group, _ = orm.Group.collection.get_or_create('vasp-cells')
+    if not group.count():
+        group.add_nodes(structure_from_atoms(bulk('W', 'bcc', a=3.165, cubic=True)).store())
+    code = local_code('vasp', 'vasp.vasp', '/opt/vasp/bin/vasp_std')
+    builder = DftLabelingWorkChain.get_builder_from_protocol(code, 'vasp-cells', protocol=protocol, potential_family='PBE.54')
+    check_reference(f'dft_labeling-vasp-{protocol}', builder)
+
+
 def test_dft_labeling_with_the_reference_labeler(python_code, eam_w):
     from aiida_defectgenome.workflows.dft_labeling import DftLabelingWorkChain
 
