@@ -100,6 +100,8 @@ def test_vasp_inputs_follow_the_precise_protocol(aiida_profile, aiida_localhost)
 def test_genuine_vasp_output_becomes_the_labels_ase_reads_from_it():
     """A VASP 6.3.0 single point (2 atoms, PSTRESS = 1 kBar; ASE's test data, tests/fixtures/vasp/README.md)
     parsed by aiida-vasp's vasprun parser as its VaspParser does for `misc`, against ASE's own reader."""
+    import copy
+
     import ase.io
     from aiida_vasp.parsers.content_parsers.vasprun import VasprunParser
 
@@ -107,7 +109,8 @@ def test_genuine_vasp_output_becomes_the_labels_ase_reads_from_it():
 
     path = FIXTURES / 'vasp' / 'vasprun.xml'
     with path.open('rb') as handle:
-        parser = VasprunParser(handler=handle, settings=VASP_PARSER_SETTINGS['parser_settings'])
+        # a copy: aiida-vasp's content parser writes its defaults into the settings it is given
+        parser = VasprunParser(handler=handle, settings=copy.deepcopy(VASP_PARSER_SETTINGS['parser_settings']))
     labels = labels_from_vasp({key: parser.get_quantity(key) for key in ('total_energies', 'forces', 'stress')})
     reference = ase.io.read(path)
     assert np.isclose(labels.energy, reference.calc.get_property('free_energy'), atol=1e-8)
