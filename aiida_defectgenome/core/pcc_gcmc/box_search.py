@@ -251,13 +251,13 @@ def _packed_boxes(cluster, core, frame, basis, span, atomic_volume, limits) -> l
             if np.linalg.det(cell) < 0:
                 cell = cell[[1, 0, 2]]
             cells.append(cell)
-    boxes = []
+    boxes, tree, pairs = [], _core_tree(core, region), _pair_tree(core)
     for cell in np.unique(np.round(cells, 9), axis=0):
         atoms = int(round(abs(np.linalg.det(cell)) / atomic_volume))
         if not len(core) <= atoms <= max_atoms:
             continue
         cell = _reduced(cell, [0, 1, 2])
-        if _region_clear(core, region, cell) and (closest := _closest_image(core, cell)) >= closest_allowed:
+        if _region_clear(tree, region, cell) and (closest := _closest_image(pairs, cell)) >= closest_allowed:
             boxes.append(BoxCandidate(cell, atoms, closest, True))
     return boxes
 
@@ -290,14 +290,14 @@ def _fitting_boxes(
     cells[volumes < 0, open_axes[-1]] *= -1  # right-handed
     atoms = np.round(np.abs(volumes) / atomic_volume).astype(int)
     plausible = np.flatnonzero((np.abs(volumes) > 1e-6) & (atoms >= len(core)) & (atoms <= max_atoms))
-    boxes, per_size = [], {}
+    boxes, per_size, tree, pairs = [], {}, _core_tree(core, region), _pair_tree(core)
     for index in plausible[np.argsort(-atoms[plausible], kind='stable')]:
         if len(boxes) == _ENOUGH or per_size.get(atoms[index], 0) == _PER_SIZE:
             continue
         cell = _reduced(cells[index], open_axes)
-        if not _region_clear(core, region, cell):
+        if not _region_clear(tree, region, cell):
             continue
-        closest = _closest_image(core, cell)
+        closest = _closest_image(pairs, cell)
         if closest < closest_allowed:
             continue
         box = BoxCandidate(cell, int(atoms[index]), closest, commensurate)
@@ -310,20 +310,30 @@ def _fitting_boxes(
     return boxes
 
 
-def _region_clear(core: np.ndarray, region: CoreRegion, cell: np.ndarray) -> bool:
-    """Whether every image of every frozen atom across an open axis lies outside the frozen region."""
-    shifts = image_shifts(cell, reach=2)[1:]
-    across = np.linalg.norm(region._across(shifts), axis=1) > 1e-6  # images along the line are the cluster's own atoms
-    images = (core[None] + shifts[across][:, None]).reshape(-1, 3)
-    return bool(region.distance(images).min() > region.radius)
+def _core_tree(core: np.ndarray, region: CoreRegion) -> cKDTree:
+    """A tree of the frozen atoms' offsets from the region's centre (line), negated, across its axes: the
+    image of atom ``a`` by shift ``s`` lies at ``|a' + s'|`` from the centre, its distance from ``-a'``."""
+    return cKDTree(-region._across(core - region.centre))
 
 
-def _closest_image(core: np.ndarray, cell: np.ndarray) -> float:
-    """Smallest distance (A) between a frozen atom and a periodic image of a frozen atom (``cell`` reduced)."""
-    shifts = image_shifts(cell, reach=2)[1:]
-    images = (core[None] + shifts[:, None]).reshape(-1, 3)
-    distances, _ = cKDTree(core).query(images)
-    return float(distances.min())
+def _region_clear(core_tree: cKDTree, region: CoreRegion, cell: np.ndarray) -> bool:
+    """Whether every image of every frozen atom (``core_tree``: :func:`_core_tree`) across an open axis lies
+    outside the frozen region: the nearest frozen atom to each shift, so one query per shift, not per image."""
+    shifts = region._across(image_shifts(cell, reach=2)[1:])
+    shifts = shifts[np.linalg.norm(shifts, axis=1) > 1e-6]  # images along the line are the cluster's own atoms
+    return bool(core_tree.query(shifts)[0].min() > region.radius)
+
+
+def _pair_tree(core: np.ndarray) -> cKDTree:
+    """A tree of every difference ``r_i - r_j`` of two frozen atoms (``i == j`` included): the image of atom ``j``
+    by shift ``s`` lies at ``|s - (r_i - r_j)|`` from atom ``i``."""
+    return cKDTree((core[:, None] - core[None]).reshape(-1, 3))
+
+
+def _closest_image(pair_tree: cKDTree, cell: np.ndarray) -> float:
+    """Smallest distance (A) between a frozen atom and a periodic image of a frozen atom (``pair_tree``:
+    :func:`_pair_tree`; ``cell`` reduced): one query per shift, not per image."""
+    return float(pair_tree.query(image_shifts(cell, reach=2)[1:])[0].min())
 
 
 def _reduced(cell: np.ndarray, open_axes: list[int]) -> np.ndarray:

@@ -18,6 +18,7 @@ the largest empty sphere, while that sphere can hold an atom.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections import deque
 
@@ -75,10 +76,16 @@ class CoreRegion:
         return self._trees[key]
 
 
+@functools.cache
+def _image_steps(reach: int) -> np.ndarray:
+    """``((2 reach + 1)^3, 3)`` integer steps ``m`` with every ``|m_i| <= reach``, by ``sum |m_i|``, zero first."""
+    steps = sorted(itertools.product(range(-reach, reach + 1), repeat=3), key=lambda m: sum(map(abs, m)))
+    return np.array(steps, dtype=float)
+
+
 def image_shifts(cell: np.ndarray, reach: int = 1) -> np.ndarray:
     """``((2 reach + 1)^3, 3)`` lattice vectors ``m . cell`` with every ``|m_i| <= reach``, zero first."""
-    steps = sorted(itertools.product(range(-reach, reach + 1), repeat=3), key=lambda m: sum(map(abs, m)))
-    return np.array(steps, dtype=float) @ np.asarray(cell, dtype=float)
+    return _image_steps(reach) @ np.asarray(cell, dtype=float)
 
 
 def box_around(cluster: Atoms, region: CoreRegion, cell: np.ndarray) -> tuple[Atoms, np.ndarray]:
