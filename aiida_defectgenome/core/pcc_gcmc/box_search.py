@@ -217,16 +217,17 @@ def _search(cluster, n_core, region, basis, nn_distance, atomic_volume, max_atom
     fixed = np.array([cluster.cell[k] for k in range(3) if cluster.pbc[k]], dtype=float).reshape(-1, 3)
     span = 2 * region.radius
     core = cluster.positions[:n_core]
-    limits = (region, max_atoms, clearance)  # frozen atoms cannot move apart, and the box may shrink as it relaxes
+    # frozen atoms cannot move apart, and the box may shrink as it relaxes
+    limits = (_FrozenImages(core, region), max_atoms, clearance)
     boxes = []
     frame = aligned_frame(basis, list(fixed), reach=6 * nn_distance) if basis is not None else None
     if frame is not None:
         options = [_open_vector_options(i, np.array(frame), basis, span) for i in range(len(frame))]
-        boxes = _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=True)
+        boxes = _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=True)
         if len(frame) == 3:  # spheres pack densest like fcc or bcc: lattice cells near those packings
-            boxes = _merge(boxes, _packed_boxes(cluster, core, np.array(frame), basis, span, atomic_volume, limits))
+            boxes = _merge(boxes, _packed_boxes(cluster, np.array(frame), basis, span, atomic_volume, limits))
     options = [_grid_options(cluster, k, open_axes, span) for k in open_axes]
-    return boxes + _fitting_boxes(cluster, core, fixed, options, atomic_volume, limits, commensurate=False)
+    return boxes + _fitting_boxes(cluster, fixed, options, atomic_volume, limits, commensurate=False)
 
 
 #: Cells (rows, in units of the nearest image distance) that pack spheres like sc, bcc and fcc.
@@ -237,10 +238,10 @@ _PACKINGS = {
 }
 
 
-def _packed_boxes(cluster, core, frame, basis, span, atomic_volume, limits) -> list[BoxCandidate]:
+def _packed_boxes(cluster, frame, basis, span, atomic_volume, limits) -> list[BoxCandidate]:
     """Boxes of three open lattice vectors: each packing of :data:`_PACKINGS` at image distances from
     ``span`` to ``span`` + 3 A along the ``frame`` axes, every vector rounded to the nearest lattice vector."""
-    region, max_atoms, closest_allowed = limits
+    images, max_atoms, closest_allowed = limits
     axes = frame / np.linalg.norm(frame, axis=1)[:, None]
     cells = []
     for packing in _PACKINGS.values():
@@ -251,13 +252,13 @@ def _packed_boxes(cluster, core, frame, basis, span, atomic_volume, limits) -> l
             if np.linalg.det(cell) < 0:
                 cell = cell[[1, 0, 2]]
             cells.append(cell)
-    boxes, tree, pairs = [], _core_tree(core, region), _pair_tree(core)
+    boxes = []
     for cell in np.unique(np.round(cells, 9), axis=0):
         atoms = int(round(abs(np.linalg.det(cell)) / atomic_volume))
-        if not len(core) <= atoms <= max_atoms:
+        if not images.count <= atoms <= max_atoms:
             continue
         cell = _reduced(cell, [0, 1, 2])
-        if _region_clear(tree, region, cell) and (closest := _closest_image(pairs, cell)) >= closest_allowed:
+        if images.region_clear(cell) and (closest := images.closest(cell)) >= closest_allowed:
             boxes.append(BoxCandidate(cell, atoms, closest, True))
     return boxes
 
@@ -275,11 +276,11 @@ def _merge(first: list[BoxCandidate], second: list[BoxCandidate]) -> list[BoxCan
 
 
 def _fitting_boxes(
-    cluster: Atoms, core: np.ndarray, fixed: np.ndarray, options: list[np.ndarray], atomic_volume: float, limits, commensurate
+    cluster: Atoms, fixed: np.ndarray, options: list[np.ndarray], atomic_volume: float, limits, commensurate
 ) -> list[BoxCandidate]:
     """Build every cell from the open-vector ``options``; return the distinct ones that hold the frozen
-    region (``limits``: region, max_atoms, closest image A), largest first."""
-    region, max_atoms, closest_allowed = limits
+    region (``limits``: the frozen images, max_atoms, closest image A), largest first."""
+    images, max_atoms, closest_allowed = limits
     open_axes = [k for k in range(3) if not cluster.pbc[k]]
     fixed_axes = [k for k in range(3) if cluster.pbc[k]]
     cells = np.zeros((int(np.prod([len(o) for o in options])), 3, 3))
@@ -289,15 +290,15 @@ def _fitting_boxes(
     volumes = np.linalg.det(cells)
     cells[volumes < 0, open_axes[-1]] *= -1  # right-handed
     atoms = np.round(np.abs(volumes) / atomic_volume).astype(int)
-    plausible = np.flatnonzero((np.abs(volumes) > 1e-6) & (atoms >= len(core)) & (atoms <= max_atoms))
-    boxes, per_size, tree, pairs = [], {}, _core_tree(core, region), _pair_tree(core)
+    plausible = np.flatnonzero((np.abs(volumes) > 1e-6) & (atoms >= images.count) & (atoms <= max_atoms))
+    boxes, per_size = [], {}
     for index in plausible[np.argsort(-atoms[plausible], kind='stable')]:
         if len(boxes) == _ENOUGH or per_size.get(atoms[index], 0) == _PER_SIZE:
             continue
         cell = _reduced(cells[index], open_axes)
-        if not _region_clear(tree, region, cell):
+        if not images.region_clear(cell):
             continue
-        closest = _closest_image(pairs, cell)
+        closest = images.closest(cell)
         if closest < closest_allowed:
             continue
         box = BoxCandidate(cell, int(atoms[index]), closest, commensurate)
@@ -310,30 +311,25 @@ def _fitting_boxes(
     return boxes
 
 
-def _core_tree(core: np.ndarray, region: CoreRegion) -> cKDTree:
-    """A tree of the frozen atoms' offsets from the region's centre (line), negated, across its axes: the
-    image of atom ``a`` by shift ``s`` lies at ``|a' + s'|`` from the centre, its distance from ``-a'``."""
-    return cKDTree(-region._across(core - region.centre))
+class _FrozenImages:
+    """The frozen atoms (``core`` ``(n, 3)`` A) and their periodic images in candidate cells, one k-d tree query
+    per lattice shift instead of one distance per image: the image of atom ``a`` by shift ``s`` lies at
+    ``|a' + s'|`` from the region's centre (line; ``'``: across its axes), and at ``|s - (r_i - r_j)|`` from atom ``i``."""
 
+    def __init__(self, core: np.ndarray, region: CoreRegion):
+        self.region, self.count = region, len(core)
+        self._offsets = cKDTree(-region._across(core - region.centre))
+        self._pairs = cKDTree((core[:, None] - core[None]).reshape(-1, 3))  # i == j included
 
-def _region_clear(core_tree: cKDTree, region: CoreRegion, cell: np.ndarray) -> bool:
-    """Whether every image of every frozen atom (``core_tree``: :func:`_core_tree`) across an open axis lies
-    outside the frozen region: the nearest frozen atom to each shift, so one query per shift, not per image."""
-    shifts = region._across(image_shifts(cell, reach=2)[1:])
-    shifts = shifts[np.linalg.norm(shifts, axis=1) > 1e-6]  # images along the line are the cluster's own atoms
-    return bool(core_tree.query(shifts)[0].min() > region.radius)
+    def region_clear(self, cell: np.ndarray) -> bool:
+        """Whether every image of every frozen atom across an open axis lies outside the frozen region."""
+        shifts = self.region._across(image_shifts(cell, reach=2)[1:])
+        shifts = shifts[np.linalg.norm(shifts, axis=1) > 1e-6]  # images along the line are the cluster's own atoms
+        return bool(self._offsets.query(shifts)[0].min() > self.region.radius)
 
-
-def _pair_tree(core: np.ndarray) -> cKDTree:
-    """A tree of every difference ``r_i - r_j`` of two frozen atoms (``i == j`` included): the image of atom ``j``
-    by shift ``s`` lies at ``|s - (r_i - r_j)|`` from atom ``i``."""
-    return cKDTree((core[:, None] - core[None]).reshape(-1, 3))
-
-
-def _closest_image(pair_tree: cKDTree, cell: np.ndarray) -> float:
-    """Smallest distance (A) between a frozen atom and a periodic image of a frozen atom (``pair_tree``:
-    :func:`_pair_tree`; ``cell`` reduced): one query per shift, not per image."""
-    return float(pair_tree.query(image_shifts(cell, reach=2)[1:])[0].min())
+    def closest(self, cell: np.ndarray) -> float:
+        """Smallest distance (A) between a frozen atom and a periodic image of a frozen atom (``cell`` reduced)."""
+        return float(self._pairs.query(image_shifts(cell, reach=2)[1:])[0].min())
 
 
 def _reduced(cell: np.ndarray, open_axes: list[int]) -> np.ndarray:
