@@ -8,6 +8,7 @@ the trained potential on both sets, which the parser scores. The cluster needs M
 
 from __future__ import annotations
 
+import io
 from pathlib import PurePosixPath
 
 from aiida import orm
@@ -63,7 +64,7 @@ class MtpTrainingCalculation(CalcJob):
 
         initial = self.inputs.get('initial_potential') or self.inputs.get('template')
         if initial is not None:
-            folder.create_file_from_filelike(initial.open(mode='rb'), 'initial.almtp', mode='wb')
+            folder.create_file_from_filelike(io.BytesIO(initial.get_content(mode='rb')), 'initial.almtp', mode='wb')
             start = 'initial.almtp'
         else:
             bin_folder = PurePosixPath(str(self.inputs.code.get_executable())).parent
