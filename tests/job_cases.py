@@ -129,7 +129,31 @@ def _selection(codes, prerequisites):
     }
 
 
-SELECTION = {'polycrystal': ('defectgenome.selection', _selection)}
+def mtp_potential(name: str = 'mtp-w8-nbh', fixture: str = 'trained_nbhmode.almtp'):
+    """A genuine level-8 MTP of the fixtures, by default the one trained with --al_mode=nbh
+    (``InteratomicPotentialData``, unstored)."""
+    import tempfile
+    from pathlib import Path
+
+    from aiida_defectgenome.core.lammps.potentials import PotentialSpec
+    from aiida_defectgenome.data.potential import InteratomicPotentialData
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / 'trained.almtp'
+        path.write_bytes((Path(__file__).parent / 'fixtures' / 'mlip3' / fixture).read_bytes())
+        return InteratomicPotentialData(PotentialSpec(name, (path,), ('W',), 'mlip load_from=trained.almtp', '* *'))
+
+
+def _selection_by_mtp(codes, prerequisites):
+    inputs = _selection(codes, prerequisites)
+    del inputs['active_set']
+    return {**inputs, 'mtp': prerequisites['mtp'], 'mlp_code': codes['mlp']}
+
+
+SELECTION = {
+    'polycrystal': ('defectgenome.selection', _selection),
+    'polycrystal_mtp': ('defectgenome.selection', _selection_by_mtp),
+}
 
 #: The training case: the fast basis on the first 30 configurations of up to 54 atoms, two bootstrap members.
 TRAINING_SETTINGS = {

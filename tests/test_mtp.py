@@ -4,6 +4,7 @@
 `mlp` is on PATH (or DG_MLP names it), the last test trains a real MTP through AiiDA.
 """
 
+import io
 import os
 import shutil
 from pathlib import Path
@@ -286,3 +287,93 @@ def test_grade_and_select_jobs_write_cfg_files_and_mlp_commands(
 
         select.potential = load_potential('eam-zhou-W')
         run_get_node(select)
+
+
+def test_grading_by_an_mtp_is_refused_early_when_it_cannot_work(
+    cli, lammps_code, python_code, aiida_code_installed, eam_w, w_active_set
+):
+    """A user's slips with `sample --mtp`: both graders, an MTP trained by configurations, an EIP as the MTP;
+    and the same through the work chain's builder and the selection job, before anything runs."""
+    from aiida_defectgenome.calculations.selection import SelectionCalculation
+    from aiida_defectgenome.data.active_set import ActiveSetData
+    from aiida_defectgenome.workflows.eip_sampling import EipSamplingWorkChain
+
+    from .job_cases import mtp_potential
+
+    mtp_potential('mtp-w8-cfg', 'trained_cfgmode.almtp').store()
+    nbh = mtp_potential('mtp-w8-nbh').store()
+    common = ('sample', '--potential', 'eam-zhou-W', '--scenarios', 'polycrystal', '--group', 'x')
+    both = cli(*common, '--reference', 'w-basic', '--mtp', 'mtp-w8-nbh')
+    assert both.exit_code == 2 and 'grade against --reference GROUP (its active set) or --mtp NAME' in both.output
+    codes = ('--lammps-code', lammps_code.full_label, '--selection-code', python_code.full_label)
+    for name, said in (('mtp-w8-cfg', 'trained with --al_mode=cfg'), ('eam-zhou-W', 'is not an MTP')):
+        result = cli(*common, '--mtp', name, *codes)
+        assert result.exit_code == 2 and said in result.output and 'Traceback' not in result.output
+
+    mlp = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_training', filepath_executable='/opt/mlip-3/bin/mlp')
+    builder = EipSamplingWorkChain.get_builder_from_protocol(
+        lammps_code, python_code, [eam_w], protocol='fast', scenarios=['polycrystal'], mtp=nbh, mlp_code=mlp
+    )
+    builder.active_set = ActiveSetData(w_active_set)
+    with pytest.raises(ValueError, match='either an `active_set` or an `mtp`'):
+        run_get_node(builder)
+    remote = orm.RemoteData(computer=python_code.computer, remote_path='/tmp')
+    with pytest.raises(ValueError, match='needs `mlp_code`'):
+        run_get_node(SelectionCalculation, code=python_code, parent_folder=remote, mtp=nbh, parameters=orm.Dict({'species': ['W']}))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): no sampling graded by an MTP here')
+def test_sample_command_grades_with_an_mtp(cli, lammps_code, python_code, local_code, tmp_path):
+    """`sample --mtp`: the polycrystal anneal graded by mlp against the MTP's own active set, next to the dump;
+    each cluster descends from the selection job that took the MTP and the mlp code as inputs."""
+    from .job_cases import mtp_potential
+
+    mtp = mtp_potential('mtp-w8-nbh').store()
+    mlp = local_code('mlp', 'defectgenome.mtp_training', MLP)
+    result = cli(
+        'sample', '--potential', 'eam-zhou-W', '--scenarios', 'polycrystal', '--mtp', mtp.label, '--mlp-code', mlp.full_label,
+        '--protocol', 'fast', '--group', 'mtp-clusters', '--limit', '3', '--radius', '6', '--output', tmp_path / 'c.extxyz',
+        '--lammps-code', lammps_code.full_label, '--selection-code', python_code.full_label,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    clusters = list(orm.load_group('mtp-clusters').nodes)
+    assert 0 < len(clusters) <= 3
+    for cluster in clusters:
+        selection = cluster.creator
+        assert selection.inputs.mtp.uuid == mtp.uuid and selection.inputs.mlp_code.uuid == mlp.uuid
+        assert 'active_set' not in selection.inputs and selection.outputs.summary['grader'] == 'mtp'
+        assert cluster.base.extras.get('dg_gamma') >= 2.0 and cluster.base.extras.get('dg_scenario') == 'polycrystal'
+
+
+@pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): no real grading or selection here')
+def test_real_grade_cut_and_select_jobs(aiida_profile, aiida_code_installed, tmp_path):
+    """The grade (with its cuts) and select jobs run by a real mlp on configurations 60-99 of the basic set
+    against the genuine nbh-mode MTP, read back as the fixture runs of the same commands were."""
+    import ase.io
+
+    from aiida_defectgenome.calculations.mtp_selection import MtpGradeCalculation, MtpSelectCalculation
+
+    from .job_cases import mtp_potential
+
+    frames = read_configurations(BASIC_W_DATASET)
+    ase.io.write(tmp_path / 'grade.extxyz', [labelled_atoms(a, labels) for a, labels in frames[60:100]])
+    ase.io.write(tmp_path / 'train.extxyz', [labelled_atoms(a, labels) for a, labels in frames[:60]])
+    code = aiida_code_installed(default_calc_job_plugin='defectgenome.mtp_grade', filepath_executable=MLP)
+    potential, options = mtp_potential(), {'max_wallclock_seconds': 600}
+    grade = {'code': code, 'potential': potential, 'metadata': {'options': options}}
+    grade['structures'] = orm.SinglefileData(tmp_path / 'grade.extxyz')
+    grade['parameters'] = orm.Dict({'elements': ['W'], 'cut_radius': 8.0})
+    results, node = run_get_node(MtpGradeCalculation, **grade)
+    assert node.is_finished_ok, node.exit_message
+    genuine = read_cfg((MLIP3 / 'graded_nbhmode_60-99.cfg.0').read_text())
+    assert np.allclose(results['grades'].get_array('grades'), [float(c.features['MV_grade']) for c in genuine], atol=1e-5)
+    clusters = ase.io.read(io.StringIO(results['clusters'].get_content()), index=':', format='extxyz')
+    assert len(clusters) == 7  # the configurations graded 1.1 or more, as in the fixture run
+    select = {'code': code, 'potential': potential, 'metadata': {'options': options}}
+    select['training_set'] = orm.SinglefileData(tmp_path / 'train.extxyz')
+    select['candidates'] = orm.SinglefileData(tmp_path / 'grade.extxyz')
+    select['parameters'] = orm.Dict({'elements': ['W']})
+    results, node = run_get_node(MtpSelectCalculation, **select)
+    assert node.is_finished_ok, node.exit_message
+    assert 0 < len(results['selected'].get_list()) <= 40

@@ -2,7 +2,9 @@
 
 The run's folder (``parent_folder``, a ``RemoteData``) is linked, not copied: the dump never travels.
 The job runs :mod:`..core.jobs.dump_selection` with the computer's Python (``python -m ...``; this package
-must be installed there) and retrieves only ``clusters.extxyz`` and ``summary.json``.
+must be installed there) and retrieves only ``clusters.extxyz`` and ``summary.json``. The snapshots are graded
+against ``active_set`` or, instead, against the own active set of a trained MTP (``mtp``, trained with
+``--al_mode=nbh``) by MLIP-3's ``mlp calculate_grade`` (``mlp_code``, installed on the same computer).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from aiida.engine import CalcJob
 
 from ..core.doptimality.screening import validate_selection_parameters
 from ..core.lammps.inputs import TRAJECTORY_DUMP
+from ..core.mlip.mtp_grading import almtp_selection_mode
 from ..data.active_set import ActiveSetData
+from ..data.potential import InteratomicPotentialData
 from . import python_module_codeinfo, serial_job_defaults
 
 __all__ = ('SelectionCalculation',)
 
 _DUMP_FOLDER = 'parent'
+_MTP_FILE = 'mtp.almtp'
 _OWN = ('species', 'every', 'provenance')
 
 
@@ -37,13 +42,33 @@ def _validate_parameters(parameters: orm.Dict, _):
         return str(exc)
 
 
+def _validate_mtp(potential, _):
+    if not potential.pair_style.startswith('mlip') or not potential.filenames[0].endswith('.almtp'):
+        return f'potential `{potential.name}` is not an MTP (pair_style mlip with an .almtp file)'
+    mode = almtp_selection_mode(potential.file_bytes(potential.filenames[0]))
+    if mode != 'nbh':
+        state = 'has no active set' if mode is None else 'grades whole configurations (trained with --al_mode=cfg)'
+        return f'MTP `{potential.name}` {state}: grading atoms needs an MTP trained with --al_mode=nbh'
+
+
 def _validate_inputs(inputs, _):
-    parent, code = inputs.get('parent_folder'), inputs.get('code')
-    if parent is not None and code is not None and parent.computer.uuid != code.computer.uuid:
-        return (
-            f'the selection must run where the dumps are: parent folder on `{parent.computer.label}`, '
-            f'code on `{code.computer.label}`'
-        )
+    parent, code, mlp = inputs.get('parent_folder'), inputs.get('code'), inputs.get('mlp_code')
+    for name, other in (('code', code), ('mlp_code', mlp)):
+        if parent is not None and other is not None and parent.computer.uuid != other.computer.uuid:
+            return (
+                f'the selection must run where the dumps are: parent folder on `{parent.computer.label}`, '
+                f'{name} on `{other.computer.label}`'
+            )
+    mtp = inputs.get('mtp')
+    if (inputs.get('active_set') is None) == (mtp is None):
+        return 'grade against either an `active_set` or an `mtp` (with `mlp_code`), not both, not neither'
+    if mtp is not None:
+        if not isinstance(mlp, orm.InstalledCode):
+            return "grading with an `mtp` needs `mlp_code`: MLIP-3's mlp, an installed code on the computer of the dumps"
+        parameters = inputs.get('parameters')
+        missing = sorted(set(parameters.get('species', []) if parameters else []) - set(mtp.species))
+        if missing:
+            return f'MTP `{mtp.name}` knows {", ".join(mtp.species)}, not {", ".join(missing)} of the snapshots'
 
 
 class SelectionCalculation(CalcJob):
@@ -53,7 +78,15 @@ class SelectionCalculation(CalcJob):
     def define(cls, spec):
         super().define(spec)
         spec.input('parent_folder', valid_type=orm.RemoteData, help=f'The LAMMPS run folder holding `{TRAJECTORY_DUMP}`.')
-        spec.input('active_set', valid_type=ActiveSetData, help='Active set (and descriptor) to grade against.')
+        spec.input('active_set', valid_type=ActiveSetData, required=False, help='Active set (and descriptor) to grade against.')
+        spec.input(
+            'mtp',
+            valid_type=InteratomicPotentialData,
+            required=False,
+            validator=_validate_mtp,
+            help='Instead of active_set: a trained MTP (al_mode=nbh) whose own active set grades, by mlp calculate_grade.',
+        )
+        spec.input('mlp_code', valid_type=orm.AbstractCode, required=False, help="MLIP-3's mlp, with `mtp`.")
         spec.input(
             'parameters',
             valid_type=orm.Dict,
@@ -72,11 +105,17 @@ class SelectionCalculation(CalcJob):
     def prepare_for_submission(self, folder):
         parameters = self.inputs.parameters.get_dict()
         request = {**parameters, 'dumps': [f'{_DUMP_FOLDER}/{TRAJECTORY_DUMP}']}
+        calcinfo = datastructures.CalcInfo()
+        if 'mtp' in self.inputs:
+            mtp, mlp = self.inputs.mtp, self.inputs.mlp_code
+            folder.create_file_from_filelike(io.BytesIO(mtp.file_bytes(mtp.filenames[0])), _MTP_FILE, mode='wb')
+            request['mtp'] = {'mlp': str(mlp.get_executable()), 'potential': _MTP_FILE, 'elements': mtp.species}
+            calcinfo.prepend_text = mlp.prepend_text  # e.g. the `module load` that mlp needs
+        else:
+            self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
         folder.create_file_from_filelike(io.StringIO(json.dumps(request)), 'selection.json', mode='w')
-        self.inputs.active_set.get_active_set().save(folder.get_abs_path('active_set.npz'))
         folder.get_subfolder(_DUMP_FOLDER, create=True)
 
-        calcinfo = datastructures.CalcInfo()
         calcinfo.codes_info = [python_module_codeinfo(self, 'aiida_defectgenome.core.jobs.dump_selection')]
         parent = self.inputs.parent_folder
         calcinfo.remote_symlink_list = [

@@ -14,7 +14,13 @@ from .utils import OUTPUT_FILE, load_code_or_fail, load_profile_or_fail, run_or_
 @cmd_root.command('sample')
 @click.option('--potential', 'potentials', required=True, multiple=True, metavar='NAME', help='EIP (repeat for several).')
 @click.option('--scenarios', required=True, help=f'Comma-separated: {", ".join(SCENARIOS)}, or all.')
-@click.option('--reference', required=True, metavar='GROUP', help='Genome group of the basic DFT set (its active set grades).')
+@click.option('--reference', metavar='GROUP', help='Genome group of the basic DFT set (its active set grades).')
+@click.option(
+    '--mtp',
+    metavar='NAME',
+    help='Instead of --reference: a trained MTP (train --trainer mtp; al_mode nbh) whose own active set grades, by mlp.',
+)
+@click.option('--mlp-code', default='mlp@localhost', show_default=True, help="MLIP-3's mlp, next to the dumps (with --mtp).")
 @click.option('--protocol', type=click.Choice(protocol_names('eip_sampling')), default='fast', show_default=True)
 @click.option('--group', 'output_group', required=True, metavar='OUTGROUP', help='Group that receives the clusters.')
 @click.option('--output', type=OUTPUT_FILE, help='clusters.extxyz (core, centre, gamma, source).')
@@ -38,6 +44,8 @@ def cmd_sample(
     potentials,
     scenarios,
     reference,
+    mtp,
+    mlp_code,
     protocol,
     output_group,
     output,
@@ -50,7 +58,8 @@ def cmd_sample(
     submit,
 ):
     """Run the EipSamplingWorkChain: every scenario with every potential, snapshots graded against the
-    active set of REFERENCE where they were dumped, the new environments cut out as clusters.
+    active set of REFERENCE (or of the MTP given by --mtp) where they were dumped, the new environments cut
+    out as clusters.
 
     Each cluster lands in OUTGROUP with extras naming its scenario, loading, potential, snapshot, central
     atom and gamma; --output writes them as extxyz (per-atom `core`, info `centre`, `gamma`, `scenario`,
@@ -58,6 +67,8 @@ def cmd_sample(
     """
     if submit and output:
         raise click.UsageError('--output needs the clusters: leave out --submit, or export the group later')
+    if bool(reference) == bool(mtp):
+        raise click.UsageError('grade against --reference GROUP (its active set) or --mtp NAME (a trained MTP), one of them')
     try:
         names = [name.strip() for name in scenarios.split(',') if name.strip()]
         scenario_names(names)  # every name known; `all` is expanded in the potential's lattice, below
@@ -72,8 +83,9 @@ def cmd_sample(
     from ..services.genome import load_genome
     from ..workflows.eip_sampling import EipSamplingWorkChain
 
-    load_genome(reference)  # before the active set is built (minutes for a large set)
-    require_potentials(potentials)
+    if reference:
+        load_genome(reference)  # before the active set is built (minutes for a large set)
+    require_potentials(potentials + ((mtp,) if mtp else ()))
     eips = [load_potential(name) for name in potentials]
     try:
         require_single_element(eips)
@@ -89,10 +101,10 @@ def cmd_sample(
         + (f', c/a = {lattice.c_over_a:.4f}' if lattice.name == 'hcp' else '')
     )
     codes = [load_code_or_fail(label) for label in (lammps_code, selection_code)]
-    active_set, _ = active_set_for_group(reference)
+    grading = {'active_set': active_set_for_group(reference)[0]} if reference else _mtp_grading(mtp, mlp_code, eips)
     selection = {'threshold': threshold, 'radius': radius, **({'limit': limit} if limit else {})}
     builder = EipSamplingWorkChain.get_builder_from_protocol(
-        *codes, eips, protocol=protocol, active_set=active_set, scenarios=names, output_group=output_group, selection=selection
+        *codes, eips, protocol=protocol, scenarios=names, output_group=output_group, selection=selection, **grading
     )
     if max_concurrent:
         builder.max_concurrent = orm.Int(max_concurrent)
@@ -110,6 +122,19 @@ def cmd_sample(
     if output:
         count = _write_clusters(orm.load_group(output_group), Path(output))
         click.echo(f'Wrote {count} clusters to {output}.')
+
+
+def _mtp_grading(name: str, mlp_code: str, eips) -> dict:
+    """Return the builder arguments that grade with the MTP ``name``; a click error when it cannot."""
+    from ..calculations.selection import SelectionCalculation
+    from ..data.potential_registry import load_potential
+
+    mtp = load_potential(name)
+    problem = SelectionCalculation.spec().inputs['mtp'].validator(mtp, None)
+    missing = sorted({e for eip in eips for e in eip.species} - set(mtp.species))
+    if problem or missing:
+        raise click.BadParameter(problem or f'{name} knows {", ".join(mtp.species)}, not {", ".join(missing)}', param_hint='--mtp')
+    return {'mtp': mtp, 'mlp_code': load_code_or_fail(mlp_code, '--mlp-code')}
 
 
 def _write_clusters(group, path: Path) -> int:

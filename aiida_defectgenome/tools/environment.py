@@ -7,6 +7,8 @@ twice reports that nothing changed.
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import sys
 import urllib.parse
 from pathlib import Path
@@ -178,6 +180,9 @@ def _code_specs() -> tuple[dict, list[str]]:
         specs['gpaw'] = (gpaw, 'defectgenome.gpaw', 'GPAW from PyPI')
     else:
         notes.append(GPAW_MISSING)
+    mlp = os.environ.get('DG_MLP') or shutil.which('mlp')
+    if mlp:  # MLIP-3 is built by the user (no wheel): found on PATH, or named by DG_MLP
+        specs['mlp'] = (Path(mlp).resolve(), 'defectgenome.mtp_training', 'MLIP-3 mlp (MTP training, grades)')
     return specs, notes
 
 

@@ -70,7 +70,9 @@ class DefectGenomeWorkChain(WorkChain):
         super().define(spec)
         spec.input('basic_group', valid_type=orm.Str, help='Label of the labelled basic DFT set (a genome group).')
         spec.input('active_set', valid_type=ActiveSetData, required=False, help='Of the basic set; default: built here.')
-        spec.expose_inputs(EipSamplingWorkChain, namespace='eip_sampling', exclude=('metadata', 'output_group', 'active_set'))
+        spec.expose_inputs(
+            EipSamplingWorkChain, namespace='eip_sampling', exclude=('metadata', 'output_group', 'active_set', 'mtp', 'mlp_code')
+        )
         spec.expose_inputs(PccGcmcGroupWorkChain, namespace='pcc_gcmc', exclude=('clusters', 'output_group'))
         spec.expose_inputs(DftLabelingWorkChain, namespace='dft_labeling', exclude=('metadata', 'configurations', 'output_group'))
         spec.expose_inputs(TrainingWorkChain, namespace='training', exclude=('groups',))
@@ -288,7 +290,7 @@ class DefectGenomeWorkChain(WorkChain):
             lammps_code, python_code, potentials, protocol=eip['protocol'], overrides=eip['overrides'],
             options=options['lammps'], scenarios=eip['scenarios'], selection=eip['selection'],
         )  # fmt: skip
-        _copy_into(builder.eip_sampling, sampling, exclude=('metadata', 'output_group', 'active_set'))
+        _copy_into(builder.eip_sampling, sampling, exclude=('metadata', 'output_group', 'active_set', 'mtp', 'mlp_code'))
 
         pcc = settings['pcc_gcmc']
         builder.pcc_gcmc.code, builder.pcc_gcmc.potential = lammps_code, potentials[0]

@@ -12,7 +12,6 @@ from aiida import orm
 from aiida.engine import ToContext, while_
 
 from ..calculations.selection import SelectionCalculation
-from ..data.active_set import ActiveSetData
 from .lammps_base import LammpsBaseWorkChain
 
 __all__ = ('EipRunWorkChain',)
@@ -24,7 +23,7 @@ class EipRunWorkChain(LammpsBaseWorkChain):
     @classmethod
     def define(cls, spec):
         super().define(spec)
-        spec.input('active_set', valid_type=ActiveSetData)
+        spec.expose_inputs(SelectionCalculation, include=('active_set', 'mtp', 'mlp_code'))
         spec.input('selection', valid_type=orm.Dict, help='SelectionCalculation parameters (species, provenance, settings).')
         spec.input('selection_code', valid_type=orm.AbstractCode)
         spec.outline(
@@ -45,8 +44,8 @@ class EipRunWorkChain(LammpsBaseWorkChain):
             SelectionCalculation,
             code=self.inputs.selection_code,
             parent_folder=lammps.outputs.remote_folder,
-            active_set=self.inputs.active_set,
             parameters=self.inputs.selection,
+            **self.exposed_inputs(SelectionCalculation),
             metadata={'call_link_label': 'selection'},
         )
         return ToContext(selection=selection)

@@ -14,6 +14,7 @@ from aiida import orm
 from aiida.engine import ToContext, WorkChain, while_
 
 from ..calculations.functions.summaries import workflow_summary
+from ..calculations.selection import SelectionCalculation
 from ..common.structures import structure_from_atoms
 from ..common.validators import dict_validator
 from ..core.doptimality.screening import validate_selection_parameters
@@ -39,6 +40,15 @@ def _validate_inputs(inputs, _):
         return 'runs must describe every structure (keys scenario, variant)'
     if not inputs.get('potentials'):
         return 'give at least one potential'
+    mtp = inputs.get('mtp')
+    if (inputs.get('active_set') is None) == (mtp is None):
+        return 'grade against either an `active_set` or an `mtp` (with `mlp_code`), not both, not neither'
+    if mtp is not None:
+        if inputs.get('mlp_code') is None:
+            return "grading with an `mtp` needs `mlp_code`: MLIP-3's mlp on the computer of lammps_code"
+        missing = sorted({e for p in inputs['potentials'].values() for e in p.species} - set(mtp.species))
+        if missing:
+            return f'MTP `{mtp.name}` knows {", ".join(mtp.species)}, not {", ".join(missing)} of the EIPs'
 
 
 class EipSamplingWorkChain(WorkChain):
@@ -53,7 +63,8 @@ class EipSamplingWorkChain(WorkChain):
         spec.input_namespace(
             'potentials', valid_type=InteratomicPotentialData, dynamic=True, help='The EIPs; each runs every scenario.'
         )
-        spec.input('active_set', valid_type=ActiveSetData, help='Active set of the reference (basic) dataset.')
+        spec.expose_inputs(SelectionCalculation, include=('active_set', 'mtp', 'mlp_code'))
+        spec.inputs['active_set'].help = 'Active set of the reference (basic) dataset; or give `mtp` and `mlp_code`.'
         spec.input(
             'selection',
             valid_type=orm.Dict,
@@ -113,8 +124,8 @@ class EipSamplingWorkChain(WorkChain):
             futures[f'run__{key}__{name}'] = self.submit(
                 EipRunWorkChain,
                 lammps=lammps,
-                active_set=self.inputs.active_set,
                 selection=orm.Dict(selection),
+                **self.exposed_inputs(SelectionCalculation),
                 selection_code=self.inputs.selection_code,
                 metadata={'call_link_label': f'run_{key}_{name}', 'label': f'{scenario["scenario"]}-{scenario["variant"]}'},
             )
@@ -167,6 +178,8 @@ class EipSamplingWorkChain(WorkChain):
         overrides: dict | None = None,
         options: dict | None = None,
         active_set: ActiveSetData | None = None,
+        mtp: InteratomicPotentialData | None = None,
+        mlp_code=None,
         scenarios=('all',),
         output_group: str = 'eip-sampling-clusters',
         selection: dict | None = None,
@@ -179,6 +192,8 @@ class EipSamplingWorkChain(WorkChain):
         :param overrides: protocol settings to replace, e.g. ``{'loop': {'steps': 3000}}``.
         :param options: ``metadata.options`` of the LAMMPS jobs (resources, walltime, account, queue).
         :param active_set: what the snapshots are graded against; the campaign builds it from its basic set.
+        :param mtp: instead of ``active_set``, a trained MTP (``--al_mode=nbh``) whose own active set grades,
+            by ``mlp calculate_grade`` with ``mlp_code`` (an installed code on the computer of ``lammps_code``).
         :param lattice_constant: lattice constant (A) of the potential's ground state (bcc, fcc or hcp, with its
             c/a, relaxed at zero pressure); default: the potential's own.
         :param selection: selection settings (threshold 2, limit, radius 8 A, ...).
@@ -197,6 +212,8 @@ class EipSamplingWorkChain(WorkChain):
         builder.potentials = {port_name(p.name): p for p in potentials}
         if active_set is not None:  # the campaign builds it from its basic set
             builder.active_set = active_set
+        if mtp is not None:
+            builder.mtp, builder.mlp_code = mtp, mlp_code
         builder.selection = orm.Dict(selection or {})
         builder.lammps_code, builder.selection_code = lammps_code, selection_code
         builder.output_group = orm.Str(output_group)

@@ -12,6 +12,7 @@ def codes(local_code):
         'lammps': local_code('lmp-render', 'defectgenome.lammps', '/opt/lammps/bin/lmp'),
         'gpaw': local_code('gpaw-render', 'defectgenome.gpaw', '/opt/gpaw/bin/gpaw'),
         'python': local_code('python-render', 'defectgenome.selection', '/opt/venv/bin/python'),
+        'mlp': local_code('mlp-render', 'defectgenome.mtp_training', '/opt/mlip-3/bin/mlp'),
     }
 
 
@@ -24,11 +25,14 @@ def render(generate_calc_job, codes, aiida_localhost, w_active_set):
     from aiida_defectgenome.data.active_set import ActiveSetData
     from aiida_defectgenome.data.potential_registry import load_potential
 
+    from ..job_cases import mtp_potential
+
     prerequisites = {
         'parent_folder': orm.RemoteData(computer=aiida_localhost, remote_path='/scratch/dg/lammps-run'),
         'active_set': ActiveSetData(w_active_set),
         'model': load_potential('eam-zhou-W'),  # any potential: the job only copies its files
         'model_active_set': ActiveSetData(w_active_set),
+        'mtp': mtp_potential(),
     }
 
     def run(calc, case):

@@ -9,6 +9,8 @@ from aiida_defectgenome.core.jobs import gpaw_single_point
 
 from ..job_cases import GAMMA_MD_WATCH, SELECTION_PARAMETERS, TRAINING_SETTINGS
 
+MLIP3 = Path(__file__).parents[1] / 'fixtures' / 'mlip3'
+
 
 def test_gpaw_inputs(render, file_regression, data_regression):
     folder, summary = render('gpaw', 'single_point')
@@ -23,6 +25,15 @@ def test_selection_links_the_dump_where_it_lies(render, data_regression):
     request = json.loads((folder / 'selection.json').read_text())
     assert request == {**SELECTION_PARAMETERS, 'dumps': ['parent/trajectory.dump']}
     assert summary['remote_symlink_list'] == [['/scratch/dg/lammps-run/trajectory.dump', 'parent/trajectory.dump']]
+    data_regression.check(summary)
+
+
+def test_selection_by_an_mtp_sends_the_mtp_and_the_mlp_to_call(render, data_regression):
+    folder, summary = render('selection', 'polycrystal_mtp')
+    request = json.loads((folder / 'selection.json').read_text())
+    mtp = {'mlp': '/opt/mlip-3/bin/mlp', 'potential': 'mtp.almtp', 'elements': ['W']}
+    assert request == {**SELECTION_PARAMETERS, 'dumps': ['parent/trajectory.dump'], 'mtp': mtp}
+    assert (folder / 'mtp.almtp').read_bytes() == (MLIP3 / 'trained_nbhmode.almtp').read_bytes()
     data_regression.check(summary)
 
 

@@ -11,6 +11,7 @@ snapshot that are closer than a distance, since one cluster cut around either ho
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from ..structures.geometry import minimum_image
 from .active_set import ActiveSet
 from .maxvol import REFRESH_EVERY, swap_in
 
-__all__ = ('Selection', 'merge_nearby_centres', 'select_extrapolative')
+__all__ = ('Selection', 'merge_nearby_centres', 'select_by_grade', 'select_extrapolative')
 
 DEFAULT_THRESHOLD = 2.0
 
@@ -122,3 +123,37 @@ def merge_nearby_centres(
         kept.append(int(centre))
         merged_into[k] = centre
     return np.array(kept, dtype=int), merged_into
+
+
+def select_by_grade(
+    frames: Sequence, grades: Sequence[np.ndarray], threshold: float, distance: float, limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """Choose centres by grade alone, for grades without descriptor rows (an MTP's, from ``mlp``).
+
+    Atoms of ``frames`` (ASE, snapshots of one run) with grade >= ``threshold`` are taken by decreasing
+    grade; one closer than ``distance`` (A, minimum image in its own frame) to the position of a kept centre
+    of any frame is the same environment seen again and is dropped; at most ``limit`` are kept.
+    :returns: ``(frame, atom, grade, preselected, repeats)``: kept centres ``(k,)`` by decreasing grade, how
+        many atoms reached the threshold and how many were dropped as near a kept centre.
+    """
+    owners = np.concatenate([np.full(len(g), k) for k, g in enumerate(grades)]) if len(grades) else np.zeros(0, int)
+    atoms = np.concatenate([np.arange(len(g)) for g in grades]) if len(grades) else np.zeros(0, int)
+    values = np.concatenate(grades) if len(grades) else np.zeros(0)
+    candidates = np.flatnonzero(values >= threshold)
+    candidates = candidates[np.argsort(-values[candidates], kind='stable')]
+    kept: list[int] = []
+    places, repeats = np.zeros((0, 3)), 0
+    for index in candidates:
+        if limit is not None and len(kept) >= limit:
+            break
+        frame = frames[owners[index]]
+        position = frame.positions[atoms[index]]
+        if len(kept):
+            vectors = minimum_image(places - position, frame.cell[:], frame.pbc)
+            if (np.linalg.norm(vectors, axis=1) < distance).any():
+                repeats += 1
+                continue
+        kept.append(int(index))
+        places = np.vstack([places, position])
+    kept = np.array(kept, dtype=int)
+    return owners[kept].astype(int), atoms[kept].astype(int), values[kept], len(candidates), repeats
