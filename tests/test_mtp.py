@@ -22,6 +22,7 @@ from aiida_defectgenome.tools.demo import BASIC_W_DATASET
 
 MLIP3 = Path(__file__).parent / 'fixtures' / 'mlip3'
 MLP = os.environ.get('DG_MLP') or shutil.which('mlp')
+needs_mlp = pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): this test runs it')
 
 
 @pytest.fixture(scope='module')
@@ -323,7 +324,7 @@ def test_grading_by_an_mtp_is_refused_early_when_it_cannot_work(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): no sampling graded by an MTP here')
+@needs_mlp
 def test_sample_command_grades_with_an_mtp(cli, lammps_code, python_code, local_code, tmp_path):
     """`sample --mtp`: the polycrystal anneal graded by mlp against the MTP's own active set, next to the dump;
     each cluster descends from the selection job that took the MTP and the mlp code as inputs."""
@@ -346,7 +347,7 @@ def test_sample_command_grades_with_an_mtp(cli, lammps_code, python_code, local_
         assert cluster.base.extras.get('dg_gamma') >= 2.0 and cluster.base.extras.get('dg_scenario') == 'polycrystal'
 
 
-@pytest.mark.skipif(not MLP, reason='MLIP-3 `mlp` is not on PATH (set DG_MLP to its path): no real grading or selection here')
+@needs_mlp
 def test_real_grade_cut_and_select_jobs(aiida_profile, aiida_code_installed, tmp_path):
     """The grade (with its cuts) and select jobs run by a real mlp on configurations 60-99 of the basic set
     against the genuine nbh-mode MTP, read back as the fixture runs of the same commands were."""
@@ -377,3 +378,26 @@ def test_real_grade_cut_and_select_jobs(aiida_profile, aiida_code_installed, tmp
     results, node = run_get_node(MtpSelectCalculation, **select)
     assert node.is_finished_ok, node.exit_message
     assert 0 < len(results['selected'].get_list()) <= 40
+
+
+@needs_mlp
+def test_train_and_evaluate_commands_with_a_real_mtp(cli, local_code, small_w, tmp_path):
+    """`train --trainer mtp` (the fast protocol: level 8) on 24 small configurations, then `evaluate` of the
+    written model on 6 others, which runs `mlp calculate_efs`; the numbers are a level-8 MTP's."""
+    import json
+
+    import ase.io
+
+    ase.io.write(tmp_path / 'w-small.extxyz', [labelled_atoms(a, labels) for a, labels in small_w[:24]])
+    ase.io.write(tmp_path / 'w-test.extxyz', [labelled_atoms(a, labels) for a, labels in small_w[24:30]])
+    code = local_code('mlp', 'defectgenome.mtp_training', MLP)
+    model = tmp_path / 'model'
+    arguments = ('--trainer', 'mtp', '--protocol', 'fast', '--code', code.full_label, '--output', model)
+    trained = cli('train', tmp_path / 'w-small.extxyz', *arguments)
+    assert trained.exit_code == 0, trained.output
+    assert sorted(p.name for p in model.iterdir()) == ['metrics.json', 'parity.png', 'potential.json', 'trained.almtp']
+    result = cli('evaluate', model, tmp_path / 'w-test.extxyz', '--json', tmp_path / 'scores.json')
+    assert result.exit_code == 0, result.output
+    scores = json.loads((tmp_path / 'scores.json').read_text())
+    assert scores['configurations'] == 6 and 0 < scores['energy_rmse_mev_per_atom'] < 100
+    assert 0 < scores['force_rmse_mev_per_a'] < 1000
