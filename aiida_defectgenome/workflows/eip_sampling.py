@@ -2,7 +2,8 @@
 
 Every scenario structure runs with every EIP (``EipRunWorkChain``: LAMMPS with the restarts of
 ``LammpsBaseWorkChain``, snapshots dumped on the computer that runs it, then at once a ``SelectionCalculation``
-on that same computer that grades the snapshots against the active set and cuts the selected environments);
+on that same computer that grades the snapshots against the active set, or against a trained MTP's own active
+set with MLIP-3's ``mlp`` (inputs ``mtp`` and ``mlp_code``), and cuts the selected environments);
 the clusters go into a group, each with extras saying where it came from (``dg_scenario``, ``dg_variant``,
 ``dg_potential``, ``dg_snapshot``, ``dg_step``, ``dg_source_atom``, ``dg_gamma``, ``dg_centre``) and with a
 provenance path back to the LAMMPS run, its structure and its EIP.
