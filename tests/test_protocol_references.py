@@ -136,6 +136,8 @@ def test_campaign_demo(lammps_code, python_code, gpaw_code):
         lammps_code, python_code, gpaw_code, protocol='demo', group_prefix='demo'
     )
     check_reference('campaign-demo', builder)
+    ports = DefectGenomeWorkChain.spec().inputs  # what launching checks, defaults filled in first
+    assert ports.validate(ports.pre_process(builder._inputs(prune=True))) is None
 
 
 @pytest.mark.parametrize('protocol', ['relax', 'single_point'])

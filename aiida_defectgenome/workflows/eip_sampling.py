@@ -32,7 +32,7 @@ from .eip_run import EipRunWorkChain
 __all__ = ('EipSamplingWorkChain',)
 
 
-def _validate_inputs(inputs, _):
+def _validate_inputs(inputs, ctx):
     runs = inputs.get('runs')
     structures, parameters = inputs.get('structures', {}), inputs.get('run_parameters', {})
     if set(structures) != set(parameters):
@@ -41,6 +41,8 @@ def _validate_inputs(inputs, _):
         return 'runs must describe every structure (keys scenario, variant)'
     if not inputs.get('potentials'):
         return 'give at least one potential'
+    if not all(name in ctx for name in ('active_set', 'mtp')):
+        return None  # exposed without its grader (the campaign gives the active set itself)
     mtp = inputs.get('mtp')
     if (inputs.get('active_set') is None) == (mtp is None):
         return 'grade against either an `active_set` or an `mtp` (with `mlp_code`), not both, not neither'
