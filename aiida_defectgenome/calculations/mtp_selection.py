@@ -37,13 +37,14 @@ def _check_settings(_, settings: dict) -> None:
         raise ValueError(f'cut_radius must be a positive number of A, got {radius!r}')
 
 
-def _validate_potential(potential, _):
+def validate_mtp_potential(potential, _):
+    """Port validator: ``potential`` must be an MTP (``pair_style mlip`` with an ``.almtp`` file)."""
     if not potential.pair_style.startswith('mlip') or not potential.filenames[0].endswith('.almtp'):
         return f'potential `{potential.name}` is not an MTP (pair_style mlip with an .almtp file)'
 
 
 def _define_common(spec, parser_name: str) -> None:
-    spec.input('potential', valid_type=InteratomicPotentialData, validator=_validate_potential, help='A trained MTP.')
+    spec.input('potential', valid_type=InteratomicPotentialData, validator=validate_mtp_potential, help='A trained MTP.')
     spec.input(
         'parameters', valid_type=orm.Dict, validator=elements_validator(_check_settings), help='`elements`; `cut_radius` (A).'
     )

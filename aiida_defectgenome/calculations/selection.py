@@ -22,6 +22,7 @@ from ..core.mlip.mtp_grading import almtp_selection_mode
 from ..data.active_set import ActiveSetData
 from ..data.potential import InteratomicPotentialData
 from . import python_module_codeinfo, serial_job_defaults
+from .mtp_selection import validate_mtp_potential
 
 __all__ = ('SelectionCalculation',)
 
@@ -42,9 +43,10 @@ def _validate_parameters(parameters: orm.Dict, _):
         return str(exc)
 
 
-def _validate_mtp(potential, _):
-    if not potential.pair_style.startswith('mlip') or not potential.filenames[0].endswith('.almtp'):
-        return f'potential `{potential.name}` is not an MTP (pair_style mlip with an .almtp file)'
+def _validate_mtp(potential, port):
+    not_mtp = validate_mtp_potential(potential, port)
+    if not_mtp:
+        return not_mtp
     mode = almtp_selection_mode(potential.file_bytes(potential.filenames[0]))
     if mode != 'nbh':
         state = 'has no active set' if mode is None else 'grades whole configurations (trained with --al_mode=cfg)'
